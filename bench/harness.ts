@@ -14,7 +14,7 @@ export interface Figure {
 
 export interface Bench {
   readonly name: string
-  /** Needs the real services (Kafka, Postgres); skipped with a note when they are not configured. */
+  /** Real services it needs; the runner starts them (or uses KAFKA_BROKERS / DATABASE_URL). */
   readonly needs?: ReadonlyArray<"kafka" | "postgres">
   readonly run: () => Promise<ReadonlyArray<Figure>>
 }
