@@ -1,0 +1,348 @@
+import { access, mkdir, open, type FileHandle } from "node:fs/promises"
+import { join } from "node:path"
+import { JournalClosedError, JournalCorruptError, JournalIoError, type JournalTopic } from "../../../actors/ports/journal.js"
+import { encodeRecord, type DecodedRecord } from "./record.js"
+import {
+  floorEntry,
+  IndexBuilder,
+  listSegmentBases,
+  openSegment,
+  readIndexFile,
+  RecordCursor,
+  scanSegment,
+  segmentFile,
+  writeIndexFile,
+  type IndexEntry
+} from "./segment.js"
+
+/**
+ * `always`: every write batch is fsynced before any append in it resolves (group commit).
+ * `interval`: writes go to the OS at once, an fsync runs every `ms`; durable appends still wait
+ * for a (group-committed) fsync. `never`: no fsync at all, not even for durable appends —
+ * for tests, replays and scratch runs on tmpfs only.
+ */
+export type FsyncPolicy = { readonly kind: "always" } | { readonly kind: "interval"; readonly ms: number } | { readonly kind: "never" }
+
+export interface TopicLogOptions {
+  readonly root: string
+  readonly topic: JournalTopic
+  readonly fsync: FsyncPolicy
+  readonly segmentBytes: number
+  readonly indexIntervalBytes: number
+  /** Extra wait before a flush to gather more appends into one fsync; 0 = natural batching only. */
+  readonly groupCommitWindowMs: number
+  readonly now: () => number
+  readonly stats: { fsyncs: number; writes: number }
+}
+
+/** A torn or corrupt tail cut off when the log was opened. */
+export interface TailRepair {
+  readonly topic: JournalTopic
+  readonly segment: string
+  /** Offset the next append got: the first lost record's offset. */
+  readonly atOffset: number
+  readonly truncatedBytes: number
+  readonly reason: string
+}
+
+const exists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false
+  )
+
+interface Waiter {
+  readonly lastOffset: number
+  readonly durable: boolean
+  readonly resolve: () => void
+  readonly reject: (e: JournalIoError | JournalClosedError) => void
+}
+
+interface Sealed {
+  readonly base: number
+  index: IndexEntry[] | undefined
+}
+
+/** One topic of the file journal: a directory of segments with one writer. */
+export class TopicLog {
+  private readonly dir: string
+  private readonly sealed: Sealed[] = []
+  private activeBase = 0
+  private activeBytes = 0
+  private activeIndex: IndexBuilder
+  private fh!: FileHandle
+  /** Offset the next append gets. */
+  private next = 0
+  /** Offset after the last record written to the OS. */
+  private written = 0
+  /** Offset after the last record readers may see: synced, unless the policy never syncs. */
+  private visible = 0
+  private pending: { readonly bufs: Buffer[]; readonly firstOffset: number }[] = []
+  private waiters: Waiter[] = []
+  private flushing: Promise<void> | undefined
+  private syncRequested = false
+  private failure: JournalIoError | undefined
+  private closed = false
+  private timer: ReturnType<typeof setInterval> | undefined
+
+  private constructor(private readonly o: TopicLogOptions) {
+    this.dir = join(o.root, o.topic)
+    this.activeIndex = new IndexBuilder(o.indexIntervalBytes)
+  }
+
+  static async open(o: TopicLogOptions): Promise<{ log: TopicLog; repair: TailRepair | undefined }> {
+    const log = new TopicLog(o)
+    const repair = await log.recover()
+    if (o.fsync.kind === "interval") {
+      log.timer = setInterval(() => log.requestSync(), o.fsync.ms)
+      log.timer.unref()
+    }
+    return { log, repair }
+  }
+
+  /** Only the last segment can have a torn tail: sealed segments were fsynced when they rolled. */
+  private async recover(): Promise<TailRepair | undefined> {
+    await mkdir(this.dir, { recursive: true })
+    const bases = await listSegmentBases(this.dir)
+    const last = bases.pop() ?? 0
+    for (const base of bases) this.sealed.push({ base, index: undefined })
+    this.activeBase = last
+    const created = bases.length === 0 && !(await exists(join(this.dir, segmentFile(last))))
+    if (created) await (await openSegment(this.dir, last, "wx+")).close()
+    this.fh = await openSegment(this.dir, last, "r+")
+    const size = (await this.fh.stat()).size
+    const scan = await scanSegment(this.fh, last, this.o.indexIntervalBytes)
+    let repair: TailRepair | undefined
+    if (scan.validBytes < size) {
+      await this.fh.truncate(scan.validBytes)
+      await this.fh.datasync()
+      repair = {
+        topic: this.o.topic,
+        segment: segmentFile(last),
+        atOffset: last + scan.records,
+        truncatedBytes: size - scan.validBytes,
+        reason: scan.stop?.reason ?? "trailing bytes"
+      }
+    }
+    for (const e of scan.index) this.activeIndex.add(e.offset, e.position)
+    this.activeBytes = scan.validBytes
+    this.next = this.written = this.visible = last + scan.records
+    if (created) {
+      await this.syncDir(this.dir)
+      await this.syncDir(this.o.root)
+    }
+    return repair
+  }
+
+  get endOffset(): number {
+    return this.visible
+  }
+
+  /** Assigns offsets now (so they are contiguous in call order) and resolves per the policy. */
+  append(entries: ReadonlyArray<{ readonly key: string; readonly payload: Uint8Array }>, durable: boolean): Promise<number> {
+    if (this.closed) return Promise.reject(new JournalClosedError({ op: "append" }))
+    if (this.failure !== undefined) return Promise.reject(this.failure)
+    const firstOffset = this.next
+    const ts = this.o.now()
+    let bufs: Buffer[]
+    try {
+      bufs = entries.map((e, i) => encodeRecord(firstOffset + i, ts, e.key, e.payload))
+    } catch (cause) {
+      return Promise.reject(new JournalIoError({ op: "append", topic: this.o.topic, cause }))
+    }
+    if (bufs.length === 0) return Promise.resolve(firstOffset)
+    this.next += bufs.length
+    this.pending.push({ bufs, firstOffset })
+    return new Promise<number>((resolve, reject) => {
+      this.waiters.push({ lastOffset: this.next - 1, durable, resolve: () => resolve(firstOffset), reject })
+      this.kick()
+    })
+  }
+
+  private requestSync(): void {
+    if (this.written > this.visible) {
+      this.syncRequested = true
+      this.kick()
+    }
+  }
+
+  private kick(): void {
+    if (this.flushing !== undefined) return
+    this.flushing = new Promise<void>((done) => setImmediate(() => void this.flushLoop().finally(done))).finally(() => {
+      this.flushing = undefined
+      if (this.pending.length > 0 || this.syncRequested) this.kick()
+    })
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.failure === undefined && (this.pending.length > 0 || this.syncRequested)) {
+      if (this.o.groupCommitWindowMs > 0 && this.pending.length > 0) await new Promise((r) => setTimeout(r, this.o.groupCommitWindowMs))
+      const batch = this.pending
+      const waiters = this.waiters
+      this.pending = []
+      this.waiters = []
+      const policy = this.o.fsync.kind
+      const sync = this.syncRequested || policy === "always" || (policy === "interval" && waiters.some((w) => w.durable))
+      this.syncRequested = false
+      try {
+        for (const { bufs, firstOffset } of batch) await this.write(bufs, firstOffset)
+        if (policy === "never") {
+          this.visible = this.written
+        } else {
+          // Not yet synced records are resolved now only if nobody asked for durability.
+          for (const w of waiters) if (!w.durable && !sync) w.resolve()
+          if (sync) {
+            await this.fh.datasync()
+            this.o.stats.fsyncs++
+            this.visible = this.written
+          }
+        }
+      } catch (cause) {
+        // After a failed write or fsync the page cache state is unknown ("fsyncgate"): refuse
+        // further appends until the journal is reopened and its tail re-validated.
+        this.failure = new JournalIoError({ op: policy === "never" ? "append" : "sync", topic: this.o.topic, cause })
+        for (const w of [...waiters, ...this.waiters]) w.reject(this.failure)
+        this.waiters = []
+        this.pending = []
+        return
+      }
+      for (const w of waiters) if (w.durable || sync || policy === "never") w.resolve()
+    }
+  }
+
+  private async write(bufs: ReadonlyArray<Buffer>, firstOffset: number): Promise<void> {
+    let chunk: Buffer[] = []
+    let chunkBytes = 0
+    let offset = firstOffset
+    for (const buf of bufs) {
+      if (this.activeBytes + chunkBytes > 0 && this.activeBytes + chunkBytes + buf.length > this.o.segmentBytes) {
+        await this.writeChunk(chunk, chunkBytes)
+        await this.roll(offset)
+        chunk = []
+        chunkBytes = 0
+      }
+      this.activeIndex.add(offset, this.activeBytes + chunkBytes)
+      chunk.push(buf)
+      chunkBytes += buf.length
+      offset++
+    }
+    await this.writeChunk(chunk, chunkBytes)
+  }
+
+  private async writeChunk(chunk: Buffer[], bytes: number): Promise<void> {
+    if (chunk.length === 0) return
+    const data = chunk.length === 1 ? (chunk[0] as Buffer) : Buffer.concat(chunk, bytes)
+    let done = 0
+    while (done < bytes) {
+      const { bytesWritten } = await this.fh.write(data, done, bytes - done, this.activeBytes + done)
+      done += bytesWritten
+    }
+    this.o.stats.writes++
+    this.activeBytes += bytes
+    this.written += chunk.length
+  }
+
+  /** Seals the active segment (synced, so recovery only ever checks the last one) and starts `base`. */
+  private async roll(base: number): Promise<void> {
+    if (this.o.fsync.kind !== "never") {
+      await this.fh.datasync()
+      this.o.stats.fsyncs++
+    }
+    await this.fh.close()
+    await writeIndexFile(this.dir, this.activeBase, this.activeIndex.entries)
+    this.sealed.push({ base: this.activeBase, index: this.activeIndex.entries })
+    this.activeBase = base
+    this.activeBytes = 0
+    this.activeIndex = new IndexBuilder(this.o.indexIntervalBytes)
+    this.fh = await openSegment(this.dir, base, "wx+")
+    await this.syncDir(this.dir)
+  }
+
+  /** Makes a new file's directory entry durable. */
+  private async syncDir(dir: string): Promise<void> {
+    if (this.o.fsync.kind === "never") return
+    const d = await open(dir, "r")
+    try {
+      await d.sync()
+      this.o.stats.fsyncs++
+    } finally {
+      await d.close()
+    }
+  }
+
+  /** Records from `from` up to the visible end at the time of the call. */
+  async *read(from: number): AsyncGenerator<DecodedRecord> {
+    const end = this.visible
+    if (from >= end) return
+    const bases = [...this.sealed.map((s) => s.base), this.activeBase]
+    let i = bases.length - 1
+    while (i > 0 && (bases[i] as number) > from) i--
+    let expected = from
+    for (; i < bases.length && expected < end; i++) {
+      const base = bases[i] as number
+      const sealed = this.sealed[i]
+      const index = sealed === undefined ? this.activeIndex.entries : await this.sealedIndex(sealed)
+      const fh = await openSegment(this.dir, base, "r")
+      try {
+        let start = floorEntry(index, base, expected)
+        let cursor = new RecordCursor(fh, start.position)
+        let first = await cursor.next()
+        if (first.kind !== "record" || first.record.offset !== start.offset) {
+          // The index disagrees with the log: distrust it and scan from the segment start.
+          if (sealed !== undefined) sealed.index = undefined
+          start = { offset: base, position: 0 }
+          cursor = new RecordCursor(fh, 0)
+          first = await cursor.next()
+        }
+        let offset = start.offset
+        for (let step = first; ; step = await cursor.next()) {
+          if (step.kind === "end") break
+          if (step.kind === "bad") throw this.corrupt(base, step.position, step.reason)
+          if (step.record.offset !== offset) throw this.corrupt(base, step.position, `offset ${step.record.offset} where ${offset} was expected`)
+          offset++
+          if (step.record.offset < expected) continue
+          if (step.record.offset >= end) return
+          expected++
+          yield step.record
+          if (expected >= end) return
+        }
+      } finally {
+        await fh.close()
+      }
+    }
+    if (expected < end) throw this.corrupt(this.activeBase, -1, `log ends at offset ${expected}, expected ${end}`)
+  }
+
+  private async sealedIndex(s: Sealed): Promise<IndexEntry[]> {
+    if (s.index !== undefined) return s.index
+    let index = await readIndexFile(this.dir, s.base)
+    if (index === undefined) {
+      const fh = await openSegment(this.dir, s.base, "r")
+      try {
+        index = (await scanSegment(fh, s.base, this.o.indexIntervalBytes)).index
+      } finally {
+        await fh.close()
+      }
+    }
+    s.index = index
+    return index
+  }
+
+  private corrupt(base: number, position: number, reason: string): JournalCorruptError {
+    return new JournalCorruptError({ topic: this.o.topic, location: `${segmentFile(base)}@${position}`, reason })
+  }
+
+  /** Drains pending appends, syncs (unless `never`) and closes the active segment. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    if (this.timer !== undefined) clearInterval(this.timer)
+    while (this.flushing !== undefined) await this.flushing
+    if (this.failure === undefined && this.o.fsync.kind !== "never" && this.written > this.visible) {
+      this.syncRequested = true
+      this.kick()
+      while (this.flushing !== undefined) await this.flushing
+    }
+    await this.fh.close()
+  }
+}
