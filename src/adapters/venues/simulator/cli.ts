@@ -1,0 +1,66 @@
+import { startSimulator, type SimulatorConfig } from "./server.js"
+
+const usage = `usage: troupe simulator [--port N] [--api-key K --api-secret S] [--instruments PF_XBTUSD,PF_ETHUSD]
+                        [--seed N] [--rate msgs/s] [--replay FILE]
+`
+
+/**
+ * `troupe simulator`: runs the local exchange until SIGINT/SIGTERM and prints where it is and
+ * the credentials to use. Returns the process exit code.
+ */
+export const runSimulatorCli = async (argv: ReadonlyArray<string>): Promise<number> => {
+  const opts = new Map<string, string>()
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] ?? ""
+    const value = argv[i + 1]
+    if (flag === "--help" || flag === "-h") {
+      process.stdout.write(usage)
+      return 0
+    }
+    if (!flag.startsWith("--") || value === undefined) {
+      process.stderr.write(`troupe simulator: bad argument '${flag}'\n${usage}`)
+      return 64
+    }
+    opts.set(flag.slice(2), value)
+    i++
+  }
+  const num = (name: string): number | undefined => {
+    const raw = opts.get(name)
+    return raw === undefined ? undefined : Number(raw)
+  }
+  for (const name of ["port", "seed", "rate"]) {
+    const v = num(name)
+    if (v !== undefined && (!Number.isFinite(v) || v < 0)) {
+      process.stderr.write(`troupe simulator: --${name} must be a non-negative number\n`)
+      return 64
+    }
+  }
+  const key = opts.get("api-key")
+  const secret = opts.get("api-secret")
+  if ((key === undefined) !== (secret === undefined)) {
+    process.stderr.write("troupe simulator: --api-key and --api-secret go together\n")
+    return 64
+  }
+  const replay = opts.get("replay")
+  const rate = num("rate") ?? 20
+  const config: SimulatorConfig = {
+    port: num("port") ?? 0,
+    seed: num("seed") ?? 1,
+    market: replay === undefined ? { kind: "synthetic", rate } : { kind: "replay", file: replay, rate },
+    ...(opts.has("instruments") ? { instruments: (opts.get("instruments") ?? "").split(",").filter((s) => s !== "") } : {}),
+    ...(key !== undefined && secret !== undefined ? { accounts: [{ name: "default", apiKey: key, apiSecret: secret }] } : {})
+  }
+  const sim = await startSimulator(config)
+  const account = sim.accounts[0]
+  process.stdout.write(
+    `simulator (Kraken Futures protocol) listening\n  rest:   ${sim.url}/derivatives/api/v3/\n  ws:     ${sim.wsUrl}\n  admin:  ${sim.url}/__admin/\n` +
+      `  api key:    ${account?.apiKey ?? ""}\n  api secret: ${account?.apiSecret ?? ""}\n`
+  )
+  await new Promise<void>((resolve) => {
+    const done = () => resolve()
+    process.once("SIGINT", done)
+    process.once("SIGTERM", done)
+  })
+  await sim.stop()
+  return 0
+}

@@ -1,0 +1,488 @@
+import { Decimal, ZERO } from "../../../domain/decimal.js"
+import type {
+  CancelStatus, EditCommand, EditStatus, EngineEffect, FillView, Liquidity, OrderEvent, OrderRef, OrderState,
+  OrderType, OrderView, Outcome, PositionView, SendCommand, SendStatus
+} from "./engine-types.js"
+import { lotSize, type SimInstrument } from "./instruments.js"
+import { BookSide, levelTotal, type Resting, type Side } from "./order-book.js"
+import { seededRandom, type Random } from "./random.js"
+
+export type * from "./engine-types.js"
+
+type LiveOrder = { -readonly [K in keyof OrderView]: OrderView[K] }
+
+interface PositionState {
+  balance: Decimal
+  entryPrice: Decimal
+  realizedPnl: Decimal
+  feesPaid: Decimal
+  lastFillTime: number
+}
+
+interface Book {
+  readonly instrument: SimInstrument
+  readonly bids: BookSide
+  readonly asks: BookSide
+  /** Untriggered stop orders in arrival order. */
+  readonly stops: LiveOrder[]
+  lastPrice: Decimal | undefined
+  suspended: boolean
+}
+
+/** Collects what one command caused; book level changes are coalesced to their final size. */
+class Tx {
+  readonly events: OrderEvent[] = []
+  readonly effects: EngineEffect[] = []
+  readonly touched = new Map<string, { symbol: string; side: Side; price: Decimal }>()
+  touch(symbol: string, side: Side, price: Decimal): void {
+    this.touched.set(`${symbol}|${side}|${price.toString()}`, { symbol, side, price })
+  }
+}
+
+const ORDER_TYPES: ReadonlySet<string> = new Set<OrderType>(["lmt", "post", "ioc", "mkt", "fok", "stp"])
+const MAX_CLI_ORD_ID = 100
+
+const view = (o: LiveOrder): OrderView => ({ ...o })
+const remaining = (o: LiveOrder): Decimal => o.size.minus(o.filled)
+const isMultiple = (value: Decimal, step: Decimal): boolean => value.mod(step).isZero()
+
+export interface MatchingEngineConfig {
+  readonly instruments: ReadonlyArray<SimInstrument>
+  readonly seed: number
+}
+
+/**
+ * Price-time-priority matching for a set of instruments, with accounts, fills, fees and
+ * positions. Pure and deterministic: no clock (every command carries `now`), no I/O, ids from
+ * a seeded PRNG. Each command returns Kraken's status, the reply's order events and the list
+ * of effects (book levels, trades, order updates, fills, positions) for the feeds.
+ */
+export class MatchingEngine {
+  private readonly books = new Map<string, Book>()
+  private readonly orders = new Map<string, LiveOrder>()
+  /** Client order ids are unique per account for the engine's lifetime (a resend is recognized). */
+  private readonly cliOrdIds = new Map<string, Map<string, string>>()
+  private readonly fillLog = new Map<string, FillView[]>()
+  private readonly positionBook = new Map<string, Map<string, PositionState>>()
+  private readonly random: Random
+
+  constructor(config: MatchingEngineConfig) {
+    this.random = seededRandom(config.seed)
+    for (const instrument of config.instruments) {
+      this.books.set(instrument.symbol, {
+        instrument, bids: new BookSide("buy"), asks: new BookSide("sell"), stops: [], lastPrice: undefined, suspended: false
+      })
+    }
+  }
+
+  // ---- queries ------------------------------------------------------------------------------
+
+  instruments(): ReadonlyArray<SimInstrument> {
+    return [...this.books.values()].map((b) => b.instrument)
+  }
+
+  instrument(symbol: string): SimInstrument | undefined {
+    return this.books.get(symbol)?.instrument
+  }
+
+  /** Aggregated L2 levels, best first. */
+  depth(symbol: string): { bids: Array<[Decimal, Decimal]>; asks: Array<[Decimal, Decimal]> } {
+    const book = this.books.get(symbol)
+    if (book === undefined) return { bids: [], asks: [] }
+    const side = (s: BookSide): Array<[Decimal, Decimal]> => s.levels.map((l) => [l.price, levelTotal(l)])
+    return { bids: side(book.bids), asks: side(book.asks) }
+  }
+
+  /** Every level with its queue in time priority: ground truth for the admin API. */
+  queues(symbol: string): { bids: Array<{ price: Decimal; queue: Resting[] }>; asks: Array<{ price: Decimal; queue: Resting[] }> } {
+    const book = this.books.get(symbol)
+    if (book === undefined) return { bids: [], asks: [] }
+    const side = (s: BookSide) => s.levels.map((l) => ({ price: l.price, queue: l.queue.map((r) => ({ ...r })) }))
+    return { bids: side(book.bids), asks: side(book.asks) }
+  }
+
+  bestBid(symbol: string): Decimal | undefined {
+    return this.books.get(symbol)?.bids.best()?.price
+  }
+
+  bestAsk(symbol: string): Decimal | undefined {
+    return this.books.get(symbol)?.asks.best()?.price
+  }
+
+  lastPrice(symbol: string): Decimal | undefined {
+    return this.books.get(symbol)?.lastPrice
+  }
+
+  isSuspended(symbol: string): boolean {
+    return this.books.get(symbol)?.suspended ?? false
+  }
+
+  setSuspended(symbol: string, suspended: boolean): void {
+    const book = this.books.get(symbol)
+    if (book !== undefined) book.suspended = suspended
+  }
+
+  order(orderId: string): OrderView | undefined {
+    const o = this.orders.get(orderId)
+    return o === undefined ? undefined : view(o)
+  }
+
+  /** Resting and untriggered orders of an account (all instruments, or one). */
+  openOrders(account: string, symbol?: string): OrderView[] {
+    const out: OrderView[] = []
+    for (const o of this.orders.values()) {
+      if (o.account === account && (o.state === "open" || o.state === "untriggered") && (symbol === undefined || o.symbol === symbol)) {
+        out.push(view(o))
+      }
+    }
+    return out
+  }
+
+  allOrders(account: string): OrderView[] {
+    return [...this.orders.values()].filter((o) => o.account === account).map(view)
+  }
+
+  fills(account: string): ReadonlyArray<FillView> {
+    return this.fillLog.get(account) ?? []
+  }
+
+  positions(account: string): PositionView[] {
+    const byAccount = this.positionBook.get(account)
+    if (byAccount === undefined) return []
+    return [...byAccount.entries()].map(([symbol, p]) => ({ account, symbol, ...p }))
+  }
+
+  position(account: string, symbol: string): PositionView | undefined {
+    const p = this.positionBook.get(account)?.get(symbol)
+    return p === undefined ? undefined : { account, symbol, ...p }
+  }
+
+  accounts(): string[] {
+    const names = new Set<string>()
+    for (const o of this.orders.values()) names.add(o.account)
+    for (const a of this.positionBook.keys()) names.add(a)
+    return [...names]
+  }
+
+  // ---- commands -----------------------------------------------------------------------------
+
+  send(cmd: SendCommand, now: number): Outcome<SendStatus> {
+    const tx = new Tx()
+    const reject = (status: SendStatus): Outcome<SendStatus> => ({ status, order: undefined, events: [], effects: [] })
+    const book = this.books.get(cmd.symbol)
+    if (book === undefined) return reject("marketInactive")
+    if (book.suspended) return reject("marketSuspended")
+    if (!ORDER_TYPES.has(cmd.orderType)) return reject("invalidOrderType")
+    if (cmd.side !== "buy" && cmd.side !== "sell") return reject("invalidSide")
+    const type = cmd.orderType as OrderType
+    const side: Side = cmd.side
+    const instrument = book.instrument
+    if (cmd.size === undefined || cmd.size.lte(0) || !isMultiple(cmd.size, lotSize(instrument))) return reject("invalidSize")
+    const priceOk = (p: Decimal | undefined): boolean => p !== undefined && p.gt(0) && isMultiple(p, instrument.tickSize)
+    const needsLimit = type === "lmt" || type === "post" || type === "ioc" || type === "fok"
+    if (needsLimit && !priceOk(cmd.limitPrice)) return reject("invalidPrice")
+    if (type === "stp" && (!priceOk(cmd.stopPrice) || (cmd.limitPrice !== undefined && !priceOk(cmd.limitPrice)))) return reject("invalidPrice")
+    if (cmd.cliOrdId !== undefined) {
+      if (cmd.cliOrdId.length > MAX_CLI_ORD_ID) return reject("clientOrderIdTooLong")
+      if (this.cliOrdIds.get(cmd.account)?.has(cmd.cliOrdId) === true) return reject("clientOrderIdAlreadyExist")
+    }
+    let size = cmd.size
+    if (cmd.reduceOnly === true) {
+      const reducible = this.reducible(cmd.account, cmd.symbol, side)
+      if (reducible.isZero()) return reject("wouldNotReducePosition")
+      size = Decimal.min(size, reducible)
+    }
+    const order: LiveOrder = {
+      orderId: this.random.uuid(), account: cmd.account, cliOrdId: cmd.cliOrdId, symbol: cmd.symbol, side, type, size,
+      filled: ZERO, limitPrice: type === "mkt" ? undefined : cmd.limitPrice, stopPrice: type === "stp" ? cmd.stopPrice : undefined,
+      reduceOnly: cmd.reduceOnly === true, receivedTime: now, lastUpdateTime: now,
+      state: type === "stp" ? "untriggered" : "open", triggered: false
+    }
+    const refuse = (status: SendStatus, reason: string): Outcome<SendStatus> =>
+      ({ status, order: view(order), events: [{ type: "REJECT", order: view(order), reason }], effects: [] })
+    if (type !== "stp") {
+      const probe = this.probe(book, order)
+      if (type === "post" && probe.crosses) return refuse("postWouldExecute", "POST_WOULD_EXECUTE")
+      if (probe.selfTrade) return refuse("selfFill", "SELF_FILL")
+      if ((type === "ioc" || type === "mkt") && probe.available.isZero()) return refuse("iocWouldNotExecute", "IOC_WOULD_NOT_EXECUTE")
+      if (type === "fok" && probe.available.lt(size)) return refuse("iocWouldNotExecute", "FOK_WOULD_NOT_EXECUTE")
+    }
+    this.register(order)
+    tx.events.push({ type: "PLACE", order: view(order) })
+    if (type === "stp") {
+      book.stops.push(order)
+      tx.effects.push({ kind: "order", account: order.account, order: view(order), isCancel: false, reason: "new_placed_order_by_user" })
+    } else {
+      this.work(book, order, now, tx, "new_placed_order_by_user")
+    }
+    this.triggerStops(book, now, tx)
+    return this.finish("placed" as SendStatus, this.orders.get(order.orderId), tx)
+  }
+
+  edit(cmd: EditCommand, now: number): Outcome<EditStatus> {
+    const tx = new Tx()
+    const reject = (status: EditStatus): Outcome<EditStatus> => ({ status, order: undefined, events: [], effects: [] })
+    const order = this.find(cmd)
+    if (order === undefined || (order.state !== "open" && order.state !== "untriggered")) return reject("orderForEditNotFound")
+    const book = this.books.get(order.symbol) as Book
+    if (book.suspended) return reject("marketSuspended")
+    const instrument = book.instrument
+    const size = cmd.size ?? order.size
+    if (size.lte(order.filled) || !isMultiple(size, lotSize(instrument))) return reject("invalidSize")
+    const priceOk = (p: Decimal | undefined): boolean => p === undefined || (p.gt(0) && isMultiple(p, instrument.tickSize))
+    if (!priceOk(cmd.limitPrice) || !priceOk(cmd.stopPrice)) return reject("invalidPrice")
+    if (cmd.stopPrice !== undefined && order.type !== "stp") return reject("invalidPrice")
+    if (order.reduceOnly && size.minus(order.filled).gt(this.reducible(order.account, order.symbol, order.side))) return reject("wouldNotReducePosition")
+    const limitPrice = cmd.limitPrice ?? order.limitPrice
+    const old = view(order)
+    if (order.state === "untriggered") {
+      Object.assign(order, { size, limitPrice, stopPrice: cmd.stopPrice ?? order.stopPrice, lastUpdateTime: now })
+      tx.events.push({ type: "EDIT", old, new: view(order) })
+      tx.effects.push({ kind: "order", account: order.account, order: view(order), isCancel: false, reason: "edited_by_user" })
+      this.triggerStops(book, now, tx)
+      return this.finish("edited" as EditStatus, order, tx)
+    }
+    const price = order.limitPrice as Decimal // resting orders always carry a limit price
+    const newPrice = limitPrice as Decimal
+    const probe = this.probe(book, { ...order, size, limitPrice: newPrice, filled: order.filled })
+    if (order.type === "post" && probe.crosses) return reject("postWouldExecute")
+    if (probe.selfTrade) return reject("selfFill")
+    const keepsPriority = newPrice.eq(price) && size.lte(order.size)
+    const sideBook = order.side === "buy" ? book.bids : book.asks
+    if (keepsPriority) {
+      const entry = sideBook.level(price)?.queue.find((r) => r.orderId === order.orderId)
+      order.size = size
+      order.lastUpdateTime = now
+      if (entry !== undefined) entry.remaining = remaining(order)
+      tx.touch(order.symbol, order.side, price)
+      tx.events.push({ type: "EDIT", old, new: view(order) })
+      tx.effects.push({ kind: "order", account: order.account, order: view(order), isCancel: false, reason: "edited_by_user" })
+    } else {
+      sideBook.remove(price, order.orderId)
+      tx.touch(order.symbol, order.side, price)
+      order.size = size
+      order.limitPrice = newPrice
+      order.lastUpdateTime = now
+      tx.events.push({ type: "EDIT", old, new: view(order) })
+      this.work(book, order, now, tx, "edited_by_user")
+    }
+    this.triggerStops(book, now, tx)
+    return this.finish("edited" as EditStatus, this.orders.get(order.orderId), tx)
+  }
+
+  cancel(ref: OrderRef, now: number, reason = "cancelled_by_user"): Outcome<CancelStatus> {
+    const order = this.find(ref)
+    if (order === undefined || order.state === "cancelled") return { status: "notFound", order: undefined, events: [], effects: [] }
+    if (order.state === "filled") return { status: "filled", order: view(order), events: [], effects: [] }
+    const tx = new Tx()
+    this.close(order, "cancelled", now, tx, reason)
+    tx.events.push({ type: "CANCEL", order: view(order) })
+    return this.finish("cancelled" as CancelStatus, order, tx)
+  }
+
+  /** Cancels every open order of the account (optionally one instrument); the reason is Kraken's. */
+  cancelAll(account: string, symbol: string | undefined, now: number, reason = "cancelled_by_user"): { cancelled: OrderView[]; events: OrderEvent[]; effects: EngineEffect[] } {
+    const tx = new Tx()
+    const cancelled: OrderView[] = []
+    for (const o of this.orders.values()) {
+      if (o.account !== account || (o.state !== "open" && o.state !== "untriggered")) continue
+      if (symbol !== undefined && o.symbol !== symbol) continue
+      this.close(o, "cancelled", now, tx, reason)
+      cancelled.push(view(o))
+      tx.events.push({ type: "CANCEL", order: view(o) })
+    }
+    const done = this.finish("cancelled", undefined, tx)
+    return { cancelled, events: [...done.events], effects: [...done.effects] }
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private find(ref: OrderRef): LiveOrder | undefined {
+    const id = ref.orderId ?? (ref.cliOrdId === undefined ? undefined : this.cliOrdIds.get(ref.account)?.get(ref.cliOrdId))
+    const order = id === undefined ? undefined : this.orders.get(id)
+    return order !== undefined && order.account === ref.account ? order : undefined
+  }
+
+  private register(order: LiveOrder): void {
+    this.orders.set(order.orderId, order)
+    if (order.cliOrdId !== undefined) {
+      const byAccount = this.cliOrdIds.get(order.account) ?? new Map<string, string>()
+      byAccount.set(order.cliOrdId, order.orderId)
+      this.cliOrdIds.set(order.account, byAccount)
+    }
+  }
+
+  private finish<S extends string>(status: S, order: LiveOrder | undefined, tx: Tx): Outcome<S> {
+    for (const t of tx.touched.values()) {
+      const book = this.books.get(t.symbol) as Book
+      const qty = (t.side === "buy" ? book.bids : book.asks).totalAt(t.price)
+      tx.effects.push({ kind: "book", symbol: t.symbol, side: t.side, price: t.price, qty })
+    }
+    return { status, order: order === undefined ? undefined : view(order), events: tx.events, effects: tx.effects }
+  }
+
+  private crossesLimit(side: Side, limit: Decimal | undefined, levelPrice: Decimal): boolean {
+    if (limit === undefined) return true
+    return side === "buy" ? levelPrice.lte(limit) : levelPrice.gte(limit)
+  }
+
+  /** What matching would find, without changing anything: for post, ioc, fok and self-fill checks. */
+  private probe(book: Book, order: LiveOrder): { crosses: boolean; available: Decimal; selfTrade: boolean } {
+    const makers = order.side === "buy" ? book.asks : book.bids
+    const want = remaining(order)
+    let available = ZERO
+    let selfTrade = false
+    for (const level of makers.levels) {
+      if (!this.crossesLimit(order.side, order.limitPrice, level.price)) break
+      for (const r of level.queue) {
+        if (available.gte(want)) break
+        if (r.account === order.account) selfTrade = true
+        available = available.plus(r.remaining)
+      }
+      if (available.gte(want) || selfTrade) break
+    }
+    const best = makers.best()
+    const crosses = best !== undefined && this.crossesLimit(order.side, order.limitPrice, best.price)
+    return { crosses, available: Decimal.min(available, want), selfTrade }
+  }
+
+  /** Matches a working order as taker, then rests (lmt, post) or cancels (ioc, mkt, fok) the rest. */
+  private work(book: Book, order: LiveOrder, now: number, tx: Tx, placeReason: string): void {
+    this.match(book, order, now, tx)
+    if (remaining(order).isZero()) return
+    const rests = order.limitPrice !== undefined && (order.type === "lmt" || order.type === "post" || (order.type === "stp" && order.triggered))
+    if (rests) {
+      const price = order.limitPrice as Decimal
+      ;(order.side === "buy" ? book.bids : book.asks).add(price, { orderId: order.orderId, account: order.account, remaining: remaining(order) })
+      tx.touch(order.symbol, order.side, price)
+      tx.effects.push({ kind: "order", account: order.account, order: view(order), isCancel: false, reason: placeReason })
+    } else {
+      this.close(order, "cancelled", now, tx, "ioc_order_failed_because_it_would_not_be_executed")
+    }
+  }
+
+  private match(book: Book, taker: LiveOrder, now: number, tx: Tx): void {
+    const makers = taker.side === "buy" ? book.asks : book.bids
+    for (;;) {
+      let qty = remaining(taker)
+      if (qty.isZero()) return
+      const level = makers.best()
+      if (level === undefined || !this.crossesLimit(taker.side, taker.limitPrice, level.price)) return
+      const head = level.queue[0] as Resting
+      const maker = this.orders.get(head.orderId) as LiveOrder
+      if (maker.account === taker.account || (maker.reduceOnly && this.reducible(maker.account, maker.symbol, maker.side).isZero())) {
+        // A resting order that can no longer trade is removed rather than matched.
+        this.close(maker, "cancelled", now, tx, maker.account === taker.account ? "would_execute_self" : "would_not_reduce_position")
+        continue
+      }
+      if (taker.reduceOnly) qty = Decimal.min(qty, this.reducible(taker.account, taker.symbol, taker.side))
+      if (qty.isZero()) return
+      qty = Decimal.min(qty, head.remaining)
+      if (maker.reduceOnly) qty = Decimal.min(qty, this.reducible(maker.account, maker.symbol, maker.side))
+      const price = level.price
+      const prior = view(taker)
+      const makerFill = this.fill(maker, price, qty, "maker", now, tx)
+      const takerFill = this.fill(taker, price, qty, "taker", now, tx)
+      head.remaining = remaining(maker)
+      tx.touch(book.instrument.symbol, maker.side, price)
+      if (head.remaining.isZero()) {
+        level.queue.shift()
+        makers.prune(price)
+        maker.state = "filled"
+        tx.effects.push({ kind: "order", account: maker.account, order: view(maker), isCancel: true, reason: "full_fill" })
+      } else {
+        tx.effects.push({ kind: "order", account: maker.account, order: view(maker), isCancel: false, reason: "partial_fill" })
+      }
+      book.lastPrice = price
+      tx.effects.push({ kind: "trade", symbol: book.instrument.symbol, tradeId: makerFill.fillId, price, qty, takerSide: taker.side, time: now })
+      tx.events.push({ type: "EXECUTION", executionId: takerFill.fillId, price, amount: qty, orderPriorExecution: prior, takerReducedQuantity: undefined })
+      if (remaining(taker).isZero()) {
+        taker.state = "filled"
+        tx.effects.push({ kind: "order", account: taker.account, order: view(taker), isCancel: true, reason: "full_fill" })
+      }
+    }
+  }
+
+  private fill(order: LiveOrder, price: Decimal, qty: Decimal, liquidity: Liquidity, now: number, tx: Tx): FillView {
+    const instrument = (this.books.get(order.symbol) as Book).instrument
+    order.filled = order.filled.plus(qty)
+    order.lastUpdateTime = now
+    const fee = price.times(qty).times(instrument.contractSize).times(liquidity === "maker" ? instrument.makerFee : instrument.takerFee)
+    const log = this.fillLog.get(order.account) ?? []
+    this.fillLog.set(order.account, log)
+    const fill: FillView = {
+      fillId: this.random.uuid(), orderId: order.orderId, cliOrdId: order.cliOrdId, account: order.account, symbol: order.symbol,
+      side: order.side, price, qty, liquidity, fee, feeCurrency: "USD", time: now, seq: log.length + 1, orderType: order.type,
+      remainingOrderQty: remaining(order)
+    }
+    log.push(fill)
+    tx.effects.push({ kind: "fill", account: order.account, fill })
+    const position = this.applyToPosition(order.account, order.symbol, order.side, price, qty, fee, now, instrument)
+    tx.effects.push({ kind: "position", account: order.account, position })
+    return fill
+  }
+
+  private applyToPosition(account: string, symbol: string, side: Side, price: Decimal, qty: Decimal, fee: Decimal, now: number, instrument: SimInstrument): PositionView {
+    const byAccount = this.positionBook.get(account) ?? new Map<string, PositionState>()
+    this.positionBook.set(account, byAccount)
+    const p = byAccount.get(symbol) ?? { balance: ZERO, entryPrice: ZERO, realizedPnl: ZERO, feesPaid: ZERO, lastFillTime: now }
+    const signed = side === "buy" ? qty : qty.neg()
+    const size = p.balance.abs()
+    if (p.balance.isZero() || p.balance.isNeg() === signed.isNeg()) {
+      p.entryPrice = p.entryPrice.times(size).plus(price.times(qty)).div(size.plus(qty))
+    } else {
+      const closing = Decimal.min(size, qty)
+      const direction = p.balance.isPos() ? 1 : -1
+      p.realizedPnl = p.realizedPnl.plus(price.minus(p.entryPrice).times(closing).times(direction).times(instrument.contractSize))
+      if (qty.gt(size)) p.entryPrice = price
+      else if (qty.eq(size)) p.entryPrice = ZERO
+    }
+    p.balance = p.balance.plus(signed)
+    p.feesPaid = p.feesPaid.plus(fee)
+    p.lastFillTime = now
+    byAccount.set(symbol, p)
+    return { account, symbol, ...p }
+  }
+
+  /** How much an order on `side` may trade and still only reduce the account's position. */
+  private reducible(account: string, symbol: string, side: Side): Decimal {
+    const balance = this.positionBook.get(account)?.get(symbol)?.balance ?? ZERO
+    if (side === "buy") return balance.isNeg() ? balance.neg() : ZERO
+    return balance.isPos() ? balance : ZERO
+  }
+
+  private close(order: LiveOrder, state: OrderState, now: number, tx: Tx, reason: string): void {
+    const book = this.books.get(order.symbol) as Book
+    if (order.state === "untriggered") {
+      const i = book.stops.indexOf(order)
+      if (i >= 0) book.stops.splice(i, 1)
+    } else if (order.state === "open" && order.limitPrice !== undefined) {
+      if ((order.side === "buy" ? book.bids : book.asks).remove(order.limitPrice, order.orderId) !== undefined) {
+        tx.touch(order.symbol, order.side, order.limitPrice)
+      }
+    }
+    order.state = state
+    order.lastUpdateTime = now
+    tx.effects.push({ kind: "order", account: order.account, order: view(order), isCancel: true, reason })
+  }
+
+  /** Stops trigger on the last trade price; a triggered stop's trades can trigger more (bounded). */
+  private triggerStops(book: Book, now: number, tx: Tx): void {
+    for (let round = 0; round < 1000; round++) {
+      const last = book.lastPrice
+      if (last === undefined) return
+      const due = book.stops.find((s) => (s.side === "buy" ? last.gte(s.stopPrice as Decimal) : last.lte(s.stopPrice as Decimal)))
+      if (due === undefined) return
+      book.stops.splice(book.stops.indexOf(due), 1)
+      due.state = "open"
+      due.triggered = true
+      due.lastUpdateTime = now
+      tx.effects.push({ kind: "order", account: due.account, order: view(due), isCancel: false, reason: "stop_order_triggered" })
+      if (due.reduceOnly && this.reducible(due.account, due.symbol, due.side).isZero()) {
+        this.close(due, "cancelled", now, tx, "would_not_reduce_position")
+        continue
+      }
+      this.work(book, due, now, tx, "limit_order_from_stop")
+    }
+  }
+}

@@ -1,0 +1,40 @@
+/** Kraken's documented costs for the shared `/derivatives` budget of 500 per 10 s. */
+export const endpointCost = (endpoint: string, params: URLSearchParams, batchSize: number): number => {
+  switch (endpoint) {
+    case "sendorder":
+    case "editorder":
+    case "cancelorder":
+      return 10
+    case "batchorder":
+      return 9 + batchSize
+    case "fills":
+      return params.has("lastFillTime") ? 25 : 2
+    case "cancelallorders":
+    case "cancelallordersafter":
+      return 25
+    default:
+      return 2
+  }
+}
+
+/**
+ * A cost-weighted sliding window per account: a call is refused when the costs spent in the
+ * last `windowMs` plus its own would exceed `limit`. Refused calls spend nothing.
+ */
+export class CostBudget {
+  private readonly spent = new Map<string, Array<{ at: number; cost: number }>>()
+  constructor(readonly limit = 500, readonly windowMs = 10_000) {}
+
+  tryConsume(account: string, cost: number, now: number): boolean {
+    const log = (this.spent.get(account) ?? []).filter((e) => e.at > now - this.windowMs)
+    const used = log.reduce((sum, e) => sum + e.cost, 0)
+    const ok = used + cost <= this.limit
+    if (ok) log.push({ at: now, cost })
+    this.spent.set(account, log)
+    return ok
+  }
+
+  used(account: string, now: number): number {
+    return (this.spent.get(account) ?? []).filter((e) => e.at > now - this.windowMs).reduce((sum, e) => sum + e.cost, 0)
+  }
+}

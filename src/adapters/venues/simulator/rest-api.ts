@@ -1,0 +1,227 @@
+import { randomUUID } from "node:crypto"
+import { Either } from "effect"
+import { parseDecimal, type Decimal } from "../../../domain/decimal.js"
+import { sameSignature, signRequest } from "./auth.js"
+import type { OrderEvent } from "./engine-types.js"
+import type { Exchange, SimAccount } from "./exchange.js"
+import { lotSize } from "./instruments.js"
+import { isoTime, restFill, restOpenOrder, restOrderEvent, restPosition } from "./protocol.js"
+import { CostBudget, endpointCost } from "./rate-limit.js"
+
+export interface RestRequest {
+  readonly method: string
+  /** Path as requested, e.g. `/derivatives/api/v3/sendorder`. */
+  readonly path: string
+  /** The raw query string without `?`. */
+  readonly query: string
+  readonly body: string
+  readonly header: (name: string) => string | undefined
+}
+
+export interface RestReply {
+  readonly status: number
+  readonly body: Record<string, unknown>
+}
+
+const PREFIX = "/derivatives/api/v3/"
+const PRIVATE = new Set(["sendorder", "editorder", "cancelorder", "cancelallorders", "cancelallordersafter", "batchorder", "openorders", "fills", "openpositions", "accounts"])
+
+type Param = Decimal | undefined | "invalid"
+
+const decimalParam = (raw: unknown): Param => {
+  if (raw === undefined || raw === null || raw === "") return undefined
+  if (typeof raw !== "string" && typeof raw !== "number") return "invalid"
+  const parsed = parseDecimal(String(raw))
+  return Either.isRight(parsed) ? parsed.right : "invalid"
+}
+
+const stringParam = (raw: unknown): string | undefined => (typeof raw === "string" && raw !== "" ? raw : typeof raw === "number" ? String(raw) : undefined)
+
+/**
+ * Kraken Futures REST v3 over the exchange: public market data, and the private endpoints
+ * with `APIKey`/`Authent` (and optional `Nonce`) verification and the cost-based rate limit.
+ */
+export class RestApi {
+  private readonly nonces = new Map<string, bigint>()
+
+  constructor(private readonly exchange: Exchange, readonly budget: CostBudget = new CostBudget()) {}
+
+  handle(req: RestRequest): RestReply {
+    const now = this.exchange.now()
+    const serverTime = isoTime(now)
+    const error = (error: string, status = 200): RestReply => ({ status, body: { result: "error", serverTime, error } })
+    if (this.exchange.faults.restFailures > 0) {
+      this.exchange.faults.restFailures -= 1
+      return error("Server Error", this.exchange.faults.restFailureStatus)
+    }
+    if (!req.path.startsWith(PREFIX)) return error("notFound", 404)
+    const endpoint = req.path.slice(PREFIX.length)
+    const ok = (body: Record<string, unknown>): RestReply => ({ status: 200, body: { result: "success", ...body, serverTime } })
+
+    if (endpoint === "instruments") return ok({ instruments: this.instruments() })
+    if (endpoint === "orderbook") {
+      const symbol = new URLSearchParams(req.query).get("symbol") ?? ""
+      if (this.exchange.engine.instrument(symbol) === undefined) return error("invalidArgument")
+      const depth = this.exchange.engine.depth(symbol)
+      return ok({ orderBook: { bids: depth.bids, asks: depth.asks } })
+    }
+    if (endpoint === "tickers") return ok({ tickers: this.exchange.engine.instruments().map((i) => this.tickerJson(i.symbol)) })
+    if (endpoint.startsWith("tickers/")) {
+      const symbol = endpoint.slice("tickers/".length)
+      if (this.exchange.engine.instrument(symbol) === undefined) return error("invalidArgument")
+      return ok({ ticker: this.tickerJson(symbol) })
+    }
+    if (!PRIVATE.has(endpoint)) return error("notFound", 404)
+
+    const postData = req.query !== "" ? req.query : req.body
+    const account = this.authenticate(req, postData, `/api/v3/${endpoint}`)
+    if (typeof account === "string") return error(account)
+    const params = new URLSearchParams(postData)
+    let batch: ReadonlyArray<Record<string, unknown>> = []
+    if (endpoint === "batchorder") {
+      const decoded = this.decodeBatch(params.get("json"))
+      if (decoded === undefined) return error("invalidArgument")
+      batch = decoded
+    }
+    if (!this.budget.tryConsume(account.name, endpointCost(endpoint, params, batch.length), now)) return error("apiLimitExceeded")
+    const p = (name: string): string | undefined => params.get(name) ?? undefined
+    const events = (list: ReadonlyArray<OrderEvent>) => list.map((e) => restOrderEvent(e, randomUUID()))
+
+    switch (endpoint) {
+      case "sendorder":
+        return ok({ sendStatus: { ...this.sendOne(account, Object.fromEntries(params), "limitPrice", "stopPrice"), receivedTime: serverTime } })
+      case "editorder": {
+        const size = decimalParam(p("size"))
+        const limitPrice = decimalParam(p("limitPrice"))
+        const stopPrice = decimalParam(p("stopPrice"))
+        if (size === "invalid") return ok({ editStatus: { status: "invalidSize", receivedTime: serverTime, orderEvents: [] } })
+        if (limitPrice === "invalid" || stopPrice === "invalid") return ok({ editStatus: { status: "invalidPrice", receivedTime: serverTime, orderEvents: [] } })
+        const out = this.exchange.edit({ account: account.name, orderId: p("orderId"), cliOrdId: p("cliOrdId"), size, limitPrice, stopPrice })
+        return ok({ editStatus: { status: out.status, orderId: out.order?.orderId ?? p("orderId"), cliOrdId: p("cliOrdId"), receivedTime: serverTime, orderEvents: events(out.events) } })
+      }
+      case "cancelorder": {
+        const out = this.exchange.cancel({ account: account.name, orderId: p("order_id"), cliOrdId: p("cliOrdId") })
+        return ok({ cancelStatus: { status: out.status, order_id: out.order?.orderId ?? p("order_id"), cliOrdId: p("cliOrdId"), receivedTime: serverTime, orderEvents: events(out.events) } })
+      }
+      case "cancelallorders": {
+        const symbol = p("symbol")
+        const out = this.exchange.cancelAll(account.name, symbol)
+        return ok({
+          cancelStatus: {
+            receivedTime: serverTime, cancelOnly: symbol ?? "all", status: out.cancelled.length > 0 ? "cancelled" : "noOrdersToCancel",
+            cancelledOrders: out.cancelled.map((o) => ({ order_id: o.orderId, cliOrdId: o.cliOrdId })), orderEvents: events(out.events)
+          }
+        })
+      }
+      case "cancelallordersafter": {
+        const timeout = Number(p("timeout") ?? "")
+        if (!Number.isInteger(timeout) || timeout < 0) return error("invalidArgument")
+        const status = this.exchange.cancelAllAfter(account.name, timeout)
+        return ok({ status: { currentTime: isoTime(status.currentTime), triggerTime: status.triggerTime === undefined ? "0" : isoTime(status.triggerTime) } })
+      }
+      case "batchorder":
+        return ok({ batchStatus: batch.map((item) => this.batchItem(account, item, serverTime)) })
+      case "openorders":
+        return ok({ openOrders: this.exchange.engine.openOrders(account.name).map(restOpenOrder) })
+      case "fills": {
+        const before = p("lastFillTime")
+        const limit = before === undefined ? undefined : Date.parse(before)
+        const fills = this.exchange.engine.fills(account.name).filter((f) => limit === undefined || Number.isNaN(limit) || f.time < limit)
+        return ok({ fills: fills.slice(-100).reverse().map(restFill) })
+      }
+      case "openpositions":
+        return ok({ openPositions: this.exchange.engine.positions(account.name).filter((x) => !x.balance.isZero()).map(restPosition) })
+      default:
+        return ok({ accounts: { flex: { type: "multiCollateralMarginAccount", currencies: { USD: { quantity: this.exchange.collateral(account.name) } }, balanceValue: this.exchange.collateral(account.name) } } })
+    }
+  }
+
+  private authenticate(req: RestRequest, postData: string, endpointPath: string): SimAccount | string {
+    const apiKey = req.header("apikey")
+    const authent = req.header("authent")
+    if (apiKey === undefined || authent === undefined) return "authenticationError"
+    const account = this.exchange.accountByKey(apiKey)
+    if (account === undefined) return "authenticationError"
+    const nonce = req.header("nonce") ?? ""
+    if (!sameSignature(signRequest(account.apiSecret, postData, nonce, endpointPath), authent)) return "authenticationError"
+    if (nonce !== "") {
+      if (!/^\d{1,30}$/.test(nonce)) return "invalidArgument"
+      const value = BigInt(nonce)
+      const last = this.nonces.get(apiKey)
+      if (last !== undefined && value === last) return "nonceDuplicate"
+      if (last !== undefined && value < last) return "nonceBelowThreshold"
+      this.nonces.set(apiKey, value)
+    }
+    return account
+  }
+
+  private sendOne(account: SimAccount, params: Record<string, unknown>, limitKey: string, stopKey: string): Record<string, unknown> {
+    const size = decimalParam(params.size)
+    const limitPrice = decimalParam(params[limitKey])
+    const stopPrice = decimalParam(params[stopKey])
+    const cliOrdId = stringParam(params.cliOrdId)
+    if (size === "invalid") return { status: "invalidSize", cliOrdId, orderEvents: [] }
+    if (limitPrice === "invalid" || stopPrice === "invalid") return { status: "invalidPrice", cliOrdId, orderEvents: [] }
+    const out = this.exchange.send({
+      account: account.name, symbol: stringParam(params.symbol) ?? "", orderType: stringParam(params.orderType) ?? "", side: stringParam(params.side) ?? "",
+      size, limitPrice, stopPrice, cliOrdId, reduceOnly: params.reduceOnly === true || params.reduceOnly === "true"
+    })
+    return { order_id: out.status === "placed" ? out.order?.orderId : undefined, status: out.status, cliOrdId, orderEvents: out.events.map((e) => restOrderEvent(e, randomUUID())) }
+  }
+
+  private batchItem(account: SimAccount, item: Record<string, unknown>, serverTime: string): Record<string, unknown> {
+    const events = (list: ReadonlyArray<OrderEvent>) => list.map((e) => restOrderEvent(e, randomUUID()))
+    switch (item.order) {
+      case "send":
+        return { ...this.sendOne(account, item, "limit_price", "stop_price"), order_tag: item.order_tag, dateTimeReceived: serverTime }
+      case "edit": {
+        const size = decimalParam(item.new_size ?? item.size)
+        const limitPrice = decimalParam(item.limit_price)
+        const stopPrice = decimalParam(item.stop_price)
+        if (size === "invalid") return { status: "invalidSize", order_id: item.order_id, orderEvents: [] }
+        if (limitPrice === "invalid" || stopPrice === "invalid") return { status: "invalidPrice", order_id: item.order_id, orderEvents: [] }
+        const out = this.exchange.edit({ account: account.name, orderId: stringParam(item.order_id), cliOrdId: stringParam(item.cliOrdId), size, limitPrice, stopPrice })
+        return { status: out.status, order_id: out.order?.orderId ?? item.order_id, dateTimeReceived: serverTime, orderEvents: events(out.events) }
+      }
+      case "cancel": {
+        const out = this.exchange.cancel({ account: account.name, orderId: stringParam(item.order_id), cliOrdId: stringParam(item.cliOrdId) })
+        return { status: out.status, order_id: out.order?.orderId ?? item.order_id, cliOrdId: item.cliOrdId, dateTimeReceived: serverTime, orderEvents: events(out.events) }
+      }
+      default:
+        return { status: "invalidArgument", order_tag: item.order_tag, orderEvents: [] }
+    }
+  }
+
+  private decodeBatch(json: string | null): ReadonlyArray<Record<string, unknown>> | undefined {
+    if (json === null) return undefined
+    try {
+      const parsed: unknown = JSON.parse(json)
+      if (typeof parsed !== "object" || parsed === null) return undefined
+      const list = (parsed as { batchOrder?: unknown }).batchOrder
+      if (!Array.isArray(list) || !list.every((x) => typeof x === "object" && x !== null)) return undefined
+      return list as Array<Record<string, unknown>>
+    } catch {
+      return undefined
+    }
+  }
+
+  private instruments(): Array<Record<string, unknown>> {
+    return this.exchange.engine.instruments().map((i) => ({
+      symbol: i.symbol, type: i.type, underlying: i.underlying, tickSize: i.tickSize, contractSize: i.contractSize,
+      contractValueTradePrecision: i.contractValueTradePrecision, impactMidSize: 1, maxPositionSize: 1000000,
+      openingDate: "2022-01-01T00:00:00.000Z", tradeable: true, postOnly: false, feeScheduleUid: "simulator", isin: null,
+      retailMarginLevels: [], marginLevels: [{ contracts: 0, initialMargin: 0.02, maintenanceMargin: 0.01 }],
+      category: "", tags: [], minimumSize: lotSize(i)
+    }))
+  }
+
+  private tickerJson(symbol: string): Record<string, unknown> {
+    const t = this.exchange.ticker(symbol)
+    return {
+      symbol, tag: "perpetual", pair: symbol.replace(/^P[FI]_/, "").replace(/USD$/, ":USD"), bid: t.bid, ask: t.ask, bidSize: t.bidSize,
+      askSize: t.askSize, last: t.last, lastTime: t.lastTime === undefined ? undefined : isoTime(t.lastTime), lastSize: t.lastSize,
+      markPrice: t.markPrice, indexPrice: t.markPrice, open24h: t.open24h, vol24h: t.vol24h, openInterest: t.openInterest,
+      fundingRate: 0, fundingRatePrediction: 0, suspended: t.suspended, postOnly: false
+    }
+  }
+}

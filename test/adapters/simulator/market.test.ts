@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest"
+import { dec } from "../../../src/domain/decimal.js"
+import { defaultInstrument } from "../../../src/adapters/venues/simulator/instruments.js"
+import { MatchingEngine } from "../../../src/adapters/venues/simulator/matching-engine.js"
+import { RecordedMarket, REPLAY_MAKER_ACCOUNT } from "../../../src/adapters/venues/simulator/recorded-market.js"
+import { SyntheticMarket, type MarketVenue } from "../../../src/adapters/venues/simulator/synthetic-market.js"
+
+const SYM = "PF_XBTUSD"
+const venueOf = (engine: MatchingEngine, clock: { t: number }): MarketVenue => ({
+  engine,
+  send: (cmd) => engine.send(cmd, ++clock.t),
+  cancel: (ref) => engine.cancel(ref, ++clock.t),
+  edit: (cmd) => engine.edit(cmd, ++clock.t)
+})
+
+describe("markets of other participants", () => {
+  it("the synthetic market is reproducible from its seed and partially fills a resting order", () => {
+    const run = () => {
+      const engine = new MatchingEngine({ instruments: [defaultInstrument(SYM)], seed: 1 })
+      const clock = { t: 0 }
+      const market = new SyntheticMarket(venueOf(engine, clock), { seed: 9, takerShare: 0.3 })
+      market.populate()
+      const bid = engine.bestBid(SYM) ?? dec(0)
+      const ours = engine.send({ account: "me", symbol: SYM, orderType: "lmt", side: "buy", size: dec("0.5"), limitPrice: bid }, ++clock.t)
+      for (let i = 0; i < 400; i++) market.tick()
+      return { engine, orderId: ours.order?.orderId ?? "" }
+    }
+    const a = run()
+    const b = run()
+    expect(a.engine.depth(SYM)).toEqual(b.engine.depth(SYM))
+    const fills = a.engine.fills("me")
+    expect(fills.length).toBeGreaterThan(1)
+    expect(fills.every((f) => f.liquidity === "maker" && f.qty.lt("0.5"))).toBe(true)
+  })
+
+  it("a recorded feed replays into the book and its trades fill the recorded liquidity", () => {
+    const engine = new MatchingEngine({ instruments: [defaultInstrument(SYM)], seed: 1 })
+    const lines = [
+      { feed: "book_snapshot", product_id: SYM, seq: 1, bids: [{ price: 100, qty: 2 }, { price: 99.5, qty: 1 }], asks: [{ price: 101, qty: 3 }] },
+      { feed: "book", product_id: SYM, side: "buy", seq: 2, price: 100, qty: 5 },
+      { feed: "book", product_id: SYM, side: "sell", seq: 3, price: 101, qty: 1 },
+      { feed: "book", product_id: SYM, side: "buy", seq: 4, price: 99.5, qty: 0 },
+      { feed: "trade", product_id: SYM, side: "sell", qty: 1, price: 100 },
+      "not json"
+    ].map((l) => (typeof l === "string" ? l : JSON.stringify(l)))
+    const replay = new RecordedMarket(venueOf(engine, { t: 0 }), lines.join("\n"))
+    while (replay.tick());
+    const depth = engine.depth(SYM)
+    expect(depth.bids.map(([p, q]) => [p.toString(), q.toString()])).toEqual([["100", "4"]])
+    expect(depth.asks.map(([p, q]) => [p.toString(), q.toString()])).toEqual([["101", "1"]])
+    expect(engine.fills(REPLAY_MAKER_ACCOUNT)).toHaveLength(1)
+    expect(replay.skipped).toBe(1)
+  })
+})
