@@ -1,0 +1,128 @@
+import { Schema } from "effect"
+import { Halt, ReduceOnly, Resume, StrategyCommand } from "./control.js"
+import { CancelAll, CancelOrder, ModifyOrder, SubmitOrder } from "./intents.js"
+import { BookDelta, BookSnapshot, Ticker, Trade } from "./market.js"
+import {
+  OrderAccepted,
+  OrderCanceled,
+  OrderCancelRejected,
+  OrderCancelRequested,
+  OrderExpired,
+  OrderFilled,
+  OrderModified,
+  OrderModifyRejected,
+  OrderRejected,
+  OrderSubmitted
+} from "./orders.js"
+import { PositionChanged } from "./portfolio.js"
+import { RiskApproved, RiskDenied, TradingStateChanged } from "./risk.js"
+import { StrategyRecord } from "./strategy.js"
+
+export * from "./control.js"
+export * from "./envelope.js"
+export * from "./intents.js"
+export * from "./market.js"
+export * from "./orders.js"
+export * from "./portfolio.js"
+export * from "./risk.js"
+export * from "./strategy.js"
+
+/** Every canonical event schema by its `_tag`; the codec dispatches on this table. */
+export const eventSchemas = {
+  BookSnapshot,
+  BookDelta,
+  Trade,
+  Ticker,
+  SubmitOrder,
+  ModifyOrder,
+  CancelOrder,
+  CancelAll,
+  RiskApproved,
+  RiskDenied,
+  TradingStateChanged,
+  OrderSubmitted,
+  OrderAccepted,
+  OrderRejected,
+  OrderModified,
+  OrderModifyRejected,
+  OrderCancelRequested,
+  OrderCanceled,
+  OrderCancelRejected,
+  OrderExpired,
+  OrderFilled,
+  PositionChanged,
+  StrategyRecord,
+  Halt,
+  ReduceOnly,
+  Resume,
+  StrategyCommand
+} as const
+
+export type EventTag = keyof typeof eventSchemas
+export const eventTags = Object.keys(eventSchemas) as ReadonlyArray<EventTag>
+
+export const CanonicalEvent = Schema.Union(
+  BookSnapshot,
+  BookDelta,
+  Trade,
+  Ticker,
+  SubmitOrder,
+  ModifyOrder,
+  CancelOrder,
+  CancelAll,
+  RiskApproved,
+  RiskDenied,
+  TradingStateChanged,
+  OrderSubmitted,
+  OrderAccepted,
+  OrderRejected,
+  OrderModified,
+  OrderModifyRejected,
+  OrderCancelRequested,
+  OrderCanceled,
+  OrderCancelRejected,
+  OrderExpired,
+  OrderFilled,
+  PositionChanged,
+  StrategyRecord,
+  Halt,
+  ReduceOnly,
+  Resume,
+  StrategyCommand
+)
+export type CanonicalEvent = typeof CanonicalEvent.Type
+/** The wire form: Decimals as text, JSON- and msgpack-safe. */
+export type CanonicalEventEncoded = typeof CanonicalEvent.Encoded
+export type EventOf<T extends EventTag> = Extract<CanonicalEvent, { readonly _tag: T }>
+
+/** Journal topic (without prefix) of each event; see the architecture page. */
+export type Topic = "md" | "orders" | "strategy" | "control"
+export const topicOf: { readonly [T in EventTag]: Topic } = {
+  BookSnapshot: "md",
+  BookDelta: "md",
+  Trade: "md",
+  Ticker: "md",
+  SubmitOrder: "orders",
+  ModifyOrder: "orders",
+  CancelOrder: "orders",
+  CancelAll: "orders",
+  RiskApproved: "orders",
+  RiskDenied: "orders",
+  TradingStateChanged: "orders",
+  OrderSubmitted: "orders",
+  OrderAccepted: "orders",
+  OrderRejected: "orders",
+  OrderModified: "orders",
+  OrderModifyRejected: "orders",
+  OrderCancelRequested: "orders",
+  OrderCanceled: "orders",
+  OrderCancelRejected: "orders",
+  OrderExpired: "orders",
+  OrderFilled: "orders",
+  PositionChanged: "orders",
+  StrategyRecord: "strategy",
+  Halt: "control",
+  ReduceOnly: "control",
+  Resume: "control",
+  StrategyCommand: "control"
+}

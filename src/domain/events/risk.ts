@@ -1,0 +1,73 @@
+import { Schema } from "effect"
+import { AccountId, ClientOrderId, DecimalFromString, InstrumentId, Text } from "../schema.js"
+import { envelope, EventId, optional } from "./envelope.js"
+import { IntentKind } from "./intents.js"
+
+/** Decisions of an account's risk actor, and its trading state. Topic `orders`. */
+
+/** Why an intent was denied. One code per check, so denials can be counted and alerted on. */
+export const RiskReason = Schema.Literal(
+  "TRADING_HALTED",
+  "REDUCE_ONLY",
+  "UNKNOWN_INSTRUMENT",
+  "NOT_TRADABLE",
+  "PRICE_NOT_ON_TICK",
+  "QTY_NOT_ON_LOT",
+  "QTY_BELOW_MIN",
+  "QTY_ABOVE_MAX",
+  "MAX_ORDER_QTY",
+  "MAX_NOTIONAL",
+  "PRICE_BAND",
+  "MAX_POSITION",
+  "MAX_GROSS_EXPOSURE",
+  "MAX_NET_EXPOSURE",
+  "MAX_OPEN_ORDERS",
+  "DAILY_LOSS_LIMIT",
+  "SELF_TRADE",
+  "DUPLICATE_CLIENT_ORDER_ID",
+  "RATE_LIMIT",
+  "STRATEGY_RATE_LIMIT"
+)
+export type RiskReason = typeof RiskReason.Type
+
+/** Which intent a decision is about; `clientOrderId` is absent only for CancelAll. */
+const decisionFields = {
+  ...envelope,
+  account: AccountId,
+  /** The `id` of the intent event. */
+  intentId: EventId,
+  intent: IntentKind,
+  instrument: optional(InstrumentId),
+  clientOrderId: optional(ClientOrderId)
+} as const
+
+export const RiskApproved = Schema.TaggedStruct("RiskApproved", decisionFields)
+export type RiskApproved = typeof RiskApproved.Type
+
+export const RiskDenied = Schema.TaggedStruct("RiskDenied", {
+  ...decisionFields,
+  reason: RiskReason,
+  /** The limit that was hit and the value that hit it, when the check compares numbers. */
+  limit: optional(DecimalFromString),
+  actual: optional(DecimalFromString),
+  detail: Text
+})
+export type RiskDenied = typeof RiskDenied.Type
+
+/** The risk trading state: `halted` denies submits and modifies; cancels always pass. */
+export const TradingState = Schema.Literal("active", "reducing", "halted")
+export type TradingState = typeof TradingState.Type
+
+export const TradingStateChanged = Schema.TaggedStruct("TradingStateChanged", {
+  ...envelope,
+  account: AccountId,
+  from: TradingState,
+  to: TradingState,
+  /** `operator:<name>` or the limit/actor that caused it. */
+  by: Schema.String,
+  why: Text
+})
+export type TradingStateChanged = typeof TradingStateChanged.Type
+
+export const RiskEvent = Schema.Union(RiskApproved, RiskDenied, TradingStateChanged)
+export type RiskEvent = typeof RiskEvent.Type
