@@ -1,0 +1,5 @@
+export * from "./spec.js"
+export { childReady } from "./child-slot.js"
+export { makeSupervisor, supervise, supervisorChild } from "./supervisor.js"
+export type { Supervisor } from "./supervisor.js"
+export { runRootSupervisor } from "./root.js"
