@@ -1,0 +1,278 @@
+/**
+ * The set-based part of the report, in DuckDB SQL. Each statement materializes one `report_*`
+ * table (so Parquet export is a COPY of each). It runs after the position pass
+ * (`positions.ts`), whose `position_days_raw` and `round_trips_raw` it joins.
+ *
+ * Scopes: every table with a `scope` column carries the same four groupings — `total`,
+ * `strategy`, `instrument` (across strategies) and `strategy_instrument` — made with
+ * GROUPING SETS, and a `scopeId` ("scope|strategy|instrument") to join them on.
+ * Days are UTC calendar days (`day` = epoch ms // 86 400 000).
+ */
+
+const SCOPE = (s = "strategy", i = "instrument"): string => `
+  CASE WHEN grouping(${s}) = 0 AND grouping(${i}) = 0 THEN 'strategy_instrument'
+       WHEN grouping(${s}) = 0 THEN 'strategy' WHEN grouping(${i}) = 0 THEN 'instrument' ELSE 'total' END`
+const SCOPE_ID = (s = "strategy", i = "instrument"): string =>
+  `(${SCOPE(s, i)}) || '|' || coalesce(${s}, '') || '|' || coalesce(${i}, '')`
+const GROUPINGS = (extra = ""): string =>
+  `GROUPING SETS ((${extra}), (strategy${extra ? ", " + extra : ""}), (instrument${extra ? ", " + extra : ""}), (strategy, instrument${extra ? ", " + extra : ""}))`
+
+/** since_ms, since_day, strategy (NULL = all), capital (NULL = no returns), periods per year. */
+export const PARAMS_SQL = `
+CREATE OR REPLACE TABLE report_params AS
+SELECT $since::BIGINT AS since_ms, ($since::BIGINT // 86400000)::INTEGER AS since_day,
+       $strategy::VARCHAR AS strategy_filter, $capital::DECIMAL(38,18) AS capital, $periods::DOUBLE AS periods`
+
+/**
+ * Every (strategy, instrument) on every calendar day from its first fill to the last day with
+ * a fill or a mark. Positions and basis carry forward over days without fills; unrealized PnL
+ * is `position × mark − basis` at the last mark at or before the end of the day (falling back
+ * to the key's last fill price when the instrument has no mark yet).
+ * net_pnl = realized + Δunrealized − fees: the day's change in marked-to-market equity.
+ */
+export const PNL_DAILY_SQL = `
+CREATE OR REPLACE TABLE pnl_daily AS
+WITH last AS (
+  SELECT greatest((SELECT max(ts) FROM fills), coalesce((SELECT max(ts) FROM marks), 0)) // 86400000 AS last_day),
+firsts AS (SELECT key_id, min(day) AS first_day FROM position_days_raw GROUP BY key_id),
+cal AS (SELECT f.key_id, unnest(range(f.first_day, l.last_day + 1))::INTEGER AS day FROM firsts f, last l),
+carried AS (
+  SELECT c.key_id, c.day, coalesce(r.realized, 0) AS realized,
+         last_value(r.qty IGNORE NULLS) OVER w AS position,
+         last_value(r.cost IGNORE NULLS) OVER w AS cost,
+         last_value(r.last_price IGNORE NULLS) OVER w AS last_price
+  FROM cal c LEFT JOIN position_days_raw r ON r.key_id = c.key_id AND r.day = c.day
+  WINDOW w AS (PARTITION BY c.key_id ORDER BY c.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
+keyed AS (
+  SELECT k.strategy, k.instrument, c.*, (c.day::BIGINT + 1) * 86400000 - 1 AS eod_ts
+  FROM carried c JOIN position_keys k USING (key_id)),
+marked AS (
+  SELECT k.*, coalesce(m.price, k.last_price) AS mark
+  FROM keyed k ASOF LEFT JOIN marks m ON m.instrument = k.instrument AND k.eod_ts >= m.ts),
+flows AS (
+  SELECT strategy, instrument, (ts // 86400000)::INTEGER AS day, sum(fee) AS fees,
+         sum(price * qty) AS turnover, count(*)::INTEGER AS fills
+  FROM fills GROUP BY ALL),
+valued AS (
+  SELECT m.strategy, m.instrument, m.day, m.realized::DECIMAL(38,18) AS realized,
+         (m.position * m.mark - m.cost)::DECIMAL(38,18) AS unrealized,
+         coalesce(f.fees, 0)::DECIMAL(38,18) AS fees, coalesce(f.turnover, 0)::DECIMAL(38,18) AS turnover,
+         coalesce(f.fills, 0)::INTEGER AS fills, m.position::DECIMAL(38,9) AS position, m.mark::DECIMAL(18,9) AS mark
+  FROM marked m LEFT JOIN flows f USING (strategy, instrument, day))
+SELECT *, (realized + unrealized - coalesce(lag(unrealized) OVER (PARTITION BY strategy, instrument ORDER BY day), 0) - fees)::DECIMAL(38,18) AS net_pnl
+FROM valued`
+
+/** Daily series per scope: PnL parts, equity (cumulative net PnL) and drawdown from its running peak (0 included). */
+export const DAILY_SQL = `
+CREATE OR REPLACE TABLE report_daily AS
+WITH f AS (
+  SELECT d.* FROM pnl_daily d, report_params p
+  WHERE d.day >= p.since_day AND (p.strategy_filter IS NULL OR d.strategy = p.strategy_filter)),
+g AS (
+  SELECT ${SCOPE()} AS scope, ${SCOPE_ID()} AS "scopeId", strategy, instrument, day,
+         sum(realized) AS realized, sum(unrealized) AS unrealized, sum(fees) AS fees, sum(net_pnl) AS "netPnl",
+         sum(turnover) AS turnover, sum(fills)::INTEGER AS fills
+  FROM f GROUP BY ${GROUPINGS("day")}),
+e AS (SELECT *, sum("netPnl") OVER (PARTITION BY "scopeId" ORDER BY day) AS equity FROM g)
+SELECT scope, "scopeId", strategy, instrument, day, strftime(DATE '1970-01-01' + day, '%Y-%m-%d') AS date,
+       realized::DECIMAL(38,18) AS realized, unrealized::DECIMAL(38,18) AS unrealized, fees::DECIMAL(38,18) AS fees,
+       "netPnl"::DECIMAL(38,18) AS "netPnl", turnover::DECIMAL(38,18) AS turnover, fills,
+       equity::DECIMAL(38,18) AS equity,
+       (equity - greatest(0, max(equity) OVER (PARTITION BY "scopeId" ORDER BY day)))::DECIMAL(38,18) AS drawdown,
+       CASE WHEN p.capital IS NULL THEN NULL ELSE "netPnl"::DOUBLE / p.capital::DOUBLE END AS "return"
+FROM e, report_params p
+ORDER BY "scopeId", day`
+
+/**
+ * Closed round trips (flat → flat; a flip closes one), closed at or after --since, PnL net of
+ * the fees of their fills. Wins are trips with PnL > 0, losses < 0; break-even trips count in
+ * the win-rate denominator only.
+ */
+export const ROUND_TRIPS_SQL = `
+CREATE OR REPLACE TABLE report_round_trips AS
+SELECT k.strategy, k.instrument, r.open_ts AS "openTs", r.close_ts AS "closeTs", r.pnl, r.fills
+FROM round_trips_raw r JOIN position_keys k USING (key_id), report_params p
+WHERE r.close_ts >= p.since_ms AND (p.strategy_filter IS NULL OR k.strategy = p.strategy_filter)
+ORDER BY r.close_ts, k.strategy, k.instrument`
+
+/**
+ * Performance per scope over its daily net PnL. Annualized with sqrt(periods) (365: crypto
+ * trades every day), risk-free rate 0. Sharpe, Sortino and Calmar are computed on daily PnL,
+ * which equals computing them on returns over any constant capital (both are scale-free).
+ * Sortino's downside deviation is sqrt(mean(min(pnl, 0)²)) over all days. Calmar is annualized
+ * mean PnL over max drawdown. VaR 95 / ES 95 are historical on daily net PnL: with the n days
+ * sorted ascending and k = ceil(0.05 n), VaR is minus the k-th worst day, ES minus the mean
+ * of the k worst days (reported as positive losses).
+ */
+export const SUMMARY_SQL = `
+CREATE OR REPLACE TABLE report_summary AS
+WITH s AS (
+  SELECT "scopeId", any_value(scope) AS scope, any_value(strategy) AS strategy, any_value(instrument) AS instrument,
+         count(*)::INTEGER AS days, min(date) AS "firstDay", max(date) AS "lastDay",
+         sum(realized)::DECIMAL(38,18) AS realized, arg_max(unrealized, day)::DECIMAL(38,18) AS unrealized,
+         sum(fees)::DECIMAL(38,18) AS fees, sum("netPnl")::DECIMAL(38,18) AS "netPnl",
+         sum(turnover)::DECIMAL(38,18) AS turnover, sum(fills)::INTEGER AS fills,
+         (-min(drawdown))::DECIMAL(38,18) AS "maxDrawdown",
+         avg("netPnl"::DOUBLE) AS mean, stddev_samp("netPnl"::DOUBLE) AS sd,
+         sqrt(avg(least("netPnl"::DOUBLE, 0) ^ 2)) AS downside
+  FROM report_daily GROUP BY "scopeId"),
+tail AS (
+  SELECT "scopeId", "netPnl", row_number() OVER (PARTITION BY "scopeId" ORDER BY "netPnl") AS rn,
+         count(*) OVER (PARTITION BY "scopeId") AS n
+  FROM report_daily),
+v AS (
+  SELECT "scopeId", -max("netPnl")::DOUBLE AS var95, -avg("netPnl"::DOUBLE) AS es95
+  FROM tail WHERE rn <= ceil(0.05 * n) GROUP BY "scopeId"),
+t AS (
+  SELECT ${SCOPE_ID()} AS "scopeId", count(*)::INTEGER AS trips,
+         count(*) FILTER (WHERE pnl > 0)::INTEGER AS wins, count(*) FILTER (WHERE pnl < 0)::INTEGER AS losses,
+         coalesce(sum(pnl) FILTER (WHERE pnl > 0), 0)::DECIMAL(38,18) AS "grossProfit",
+         coalesce(-sum(pnl) FILTER (WHERE pnl < 0), 0)::DECIMAL(38,18) AS "grossLoss",
+         avg(pnl::DOUBLE) FILTER (WHERE pnl > 0) AS "avgWin", avg(pnl::DOUBLE) FILTER (WHERE pnl < 0) AS "avgLoss"
+  FROM report_round_trips GROUP BY ${GROUPINGS()})
+SELECT s.scope, s."scopeId", s.strategy, s.instrument, s.days, s."firstDay", s."lastDay",
+       s.realized, s.unrealized, s.fees, s."netPnl", s.turnover, s.fills, s."maxDrawdown",
+       CASE WHEN s.sd > 0 THEN s.mean / s.sd * sqrt(p.periods) END AS sharpe,
+       CASE WHEN s.downside > 0 THEN s.mean / s.downside * sqrt(p.periods) END AS sortino,
+       CASE WHEN s."maxDrawdown" > 0 THEN s.mean * p.periods / s."maxDrawdown"::DOUBLE END AS calmar,
+       v.var95 AS "var95", v.es95 AS "es95",
+       coalesce(t.trips, 0) AS trips, coalesce(t.wins, 0) AS wins, coalesce(t.losses, 0) AS losses,
+       CASE WHEN t.trips > 0 THEN t.wins / t.trips END AS "winRate",
+       CASE WHEN t."grossLoss" > 0 THEN t."grossProfit"::DOUBLE / t."grossLoss"::DOUBLE END AS "profitFactor",
+       t."avgWin", t."avgLoss"
+FROM s LEFT JOIN v USING ("scopeId") LEFT JOIN t USING ("scopeId"), report_params p
+ORDER BY s."scopeId"`
+
+/**
+ * Execution quality per scope, orders submitted and fills made at or after --since.
+ * orderToTrade = orders / fills; fillRatio = orders with at least one fill / orders;
+ * cancelRatio = orders whose final state is canceled / orders. Risk decisions are per strategy
+ * (they carry no instrument), so instrument scopes have none.
+ */
+export const EXECUTION_SQL = `
+CREATE OR REPLACE TABLE report_execution AS
+WITH p AS (SELECT * FROM report_params),
+filled AS (SELECT DISTINCT client_order_id FROM fills),
+o AS (
+  SELECT ${SCOPE_ID()} AS "scopeId", ${SCOPE()} AS scope, strategy, instrument, count(*)::INTEGER AS orders,
+         count(fl.client_order_id)::INTEGER AS "filledOrders",
+         count(*) FILTER (WHERE final_state = 'canceled')::INTEGER AS canceled,
+         count(*) FILTER (WHERE final_state = 'rejected')::INTEGER AS rejected
+  FROM orders o LEFT JOIN filled fl USING (client_order_id), p
+  WHERE o.submitted_ts >= p.since_ms AND (p.strategy_filter IS NULL OR o.strategy = p.strategy_filter)
+  GROUP BY ${GROUPINGS()}),
+f AS (
+  SELECT ${SCOPE_ID()} AS "scopeId", ${SCOPE()} AS scope, strategy, instrument, count(*)::INTEGER AS fills,
+         count(*) FILTER (WHERE liquidity = 'maker')::INTEGER AS "makerFills",
+         sum(price * qty)::DECIMAL(38,18) AS turnover, sum(fee)::DECIMAL(38,18) AS fees
+  FROM fills, p WHERE ts >= p.since_ms AND (p.strategy_filter IS NULL OR strategy = p.strategy_filter)
+  GROUP BY ${GROUPINGS()}),
+r AS (
+  SELECT CASE WHEN grouping(strategy) = 0 THEN 'strategy|' || strategy || '|' ELSE 'total||' END AS "scopeId",
+         count(*) FILTER (WHERE approved)::INTEGER AS approved, count(*) FILTER (WHERE NOT approved)::INTEGER AS denied
+  FROM risk_decisions, p WHERE ts >= p.since_ms AND (p.strategy_filter IS NULL OR strategy = p.strategy_filter)
+  GROUP BY GROUPING SETS ((), (strategy)))
+SELECT coalesce(o."scopeId", f."scopeId", r."scopeId") AS "scopeId",
+       coalesce(o.scope, f.scope, split_part(r."scopeId", '|', 1)) AS scope,
+       coalesce(o.strategy, f.strategy, nullif(split_part(r."scopeId", '|', 2), '')) AS strategy,
+       coalesce(o.instrument, f.instrument) AS instrument,
+       coalesce(o.orders, 0) AS orders, coalesce(o."filledOrders", 0) AS "filledOrders",
+       coalesce(o.canceled, 0) AS canceled, coalesce(o.rejected, 0) AS rejected,
+       coalesce(f.fills, 0) AS fills, coalesce(f."makerFills", 0) AS "makerFills",
+       coalesce(f.turnover, 0)::DECIMAL(38,18) AS turnover, coalesce(f.fees, 0)::DECIMAL(38,18) AS fees,
+       CASE WHEN f.fills > 0 THEN o.orders / f.fills END AS "orderToTrade",
+       CASE WHEN o.orders > 0 THEN o."filledOrders" / o.orders END AS "fillRatio",
+       CASE WHEN o.orders > 0 THEN o.canceled / o.orders END AS "cancelRatio",
+       r.approved AS "riskApproved", r.denied AS "riskDenied"
+FROM o FULL JOIN f USING ("scopeId") FULL JOIN r USING ("scopeId")
+ORDER BY "scopeId"`
+
+/**
+ * TCA: slippage of each fill against the arrival mid, signed so that a positive number is a
+ * cost (buy above / sell below the mid). slippageBps is quantity-weighted:
+ * Σ sign·(price − mid)·qty / Σ mid·qty × 10⁴; meanSlippageBps is the plain mean per fill;
+ * slippageCost is the exact money Σ sign·(price − mid)·qty.
+ */
+export const TCA_SQL = `
+CREATE OR REPLACE TABLE report_tca AS
+SELECT ${SCOPE_ID()} AS "scopeId", ${SCOPE()} AS scope, strategy, instrument, count(*)::INTEGER AS fills,
+       sum(CASE WHEN side = 'buy' THEN price - arrival_mid ELSE arrival_mid - price END * qty)::DECIMAL(38,18) AS "slippageCost",
+       sum(CASE WHEN side = 'buy' THEN price - arrival_mid ELSE arrival_mid - price END * qty)::DOUBLE
+         / sum(arrival_mid * qty)::DOUBLE * 10000 AS "slippageBps",
+       avg(CASE WHEN side = 'buy' THEN price - arrival_mid ELSE arrival_mid - price END::DOUBLE / arrival_mid::DOUBLE) * 10000 AS "meanSlippageBps"
+FROM fills, report_params p
+WHERE arrival_mid IS NOT NULL AND arrival_mid > 0 AND ts >= p.since_ms AND (p.strategy_filter IS NULL OR strategy = p.strategy_filter)
+GROUP BY ${GROUPINGS()}
+ORDER BY "scopeId"`
+
+const LATENCY_SAMPLES = `
+lat AS (
+  SELECT strategy, 'intentToAck' AS stage, accepted_ts - submitted_ts AS ms FROM o WHERE accepted_ts IS NOT NULL
+  UNION ALL SELECT strategy, 'ackToFill', first_fill_ts - accepted_ts FROM o WHERE first_fill_ts IS NOT NULL AND accepted_ts IS NOT NULL
+  UNION ALL SELECT strategy, 'intentToFill', first_fill_ts - submitted_ts FROM o WHERE first_fill_ts IS NOT NULL)`
+const LATENCY_ORDERS = `
+o AS (SELECT o.* FROM orders o, report_params p WHERE o.submitted_ts >= p.since_ms AND (p.strategy_filter IS NULL OR o.strategy = p.strategy_filter))`
+
+/** Latency per stage (intent → ack → first fill), in ms, percentiles by nearest rank (quantile_disc). */
+export const LATENCY_SQL = `
+CREATE OR REPLACE TABLE report_latency AS
+WITH ${LATENCY_ORDERS}, ${LATENCY_SAMPLES}
+SELECT CASE WHEN grouping(strategy) = 0 THEN 'strategy' ELSE 'total' END AS scope, strategy, stage,
+       count(*)::INTEGER AS count, quantile_disc(ms, 0.5)::BIGINT AS p50, quantile_disc(ms, 0.9)::BIGINT AS p90,
+       quantile_disc(ms, 0.99)::BIGINT AS p99, max(ms)::BIGINT AS max, avg(ms) AS mean
+FROM lat GROUP BY GROUPING SETS ((stage), (strategy, stage))
+ORDER BY scope DESC, strategy, stage`
+
+/** Histogram of all orders' latency per stage: 20 equal bins up to the p99, a 21st for the tail. */
+export const LATENCY_HISTOGRAM_SQL = `
+CREATE OR REPLACE TABLE report_latency_histogram AS
+WITH ${LATENCY_ORDERS}, ${LATENCY_SAMPLES},
+w AS (SELECT stage, greatest(1, ceil(quantile_disc(ms, 0.99) / 20))::BIGINT AS width FROM lat GROUP BY stage),
+b AS (SELECT lat.stage, w.width, least(greatest(lat.ms, 0) // w.width, 20)::INTEGER AS bin FROM lat JOIN w USING (stage))
+SELECT stage, bin, (bin * any_value(width))::BIGINT AS "fromMs",
+       CASE WHEN bin < 20 THEN ((bin + 1) * any_value(width))::BIGINT END AS "toMs", count(*)::INTEGER AS count
+FROM b GROUP BY stage, bin ORDER BY stage, bin`
+
+export const RISK_DENIALS_SQL = `
+CREATE OR REPLACE TABLE report_risk_denials AS
+SELECT CASE WHEN grouping(strategy) = 0 THEN 'strategy' ELSE 'total' END AS scope, strategy,
+       coalesce(reason, 'UNSPECIFIED') AS reason, count(*)::INTEGER AS denials
+FROM risk_decisions, report_params p
+WHERE NOT approved AND ts >= p.since_ms AND (p.strategy_filter IS NULL OR strategy = p.strategy_filter)
+GROUP BY GROUPING SETS ((reason), (strategy, reason))
+ORDER BY scope DESC, strategy, denials DESC, reason`
+
+export const STRATEGY_RECORDS_SQL = `
+CREATE OR REPLACE TABLE report_strategy_records AS
+SELECT strategy, name, arg_max(value, ts) AS "lastValue", max(ts) AS "lastTs", count(*)::INTEGER AS count
+FROM strategy_records, report_params p
+WHERE ts >= p.since_ms AND (p.strategy_filter IS NULL OR strategy = p.strategy_filter)
+GROUP BY strategy, name ORDER BY strategy, name`
+
+/** In dependency order. */
+export const REPORT_STATEMENTS: ReadonlyArray<string> = [
+  PNL_DAILY_SQL,
+  DAILY_SQL,
+  ROUND_TRIPS_SQL,
+  SUMMARY_SQL,
+  EXECUTION_SQL,
+  TCA_SQL,
+  LATENCY_SQL,
+  LATENCY_HISTOGRAM_SQL,
+  RISK_DENIALS_SQL,
+  STRATEGY_RECORDS_SQL
+]
+
+/** The tables a report consists of (and that Parquet export writes). */
+export const REPORT_TABLES = [
+  "report_summary",
+  "report_daily",
+  "report_round_trips",
+  "report_execution",
+  "report_tca",
+  "report_latency",
+  "report_latency_histogram",
+  "report_risk_denials",
+  "report_strategy_records"
+] as const
+export type ReportTable = (typeof REPORT_TABLES)[number]

@@ -1,0 +1,254 @@
+import { DuckDBTypeId, type DuckDBConnection } from "@duckdb/node-api"
+import { runPositionPass } from "./positions.js"
+import { PARAMS_SQL, REPORT_STATEMENTS, REPORT_TABLES, type ReportTable } from "./metrics.sql.js"
+
+/**
+ * The post-trade report over a loaded dataset (`dataset.ts`). Where each part runs:
+ *  - DuckDB sorts the fills; a single TypeScript pass (`positions.ts`) nets them with average
+ *    entry in exact BigInt arithmetic and writes back per-day positions and round trips;
+ *  - everything else is DuckDB SQL (`metrics.sql.ts`): daily PnL with carried positions and
+ *    as-of marks, equity and drawdown (window functions), Sharpe/Sortino/Calmar/VaR/ES,
+ *    round-trip statistics, execution ratios, TCA, latency percentiles and histograms, risk
+ *    denials — each materialized as a `report_*` table.
+ *
+ * Money in the report is exact decimal text ("-12.5"); ratios and statistics are numbers.
+ */
+
+export interface ReportOptions {
+  /** Only activity at or after this time (epoch ms). Positions still net over all history. */
+  readonly since?: number | undefined
+  readonly strategy?: string | undefined
+  /** Decimal text. When given, daily returns are net PnL / capital. */
+  readonly capital?: string | undefined
+  /** Annualization periods; 365 (crypto trades every calendar day). */
+  readonly periodsPerYear?: number | undefined
+}
+
+export type Money = string
+export type Scope = "total" | "strategy" | "instrument" | "strategy_instrument"
+
+export interface SummaryRow {
+  readonly scope: Scope
+  readonly scopeId: string
+  readonly strategy: string | null
+  readonly instrument: string | null
+  readonly days: number
+  readonly firstDay: string
+  readonly lastDay: string
+  readonly realized: Money
+  /** At the end of the last day, against the last mark. */
+  readonly unrealized: Money
+  readonly fees: Money
+  readonly netPnl: Money
+  readonly turnover: Money
+  readonly fills: number
+  readonly maxDrawdown: Money
+  readonly sharpe: number | null
+  readonly sortino: number | null
+  readonly calmar: number | null
+  readonly var95: number | null
+  readonly es95: number | null
+  readonly trips: number
+  readonly wins: number
+  readonly losses: number
+  readonly winRate: number | null
+  readonly profitFactor: number | null
+  readonly avgWin: number | null
+  readonly avgLoss: number | null
+}
+
+export interface DailyRow {
+  readonly scope: Scope
+  readonly scopeId: string
+  readonly strategy: string | null
+  readonly instrument: string | null
+  readonly day: number
+  readonly date: string
+  readonly realized: Money
+  readonly unrealized: Money
+  readonly fees: Money
+  readonly netPnl: Money
+  readonly turnover: Money
+  readonly fills: number
+  readonly equity: Money
+  readonly drawdown: Money
+  readonly return: number | null
+}
+
+export interface RoundTripRow {
+  readonly strategy: string
+  readonly instrument: string
+  readonly openTs: number
+  readonly closeTs: number
+  readonly pnl: Money
+  readonly fills: number
+}
+
+export interface ExecutionRow {
+  readonly scope: Scope
+  readonly scopeId: string
+  readonly strategy: string | null
+  readonly instrument: string | null
+  readonly orders: number
+  readonly filledOrders: number
+  readonly canceled: number
+  readonly rejected: number
+  readonly fills: number
+  readonly makerFills: number
+  readonly turnover: Money
+  readonly fees: Money
+  readonly orderToTrade: number | null
+  readonly fillRatio: number | null
+  readonly cancelRatio: number | null
+  readonly riskApproved: number | null
+  readonly riskDenied: number | null
+}
+
+export interface TcaRow {
+  readonly scope: Scope
+  readonly scopeId: string
+  readonly strategy: string | null
+  readonly instrument: string | null
+  readonly fills: number
+  readonly slippageCost: Money
+  readonly slippageBps: number | null
+  readonly meanSlippageBps: number | null
+}
+
+export type LatencyStage = "intentToAck" | "ackToFill" | "intentToFill"
+
+export interface LatencyRow {
+  readonly scope: "total" | "strategy"
+  readonly strategy: string | null
+  readonly stage: LatencyStage
+  readonly count: number
+  readonly p50: number
+  readonly p90: number
+  readonly p99: number
+  readonly max: number
+  readonly mean: number
+}
+
+export interface LatencyBin {
+  readonly stage: LatencyStage
+  readonly bin: number
+  readonly fromMs: number
+  /** null for the tail bin (everything above the p99 bins). */
+  readonly toMs: number | null
+  readonly count: number
+}
+
+export interface RiskDenialRow {
+  readonly scope: "total" | "strategy"
+  readonly strategy: string | null
+  readonly reason: string
+  readonly denials: number
+}
+
+export interface StrategyRecordSummary {
+  readonly strategy: string
+  readonly name: string
+  readonly lastValue: string
+  readonly lastTs: number
+  readonly count: number
+}
+
+export interface Report {
+  readonly generatedAt: string
+  readonly since: string | null
+  readonly strategy: string | null
+  readonly conventions: Readonly<Record<string, string>>
+  readonly summary: ReadonlyArray<SummaryRow>
+  readonly daily: ReadonlyArray<DailyRow>
+  readonly roundTrips: ReadonlyArray<RoundTripRow>
+  readonly execution: ReadonlyArray<ExecutionRow>
+  readonly tca: ReadonlyArray<TcaRow>
+  readonly latency: ReadonlyArray<LatencyRow>
+  readonly latencyHistogram: ReadonlyArray<LatencyBin>
+  readonly riskDenials: ReadonlyArray<RiskDenialRow>
+  readonly strategyRecords: ReadonlyArray<StrategyRecordSummary>
+}
+
+export const CONVENTIONS: Readonly<Record<string, string>> = {
+  days: "UTC calendar days; every day from a position's first fill to the last fill or mark",
+  pnl: "average-entry netting per (strategy, instrument); a flip realizes the closed part and opens the rest at the fill price; unrealized = position x last mark at or before end of day - basis (last fill price if no mark)",
+  netPnl: "realized + change in unrealized - fees, per day",
+  annualization: "sqrt(365), risk-free rate 0; Sharpe/Sortino/Calmar on daily net PnL (scale-free, equal to using returns on constant capital)",
+  sortino: "downside deviation = sqrt(mean(min(daily pnl, 0)^2)) over all days",
+  calmar: "mean daily net PnL x 365 / max drawdown",
+  var: "historical on daily net PnL, k = ceil(0.05 n): VaR95 = -(k-th worst day), ES95 = -mean(k worst days)",
+  winLoss: "per closed round trip (flat to flat; a flip closes one), net of the fees of its fills",
+  orderToTrade: "orders submitted / fills",
+  fillRatio: "orders with at least one fill / orders submitted",
+  cancelRatio: "orders whose final state is canceled / orders submitted",
+  slippage: "bps against the arrival mid, positive = cost, quantity-weighted",
+  latency: "ms, nearest-rank percentiles: intent (submit) -> ack (accepted) -> first fill"
+}
+
+/** Runs the position pass and every report statement; leaves the `report_*` tables in `conn`. */
+export const buildReportTables = async (conn: DuckDBConnection, options: ReportOptions = {}): Promise<void> => {
+  await runPositionPass(conn)
+  await conn.run(PARAMS_SQL, {
+    since: options.since ?? 0,
+    strategy: options.strategy ?? null,
+    capital: options.capital ?? null,
+    periods: options.periodsPerYear ?? 365
+  })
+  for (const sql of REPORT_STATEMENTS) await conn.run(sql)
+}
+
+type Cell = string | number | boolean | null
+
+/** Reads a report table: DECIMAL as exact text without trailing zeros, BIGINT/HUGEINT as numbers. */
+export const readTable = async (conn: DuckDBConnection, table: ReportTable): Promise<ReadonlyArray<Record<string, Cell>>> => {
+  const reader = await conn.runAndReadAll(`SELECT * FROM ${table}`)
+  const names = reader.columnNames()
+  const types = reader.columnTypes()
+  const rows = reader.getRowsJson()
+  return rows.map((row) => {
+    const out: Record<string, Cell> = {}
+    names.forEach((name, i) => {
+      const v = row[i] ?? null
+      const typeId = types[i]?.typeId
+      if (typeof v === "string" && typeId === DuckDBTypeId.DECIMAL) out[name] = trimDecimal(v)
+      else if (typeof v === "string" && (typeId === DuckDBTypeId.BIGINT || typeId === DuckDBTypeId.HUGEINT)) out[name] = Number(v)
+      else if (v === "NaN" || v === "Infinity" || v === "-Infinity") out[name] = null
+      else out[name] = v as Cell
+    })
+    return out
+  })
+}
+
+export const trimDecimal = (text: string): string => {
+  if (!text.includes(".")) return text
+  const t = text.replace(/0+$/, "").replace(/\.$/, "")
+  return t === "-0" ? "0" : t
+}
+
+export const readReport = async (conn: DuckDBConnection, options: ReportOptions = {}): Promise<Report> => {
+  // One connection runs one query at a time, so the tables are read one after the other.
+  const tables: Array<ReadonlyArray<Record<string, Cell>>> = []
+  for (const t of REPORT_TABLES) tables.push(await readTable(conn, t))
+  const [summary, daily, roundTrips, execution, tca, latency, latencyHistogram, riskDenials, strategyRecords] = tables
+  return {
+    generatedAt: new Date().toISOString(),
+    since: options.since === undefined ? null : new Date(options.since).toISOString(),
+    strategy: options.strategy ?? null,
+    conventions: CONVENTIONS,
+    summary: summary as unknown as ReadonlyArray<SummaryRow>,
+    daily: daily as unknown as ReadonlyArray<DailyRow>,
+    roundTrips: roundTrips as unknown as ReadonlyArray<RoundTripRow>,
+    execution: execution as unknown as ReadonlyArray<ExecutionRow>,
+    tca: tca as unknown as ReadonlyArray<TcaRow>,
+    latency: latency as unknown as ReadonlyArray<LatencyRow>,
+    latencyHistogram: latencyHistogram as unknown as ReadonlyArray<LatencyBin>,
+    riskDenials: riskDenials as unknown as ReadonlyArray<RiskDenialRow>,
+    strategyRecords: strategyRecords as unknown as ReadonlyArray<StrategyRecordSummary>
+  }
+}
+
+/** Builds the report tables and reads them back. */
+export const computeReport = async (conn: DuckDBConnection, options: ReportOptions = {}): Promise<Report> => {
+  await buildReportTables(conn, options)
+  return readReport(conn, options)
+}
