@@ -1,4 +1,5 @@
 import type { TestProject } from "vitest/node"
+import { ensureChromium } from "./chromium.js"
 import { startKafka, type KafkaService } from "./kafka-broker.js"
 import { startPostgres, type PostgresService } from "./postgres.js"
 
@@ -11,7 +12,7 @@ declare module "vitest" {
 
 /**
  * Brings up the real services the integration tests use — a Kafka broker (KRaft) and a
- * throwaway Postgres database — and tears them down after the run. Set
+ * throwaway Postgres database, and Debian's chromium for the browser tests — and tears them down after the run. Set
  * TROUPE_TEST_SERVICES=none to run only the unit tests quickly while developing.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -20,6 +21,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("databaseUrl", "")
     return async () => undefined
   }
+  ensureChromium()
   const [kafka, postgres]: [KafkaService, PostgresService] = await Promise.all([startKafka(), startPostgres()])
   project.provide("kafkaBrokers", kafka.brokers.join(","))
   project.provide("databaseUrl", postgres.url)

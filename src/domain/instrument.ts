@@ -1,0 +1,138 @@
+import { Data, Either } from "effect"
+import { Decimal, parseDecimal } from "./decimal.js"
+import { MAX_DECIMALS } from "./fixed-point.js"
+import { parseInstrumentId, venueOf, symbolOf, type InstrumentId, type VenueId } from "./ids.js"
+
+/**
+ * What is traded and in which units. Linear contracts settle in the quote currency
+ * (PnL = qty * contractSize * (exit - entry)); inverse ones settle in the base currency
+ * (PnL = qty * contractSize * (1/entry - 1/exit)), e.g. Kraken's PI_XBTUSD.
+ */
+export type InstrumentKind = "linearPerpetual" | "inversePerpetual" | "linearFuture" | "inverseFuture" | "spot"
+
+export const isInverse = (kind: InstrumentKind): boolean => kind === "inversePerpetual" || kind === "inverseFuture"
+
+export interface Instrument {
+  readonly id: InstrumentId
+  readonly venue: VenueId
+  readonly symbol: string
+  readonly kind: InstrumentKind
+  readonly base: string
+  readonly quote: string
+  /** Prices are whole multiples of this. */
+  readonly tickSize: Decimal
+  /** Quantities are whole multiples of this (contracts for futures). */
+  readonly lotSize: Decimal
+  readonly minQty: Decimal
+  readonly maxQty: Decimal
+  readonly contractSize: Decimal
+  readonly tradable: boolean
+  /** Decimal places of tickSize: the scale of the book's exact integer prices. */
+  readonly priceDecimals: number
+  /** Decimal places of lotSize: the scale of the book's exact integer quantities. */
+  readonly qtyDecimals: number
+}
+
+/** The raw description, as read from config or the venue's instrument list. Decimals may be text. */
+export interface InstrumentSpec {
+  readonly id: string
+  readonly kind: InstrumentKind
+  readonly base: string
+  readonly quote: string
+  readonly tickSize: Decimal | string
+  readonly lotSize: Decimal | string
+  readonly minQty: Decimal | string
+  readonly maxQty: Decimal | string
+  readonly contractSize: Decimal | string
+  readonly tradable: boolean
+}
+
+export class InstrumentInvalid extends Data.TaggedError("InstrumentInvalid")<{
+  readonly instrumentId: string
+  readonly field: keyof InstrumentSpec
+  readonly input: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `instrument ${this.instrumentId}: ${this.field} ${JSON.stringify(this.input.slice(0, 64))} ${this.reason}`
+  }
+}
+
+const CURRENCY = /^[A-Za-z0-9]{1,16}$/
+const KINDS: ReadonlyArray<InstrumentKind> = ["linearPerpetual", "inversePerpetual", "linearFuture", "inverseFuture", "spot"]
+
+export const makeInstrument = (spec: InstrumentSpec): Either.Either<Instrument, InstrumentInvalid> => {
+  const invalid = (field: keyof InstrumentSpec, input: unknown, reason: string) =>
+    Either.left(new InstrumentInvalid({ instrumentId: spec.id, field, input: String(input), reason }))
+  const id = parseInstrumentId(spec.id)
+  if (Either.isLeft(id)) return invalid("id", spec.id, id.left.reason)
+  if (!KINDS.includes(spec.kind)) return invalid("kind", spec.kind, `is not one of ${KINDS.join(", ")}`)
+  if (!CURRENCY.test(spec.base)) return invalid("base", spec.base, "is not a currency code")
+  if (!CURRENCY.test(spec.quote)) return invalid("quote", spec.quote, "is not a currency code")
+
+  const decimals: Partial<Record<"tickSize" | "lotSize" | "minQty" | "maxQty" | "contractSize", Decimal>> = {}
+  for (const field of ["tickSize", "lotSize", "minQty", "maxQty", "contractSize"] as const) {
+    const raw = spec[field]
+    const value = typeof raw === "string" ? parseDecimal(raw) : Either.right(raw)
+    if (Either.isLeft(value)) return invalid(field, raw, value.left.reason)
+    if (!value.right.isFinite()) return invalid(field, raw, "is not finite")
+    const positive = field === "minQty" ? !value.right.isNegative() : value.right.greaterThan(0)
+    if (!positive) return invalid(field, raw, field === "minQty" ? "must not be negative" : "must be positive")
+    decimals[field] = value.right
+  }
+  const tickSize = decimals.tickSize as Decimal
+  const lotSize = decimals.lotSize as Decimal
+  const minQty = decimals.minQty as Decimal
+  const maxQty = decimals.maxQty as Decimal
+  if (tickSize.decimalPlaces() > MAX_DECIMALS) return invalid("tickSize", tickSize, `has more than ${MAX_DECIMALS} decimals`)
+  if (lotSize.decimalPlaces() > MAX_DECIMALS) return invalid("lotSize", lotSize, `has more than ${MAX_DECIMALS} decimals`)
+  if (!minQty.modulo(lotSize).isZero()) return invalid("minQty", minQty, "is not a multiple of lotSize")
+  if (!maxQty.modulo(lotSize).isZero()) return invalid("maxQty", maxQty, "is not a multiple of lotSize")
+  if (maxQty.lessThan(minQty)) return invalid("maxQty", maxQty, "is below minQty")
+
+  return Either.right({
+    id: id.right,
+    venue: venueOf(id.right),
+    symbol: symbolOf(id.right),
+    kind: spec.kind,
+    base: spec.base,
+    quote: spec.quote,
+    tickSize,
+    lotSize,
+    minQty,
+    maxQty,
+    contractSize: decimals.contractSize as Decimal,
+    tradable: spec.tradable,
+    priceDecimals: tickSize.decimalPlaces(),
+    qtyDecimals: lotSize.decimalPlaces()
+  })
+}
+
+export const isOnTick = (instrument: Instrument, price: Decimal): boolean => price.isFinite() && price.modulo(instrument.tickSize).isZero()
+
+export const isOnLot = (instrument: Instrument, qty: Decimal): boolean => qty.isFinite() && qty.modulo(instrument.lotSize).isZero()
+
+/** How to round onto the grid: a buy limit rounds down and a sell limit up to stay passive; "nearest" is half-even. */
+export type Rounding = "down" | "up" | "nearest"
+
+const roundTo = (value: Decimal, step: Decimal, rounding: Rounding): Decimal => {
+  const mode = rounding === "down" ? Decimal.ROUND_FLOOR : rounding === "up" ? Decimal.ROUND_CEIL : Decimal.ROUND_HALF_EVEN
+  return value.dividedBy(step).toDecimalPlaces(0, mode).times(step)
+}
+
+export const roundToTick = (instrument: Instrument, price: Decimal, rounding: Rounding = "nearest"): Decimal => roundTo(price, instrument.tickSize, rounding)
+
+/** Quantities default to rounding down: never trade more than asked. */
+export const roundToLot = (instrument: Instrument, qty: Decimal, rounding: Rounding = "down"): Decimal => roundTo(qty, instrument.lotSize, rounding)
+
+/** Whole ticks in `price`, or undefined when it is off the grid or beyond an exact JS integer. */
+export const priceToTicks = (instrument: Instrument, price: Decimal): number | undefined => {
+  const ticks = price.dividedBy(instrument.tickSize)
+  return ticks.isInteger() && ticks.abs().lessThanOrEqualTo(Number.MAX_SAFE_INTEGER) ? ticks.toNumber() : undefined
+}
+
+export const ticksToPrice = (instrument: Instrument, ticks: number): Decimal => instrument.tickSize.times(ticks)
+
+/** Notional value of `qty` contracts at `price` in the settlement currency (quote for linear, base for inverse). */
+export const notional = (instrument: Instrument, qty: Decimal, price: Decimal): Decimal =>
+  isInverse(instrument.kind) ? qty.abs().times(instrument.contractSize).dividedBy(price) : qty.abs().times(instrument.contractSize).times(price)
