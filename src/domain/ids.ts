@@ -21,8 +21,8 @@ export class InvalidId extends Data.TaggedError("InvalidId")<{ readonly kind: st
 const VENUE = /^[a-z][a-z0-9-]{0,31}$/
 const SYMBOL = /^[A-Za-z0-9_.\-/]{1,64}$/
 // Kraken's cliOrdId allows up to 100 characters; we keep to a safe alphabet.
-const CLIENT_ORDER_ID = /^[A-Za-z0-9_.:\-]{1,100}$/
-const TOKEN = /^[A-Za-z0-9_.:\-]{1,128}$/
+const CLIENT_ORDER_ID = /^[A-Za-z0-9_.:-]{1,100}$/
+const TOKEN = /^[A-Za-z0-9_.:-]{1,128}$/
 
 export const VenueId = (s: string): Either.Either<VenueId, InvalidId> =>
   VENUE.test(s) ? Either.right(s as VenueId) : Either.left(new InvalidId({ kind: "venue id", input: s, reason: "expected lower-case letters, digits and '-'" }))
