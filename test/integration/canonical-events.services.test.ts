@@ -65,12 +65,14 @@ describe("canonical events in the real Postgres", () => {
   afterAll(() => pool.end())
 
   it("every event type written as msgpack bytes and as JSON is read back and decoded to an equal event", async () => {
-    await pool.query("create table it_events (seq bigserial primary key, tag text not null, body bytea not null, doc jsonb not null)")
+    // Its own schema: other test files share this run's database.
+    await pool.query("create schema it_canonical_events")
+    await pool.query("create table it_canonical_events.events (seq bigserial primary key, tag text not null, body bytea not null, doc jsonb not null)")
     const events = sampleEvents(5)
     for (const e of events) {
-      await pool.query("insert into it_events (tag, body, doc) values ($1, $2, $3)", [e._tag, Buffer.from(encodeEvent(e)), JSON.stringify(wire(e))])
+      await pool.query("insert into it_canonical_events.events (tag, body, doc) values ($1, $2, $3)", [e._tag, Buffer.from(encodeEvent(e)), JSON.stringify(wire(e))])
     }
-    const { rows } = await pool.query<{ tag: string; body: Buffer; doc: unknown }>("select tag, body, doc from it_events order by seq")
+    const { rows } = await pool.query<{ tag: string; body: Buffer; doc: unknown }>("select tag, body, doc from it_canonical_events.events order by seq")
     expect(rows.length).toBe(events.length)
     rows.forEach((row, i) => {
       const sent = events[i] as CanonicalEvent
