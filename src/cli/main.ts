@@ -1,5 +1,17 @@
-// The `troupe` command line. Subcommands arrive with their issues; each prints a table for
-// people and JSON with --json, and exits non-zero with one clear line on error.
+import { runSimulatorCli } from "../adapters/venues/simulator/cli.js"
+import { runActors } from "./actors.js"
+import { processIo, type Io } from "./args.js"
+import { CliFailure, EXIT } from "./daemon-client.js"
+import { runMachines } from "./machines.js"
+import { runOperator } from "./operator.js"
+import { runReport } from "./report.js"
+import { runStatus } from "./status.js"
+import { runStrategy } from "./strategy.js"
+import { runOrders, runPositions } from "./trading.js"
+
+// The `troupe` command line. Each command prints a table for people and JSON with --json, and
+// exits with one clear line on error. Exit codes: 0 ok, 1 the daemon refused or failed,
+// 2 usage error, 3 no daemon answers, 4 unauthorized.
 const VERSION = "0.1.0"
 
 const usage = `troupe ${VERSION} — an actor-model trading daemon
@@ -7,31 +19,79 @@ const usage = `troupe ${VERSION} — an actor-model trading daemon
 usage: troupe <command> [options]
 
 commands:
-  daemon      run the trading daemon (not there yet: see README)
-  version     print the version
-  help        this text
+  daemon                         run the trading daemon (not there yet: see README)
+  status                         node state, trading state, uptime, counts
+  actors                         the supervision tree with states and restarts
+  orders [--open]                orders
+  positions                      positions and PnL
+  halt|reduce|resume --reason R [--cancel-all]
+                                 the kill switch (recorded with your user name)
+  strategy list|start|stop|restart|reconfigure|add ...
+                                 manage strategies while the daemon runs
+  machines list|export <name> --format mermaid|json
+                                 the lifecycle machines (no daemon needed)
+  simulator [...]                run the local exchange simulator
+  report --fixture N [...]       post-trade report
+  version                        print the version
+  help                           this text
+
+daemon commands take --port N (default TROUPE_PORT or 7400) and --json; the token comes from
+TROUPE_TOKEN or $TROUPE_HOME/token.
 `
 
-const main = (argv: ReadonlyArray<string>): number => {
-  const [command] = argv
+const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
+  const [command, ...rest] = argv
   switch (command) {
     case undefined:
     case "help":
     case "--help":
     case "-h":
-      process.stdout.write(usage)
-      return 0
+      io.out(usage)
+      return EXIT.ok
     case "version":
     case "--version":
-      process.stdout.write(`${VERSION}\n`)
-      return 0
+      io.out(`${VERSION}\n`)
+      return EXIT.ok
     case "daemon":
-      process.stderr.write("troupe: the daemon is not there yet (it arrives with the daemon issue); see README.md\n")
-      return 2
+      io.err("troupe: the daemon is not there yet (it arrives with the daemon issue); see README.md\n")
+      return EXIT.usage
+    case "status":
+      return runStatus(rest, io)
+    case "actors":
+      return runActors(rest, io)
+    case "orders":
+      return runOrders(rest, io)
+    case "positions":
+      return runPositions(rest, io)
+    case "halt":
+    case "reduce":
+    case "resume":
+      return runOperator(command, rest, io)
+    case "strategy":
+    case "strategies":
+      return runStrategy(rest, io)
+    case "machines":
+      return runMachines(rest, io)
+    case "simulator":
+      return runSimulatorCli(rest)
+    case "report":
+      return runReport(rest, io)
     default:
-      process.stderr.write(`troupe: unknown command '${command}'\n\n${usage}`)
-      return 64
+      io.err(`troupe: unknown command '${command}'\n\n${usage}`)
+      return EXIT.usage
   }
 }
 
-process.exitCode = main(process.argv.slice(2))
+const main = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
+  try {
+    return await run(argv, io)
+  } catch (e) {
+    if (e instanceof CliFailure) {
+      io.err(e.message.endsWith("\n") ? e.message : `${e.message}\n`)
+      return e.exitCode
+    }
+    throw e
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2), processIo)
