@@ -1,0 +1,69 @@
+import { resolve } from "node:path"
+import type { StrategyView } from "../daemon/control.js"
+import { parseCommand, printJson, type Io } from "./args.js"
+import { request, resolveTarget, usageError } from "./daemon-client.js"
+import { renderTable } from "./table.js"
+
+export const STRATEGY_USAGE = `usage: troupe strategy list
+       troupe strategy start|stop|restart <id>
+       troupe strategy reconfigure <id> --params '{"spread":"0.001"}'
+       troupe strategy add <file> [--id ID] [--params '{json}']
+  (each also takes --port N and --json)`
+
+const parseParams = (text: string | undefined): Record<string, unknown> | undefined => {
+  if (text === undefined) return undefined
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (e) {
+    throw usageError(`troupe strategy: --params is not JSON: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw usageError("troupe strategy: --params must be a JSON object")
+  return parsed as Record<string, unknown>
+}
+
+const table = (strategies: ReadonlyArray<StrategyView>): string =>
+  strategies.length === 0
+    ? "no strategies\n"
+    : renderTable(
+        ["ID", "KIND", "STATE", "INSTRUMENTS", "RESTARTS"],
+        strategies.map((s) => [s.id, s.kind, s.state, s.instruments.join(","), String(s.restarts)])
+      )
+
+/** `troupe strategy ...`: list strategies and start, stop, restart, reconfigure or add one without stopping the daemon. */
+export const runStrategy = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
+  const { values, positionals } = parseCommand("strategy", argv, { params: { type: "string" }, id: { type: "string" } }, STRATEGY_USAGE)
+  const [action, arg, ...extra] = positionals
+  if (extra.length > 0) throw usageError(`troupe strategy: unexpected argument '${extra[0]}'\n${STRATEGY_USAGE}`)
+  const target = resolveTarget(values.port)
+  const params = parseParams(values.params)
+  const show = (result: StrategyView | ReadonlyArray<StrategyView>): number => {
+    if (values.json) printJson(io, result)
+    else io.out(table(Array.isArray(result) ? (result as ReadonlyArray<StrategyView>) : [result as StrategyView]))
+    return 0
+  }
+  switch (action) {
+    case "list":
+    case undefined:
+      if (arg !== undefined) throw usageError(`troupe strategy list: unexpected argument '${arg}'\n${STRATEGY_USAGE}`)
+      return show((await request(target, "GET", "/api/strategies")) as ReadonlyArray<StrategyView>)
+    case "start":
+    case "stop":
+    case "restart":
+    case "reconfigure": {
+      if (arg === undefined) throw usageError(`troupe strategy ${action}: which strategy? give its id\n${STRATEGY_USAGE}`)
+      if (action === "reconfigure" && params === undefined) throw usageError(`troupe strategy reconfigure: --params '{json}' is required\n${STRATEGY_USAGE}`)
+      if (action !== "reconfigure" && params !== undefined) throw usageError(`troupe strategy ${action}: --params only goes with reconfigure or add\n${STRATEGY_USAGE}`)
+      const body = params === undefined ? {} : { params }
+      return show((await request(target, "POST", `/api/strategies/${encodeURIComponent(arg)}/${action}`, body)) as StrategyView)
+    }
+    case "add": {
+      if (arg === undefined) throw usageError(`troupe strategy add: which file?\n${STRATEGY_USAGE}`)
+      // The daemon may run elsewhere in the file system: send an absolute path.
+      const body = { file: resolve(arg), ...(values.id === undefined ? {} : { id: values.id }), ...(params === undefined ? {} : { params }) }
+      return show((await request(target, "POST", "/api/strategies", body)) as StrategyView)
+    }
+    default:
+      throw usageError(`troupe strategy: unknown action '${action}'\n${STRATEGY_USAGE}`)
+  }
+}

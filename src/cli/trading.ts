@@ -1,0 +1,43 @@
+import type { OrderView, PositionView } from "../daemon/control.js"
+import { parseCommand, printJson, type Io } from "./args.js"
+import { request, resolveTarget } from "./daemon-client.js"
+import { renderTable } from "./table.js"
+
+export const ORDERS_USAGE = "usage: troupe orders [--open] [--port N] [--json]"
+export const POSITIONS_USAGE = "usage: troupe positions [--port N] [--json]"
+
+/** `troupe orders [--open]`: the orders the daemon knows, newest first. */
+export const runOrders = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
+  const { values } = parseCommand("orders", argv, { open: { type: "boolean", default: false } }, ORDERS_USAGE)
+  const orders = (await request(resolveTarget(values.port), "GET", values.open === true ? "/api/orders?open=1" : "/api/orders")) as ReadonlyArray<OrderView>
+  if (values.json) {
+    printJson(io, orders)
+    return 0
+  }
+  if (orders.length === 0) {
+    io.out(values.open === true ? "no open orders\n" : "no orders\n")
+    return 0
+  }
+  const rows = [...orders]
+    .sort((a, b) => b.updatedAt - a.updatedAt)
+    .map((o) => [o.clientOrderId, o.instrument, o.side, o.type, o.price ?? "-", o.qty, o.filledQty, o.state, o.strategy ?? "-", o.account])
+  io.out(renderTable(["CLIENT ORDER ID", "INSTRUMENT", "SIDE", "TYPE", "PRICE", "QTY", "FILLED", "STATE", "STRATEGY", "ACCOUNT"], rows))
+  return 0
+}
+
+/** `troupe positions`: net position, entry, mark and PnL per account and instrument. */
+export const runPositions = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
+  const { values } = parseCommand("positions", argv, {}, POSITIONS_USAGE)
+  const positions = (await request(resolveTarget(values.port), "GET", "/api/positions")) as ReadonlyArray<PositionView>
+  if (values.json) {
+    printJson(io, positions)
+    return 0
+  }
+  if (positions.length === 0) {
+    io.out("no positions\n")
+    return 0
+  }
+  const rows = positions.map((p) => [p.account, p.instrument, p.qty, p.avgEntry ?? "-", p.markPrice ?? "-", p.unrealizedPnl, p.realizedPnl, p.fees])
+  io.out(renderTable(["ACCOUNT", "INSTRUMENT", "QTY", "AVG ENTRY", "MARK", "UNREALIZED", "REALIZED", "FEES"], rows))
+  return 0
+}

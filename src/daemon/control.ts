@@ -1,0 +1,175 @@
+import { Data, type Effect } from "effect"
+import type { InspectionEvent } from "../actors/inspection.js"
+import type { ChildKind, ChildState, Strategy } from "../actors/supervisor/index.js"
+import type { CanonicalEvent } from "../domain/events/index.js"
+
+/**
+ * What the control API (and through it the CLI and the inspector) may ask of a running daemon.
+ * The composition root implements it over the supervisor, the actor host, the order manager,
+ * the portfolio, the risk actors and the strategy host; the control API only talks to this.
+ * Every answer is plain JSON-able data (decimals as text), so the server can send it as it is.
+ */
+
+export type NodeState = "starting" | "recovering" | "reconciling" | "running" | "draining" | "stopped" | "failed"
+export type TradingState = "active" | "reducing" | "halted"
+
+export interface NodeStatus {
+  readonly node: NodeState
+  /** The trading state of every account (kill switch), by account id. */
+  readonly trading: Readonly<Record<string, TradingState>>
+  readonly uptimeMs: number
+  readonly version: string
+  readonly counts: {
+    readonly actors: number
+    readonly openOrders: number
+    readonly positions: number
+    readonly strategies: number
+    /** Restarts summed over the whole supervision tree. */
+    readonly restarts: number
+  }
+}
+
+export interface Readiness {
+  /** True only when the node is `running`. */
+  readonly ready: boolean
+  readonly node: NodeState
+}
+
+/** The supervision tree (`TreeNode` of the supervisor) plus, for an actor that runs a machine, which one and where it is. */
+export interface ActorTreeNode {
+  readonly id: string
+  readonly kind: ChildKind
+  readonly state: ChildState
+  readonly restarts: number
+  readonly uptimeMs: number
+  readonly strategy?: Strategy
+  /** Registry name of the machine the actor runs (`order`, `book-sync`, ...), see `src/machines/index.ts`. */
+  readonly machine?: string
+  /** The machine's current state value (XState `snapshot.value`). */
+  readonly machineState?: unknown
+  readonly children: ReadonlyArray<ActorTreeNode>
+}
+
+/** One recorded step of an actor's machine: what it received and where it went (for time travel). */
+export interface TransitionRecord {
+  readonly ts: number
+  /** The XState event as received, payload included (`{ type, ...payload }`). */
+  readonly event: { readonly type: string; readonly [key: string]: unknown }
+  readonly from: unknown
+  readonly to: unknown
+}
+
+export interface ActorDetail {
+  readonly id: string
+  readonly kind: ChildKind
+  readonly state: ChildState
+  readonly machine: string | null
+  readonly machineState: unknown
+  /** A JSON-able summary of the machine context (big or private fields left out by the host). */
+  readonly context: Readonly<Record<string, unknown>>
+  /** The last recorded transitions, oldest first (bounded by the host). */
+  readonly transitions: ReadonlyArray<TransitionRecord>
+}
+
+export interface OrderView {
+  readonly clientOrderId: string
+  readonly venueOrderId?: string
+  readonly account: string
+  readonly instrument: string
+  readonly strategy?: string
+  readonly side: "buy" | "sell"
+  /** `limit`, `market`, `stop`, ... */
+  readonly type: string
+  readonly price?: string
+  readonly qty: string
+  readonly filledQty: string
+  /** The order machine's state, e.g. `accepted`, `partiallyFilled`. */
+  readonly state: string
+  readonly open: boolean
+  readonly updatedAt: number
+}
+
+export interface PositionView {
+  readonly account: string
+  readonly instrument: string
+  /** Signed: positive long, negative short. */
+  readonly qty: string
+  readonly avgEntry: string | null
+  readonly markPrice: string | null
+  readonly unrealizedPnl: string
+  readonly realizedPnl: string
+  readonly fees: string
+}
+
+export interface StrategyView {
+  readonly id: string
+  readonly kind: string
+  /** The strategy machine's state: `ready`, `running`, `degraded`, ... */
+  readonly state: string
+  readonly instruments: ReadonlyArray<string>
+  readonly restarts: number
+  readonly params: Readonly<Record<string, unknown>>
+}
+
+export interface OperatorCommand {
+  /** Who asked (the CLI sends the OS user); recorded in the audit trail. */
+  readonly who: string
+  readonly why: string
+  /** With `halt`/`reduce`: also cancel every open order. */
+  readonly cancelAll?: boolean
+}
+
+export interface OperatorResult {
+  readonly trading: Readonly<Record<string, TradingState>>
+  /** Orders a cancel was sent for (with `cancelAll`). */
+  readonly canceled: number
+}
+
+export type StrategyAction = "start" | "stop" | "restart" | "reconfigure" | "add"
+
+export interface StrategyCommand {
+  /** The strategy id; for `add` optional (taken from the file's strategy when absent). */
+  readonly id?: string
+  readonly action: StrategyAction
+  readonly params?: Readonly<Record<string, unknown>>
+  /** `add` only: path of the strategy module to load. */
+  readonly file?: string
+}
+
+/** What the live stream carries: the actor host's inspection events and the canonical events. */
+export type StreamItem =
+  | { readonly type: "inspection"; readonly event: InspectionEvent }
+  | { readonly type: "event"; readonly event: CanonicalEvent }
+
+export type StreamListener = (item: StreamItem) => void
+
+/**
+ * A refusal of the daemon, mapped to an HTTP status by the control API:
+ * `NotFound` 404, `Conflict` 409 (e.g. start of a running strategy), `Invalid` 422 (params the
+ * strategy refuses), `Unavailable` 503 (not running yet, draining).
+ */
+export class ControlError extends Data.TaggedError("ControlError")<{
+  readonly code: "NotFound" | "Conflict" | "Invalid" | "Unavailable"
+  readonly message: string
+}> {}
+
+export interface DaemonControl {
+  readonly status: () => Effect.Effect<NodeStatus>
+  readonly ready: () => Effect.Effect<Readiness>
+  readonly actors: () => Effect.Effect<ActorTreeNode>
+  readonly actor: (id: string) => Effect.Effect<ActorDetail, ControlError>
+  readonly orders: (filter: { readonly open?: boolean }) => Effect.Effect<ReadonlyArray<OrderView>>
+  readonly positions: () => Effect.Effect<ReadonlyArray<PositionView>>
+  readonly halt: (command: OperatorCommand) => Effect.Effect<OperatorResult, ControlError>
+  readonly reduce: (command: OperatorCommand) => Effect.Effect<OperatorResult, ControlError>
+  readonly resume: (command: OperatorCommand) => Effect.Effect<OperatorResult, ControlError>
+  readonly strategies: () => Effect.Effect<ReadonlyArray<StrategyView>>
+  readonly strategyCommand: (command: StrategyCommand) => Effect.Effect<StrategyView, ControlError>
+  /** Prometheus text exposition (format 0.0.4) of the daemon's metrics registry. */
+  readonly metricsText: () => Effect.Effect<string>
+  /**
+   * Live stream. The listener is called synchronously by the publisher and must not block;
+   * returns the unsubscribe function.
+   */
+  readonly subscribe: (listener: StreamListener) => () => void
+}
