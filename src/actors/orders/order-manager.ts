@@ -1,0 +1,247 @@
+import type { Halt, ReduceOnly, Resume } from "../../domain/events/control.js"
+import type { CancelAll, CancelOrder, OrderIntent } from "../../domain/events/intents.js"
+import type { OrderCancelRequested, OrderFilled, OrderModifyRejected, OrderSubmitted } from "../../domain/events/orders.js"
+import type { AccountId, ClientOrderId } from "../../domain/ids.js"
+import { orderMachine, provideOrderClock, type OrderMachine } from "../../machines/order.machine.js"
+import type { ClockService } from "../clock.js"
+import type { VenueGatewayService, VenueReport } from "../ports/venue-gateway.js"
+import type { ApprovedAction } from "../risk/approval.js"
+import type { Decision, RiskActor } from "../risk/risk.actor.js"
+import { OrderActor, orderInputOf } from "./order.actor.js"
+import type { ReconciliationEvent } from "./reconciliation.js"
+
+export type OrderJournalEvent = OrderSubmitted | OrderCancelRequested | OrderModifyRejected | VenueReport | ReconciliationEvent
+
+export interface OrderManagerDeps {
+  readonly account: AccountId
+  readonly clock: ClockService
+  readonly risk: RiskActor
+  readonly gateway: VenueGatewayService
+  /** Journal append: what we send (before the call) and every venue reply as it arrives. */
+  readonly emit: (event: OrderJournalEvent) => void
+  /** Fills go to the portfolio before risk sees them, so risk never under-counts a position. */
+  readonly onFill?: (fill: OrderFilled) => void
+  /** Finished orders kept alive for late fills (canceled → filled); default 10 000. */
+  readonly retainTerminal?: number
+  readonly onActorError?: (clientOrderId: string, error: unknown) => void
+}
+
+/**
+ * The account's orders: every intent goes to risk first; an approval goes to the order's actor
+ * (a new one for a submit), whose machine spends it on the gateway. Venue reports are routed by
+ * client order id, then venue order id; anything else is a reconciliation event.
+ */
+export class OrderManager {
+  private readonly machine: OrderMachine
+  private readonly live = new Map<string, OrderActor>()
+  private readonly byVenueId = new Map<string, string>()
+  private readonly finished: string[] = []
+  private readonly source: string
+  private readonly unsubscribe: () => void
+  private seq = 0
+
+  constructor(private readonly deps: OrderManagerDeps) {
+    this.source = `orders/${deps.account}`
+    this.machine = provideOrderClock(orderMachine, deps.clock.now).provide({
+      actions: {
+        sendSubmit: ({ context }) => this.dispatch(context.clientOrderId),
+        sendModify: ({ context }) => this.dispatch(context.clientOrderId),
+        sendCancel: ({ context }) => this.dispatch(context.clientOrderId),
+        denyCommand: ({ context }) => {
+          const a = this.live.get(context.clientOrderId)
+          if (a !== undefined) a.refused = true
+        },
+        reportOverfill: ({ context }) => this.reconcile("overfill", this.lastReport, context.clientOrderId)
+      }
+    })
+    this.unsubscribe = deps.gateway.subscribe((r) => this.onVenueReport(r))
+  }
+
+  get liveOrders(): number {
+    return this.live.size
+  }
+
+  order(clientOrderId: string): OrderActor | undefined {
+    return this.live.get(clientOrderId)
+  }
+
+  /** An intent from a strategy or the operator: decided by risk, then (if approved) acted on. */
+  handle(intent: OrderIntent): Decision {
+    const decision = this.deps.risk.decide(intent)
+    if (decision._tag === "Approved") this.act(intent, decision.action)
+    return decision
+  }
+
+  /** Operator kill switch; `cancelAll` also pulls every open order (the cancel is risk-approved too). */
+  control(e: Halt | ReduceOnly | Resume, opts: { readonly cancelAll?: boolean } = {}): boolean {
+    const changed = this.deps.risk.control(e)
+    if (opts.cancelAll === true) {
+      const intent: CancelAll = { _tag: "CancelAll", id: `${this.source}-op-${++this.seq}`, ts: this.deps.clock.now(), source: `operator:${e.who}`, account: this.deps.account }
+      this.handle(intent)
+    }
+    return changed
+  }
+
+  private act(intent: OrderIntent, approval: ApprovedAction): void {
+    switch (intent._tag) {
+      case "SubmitOrder": {
+        const a = new OrderActor(intent.clientOrderId, this.machine, orderInputOf(intent), this.deps.clock, (err) => this.deps.onActorError?.(intent.clientOrderId, err))
+        this.live.set(intent.clientOrderId, a)
+        a.command({ type: "SUBMIT" }, approval)
+        return
+      }
+      case "ModifyOrder": {
+        const a = this.live.get(intent.clientOrderId)
+        const change = {
+          ...(intent.qty === undefined ? {} : { quantity: intent.qty.toString() }),
+          ...(intent.price === undefined ? {} : { price: intent.price.toString() }),
+          ...(intent.triggerPrice === undefined ? {} : { triggerPrice: intent.triggerPrice.toString() })
+        }
+        if (a !== undefined && a.command({ type: "MODIFY", change }, approval)) return
+        // Not sent (the order is pending a cancel, or finished): release risk's pending modify.
+        const notSent: OrderModifyRejected = {
+          _tag: "OrderModifyRejected",
+          ...this.envelope(),
+          account: this.deps.account,
+          instrument: intent.instrument,
+          clientOrderId: intent.clientOrderId,
+          reason: `not sent: order is ${a?.status ?? "not live"}`
+        }
+        this.deps.emit(notSent)
+        this.deps.risk.onOrderEvent(notSent)
+        return
+      }
+      case "CancelOrder": {
+        const a = this.live.get(intent.clientOrderId)
+        if (a !== undefined) {
+          a.command({ type: "CANCEL" }, approval)
+          return
+        }
+        // Not ours to track (placed before a restart, or elsewhere): the venue may still know it.
+        this.send(approval)
+        return
+      }
+      case "CancelAll":
+        this.send(approval)
+        return
+    }
+  }
+
+  /** The machine's send actions land here: spend the approval that came with the command. */
+  private dispatch(clientOrderId: string): void {
+    const a = this.live.get(clientOrderId)
+    if (a === undefined) return
+    let approval = a.pending
+    a.pending = undefined
+    if (approval === undefined) {
+      // A cancel the machine raised itself (good-till-date expiry): it needs risk's approval too.
+      const ctx = a.actor.getSnapshot().context
+      const intent: CancelOrder = {
+        _tag: "CancelOrder",
+        ...this.envelope(),
+        account: this.deps.account,
+        strategy: "orders" as CancelOrder["strategy"],
+        instrument: ctx.instrumentId,
+        clientOrderId: ctx.clientOrderId
+      }
+      const d = this.deps.risk.decide(intent)
+      if (d._tag !== "Approved") return
+      approval = d.action
+    }
+    const act = approval.action
+    if (act.kind === "submit") {
+      const i = act.intent
+      const submitted: OrderSubmitted = {
+        _tag: "OrderSubmitted",
+        ...this.envelope(),
+        account: i.account,
+        instrument: i.instrument,
+        clientOrderId: i.clientOrderId,
+        strategy: i.strategy,
+        side: i.side,
+        orderType: i.orderType,
+        qty: i.qty,
+        reduceOnly: i.reduceOnly,
+        ...(i.price === undefined ? {} : { price: i.price }),
+        ...(i.triggerPrice === undefined ? {} : { triggerPrice: i.triggerPrice })
+      }
+      this.deps.emit(submitted)
+    } else if (act.kind === "cancel") {
+      const venueOrderId = a.actor.getSnapshot().context.venueOrderId
+      const requested: OrderCancelRequested = {
+        _tag: "OrderCancelRequested",
+        ...this.envelope(),
+        account: this.deps.account,
+        instrument: act.intent.instrument,
+        clientOrderId: act.intent.clientOrderId,
+        ...(venueOrderId === null ? {} : { venueOrderId: venueOrderId as NonNullable<OrderCancelRequested["venueOrderId"]> })
+      }
+      this.deps.emit(requested)
+    }
+    this.send(approval)
+  }
+
+  private send(approval: ApprovedAction): void {
+    this.deps.gateway.send(approval)
+  }
+
+  private lastReport: VenueReport | undefined
+
+  /** A venue reply: journal it, keep the portfolio and risk current, then drive the order's machine. */
+  onVenueReport(r: VenueReport): void {
+    this.lastReport = r
+    this.deps.emit(r)
+    if (r._tag === "OrderFilled") this.deps.onFill?.(r)
+    this.deps.risk.onOrderEvent(r)
+    let a = this.live.get(r.clientOrderId)
+    if (a === undefined && "venueOrderId" in r && r.venueOrderId !== undefined) {
+      const cid = this.byVenueId.get(r.venueOrderId)
+      if (cid !== undefined) a = this.live.get(cid)
+    }
+    if (a === undefined) {
+      this.reconcile("externalOrder", r, r.clientOrderId)
+      return
+    }
+    if (r._tag === "OrderAccepted") this.byVenueId.set(r.venueOrderId, a.clientOrderId)
+    const wasTerminal = a.terminal
+    a.report(r)
+    if (!wasTerminal && a.terminal) this.retire(a.clientOrderId)
+  }
+
+  private retire(clientOrderId: string): void {
+    this.finished.push(clientOrderId)
+    const retain = this.deps.retainTerminal ?? 10_000
+    while (this.finished.length > retain) {
+      const old = this.finished.shift() as string
+      const a = this.live.get(old)
+      if (a === undefined) continue
+      a.stop()
+      this.live.delete(old)
+      const vid = a.actor.getSnapshot().context.venueOrderId
+      if (vid !== null) this.byVenueId.delete(vid)
+    }
+  }
+
+  private reconcile(kind: ReconciliationEvent["kind"], r: VenueReport | undefined, clientOrderId: string): void {
+    if (r === undefined) return
+    this.deps.emit({
+      _tag: "ReconciliationNeeded",
+      ...this.envelope(),
+      account: this.deps.account,
+      instrument: r.instrument,
+      clientOrderId: clientOrderId as ClientOrderId,
+      kind,
+      report: r
+    })
+  }
+
+  private envelope(): { id: string; ts: number; source: string } {
+    return { id: `${this.source}-${++this.seq}`, ts: this.deps.clock.now(), source: this.source }
+  }
+
+  stop(): void {
+    this.unsubscribe()
+    for (const a of this.live.values()) a.stop()
+    this.live.clear()
+  }
+}

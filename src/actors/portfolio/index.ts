@@ -1,0 +1,1 @@
+export { PortfolioActor, type Exposures, type PortfolioDeps, type PortfolioUpdate } from "./portfolio.actor.js"

@@ -1,0 +1,168 @@
+import { Either } from "effect"
+import { Decimal, ZERO } from "../../domain/decimal.js"
+import type { OrderFilled } from "../../domain/events/orders.js"
+import type { PositionChanged } from "../../domain/events/portfolio.js"
+import type { Fill } from "../../domain/fill.js"
+import type { AccountId, InstrumentId } from "../../domain/ids.js"
+import type { Instrument } from "../../domain/instrument.js"
+import { applyFill, positionFor, unrealizedPnl, type Position, type PositionUnsupported } from "../../domain/position.js"
+import type { ClockService } from "../clock.js"
+
+export interface PortfolioUpdate {
+  readonly instrument: InstrumentId
+  /** Signed contracts after the change. */
+  readonly qty: Decimal
+  /** Today's realized + unrealized PnL of the account, net of fees. */
+  readonly dailyPnl: Decimal
+}
+
+export interface PortfolioDeps {
+  readonly account: AccountId
+  readonly clock: ClockService
+  readonly emit: (event: PositionChanged) => void
+  /** Wired to the risk actor: positions and daily PnL feed its limits and circuit breaker. */
+  readonly onChange?: (update: PortfolioUpdate) => void
+}
+
+interface Book {
+  readonly instrument: Instrument
+  position: Position
+  /** Venue mark if it sends one, else the book mid. */
+  mark: Decimal | undefined
+  venueMarked: boolean
+  realizedAtDayStart: Decimal
+  unrealizedAtDayStart: Decimal
+}
+
+export interface Exposures {
+  readonly gross: Decimal
+  readonly net: Decimal
+  readonly perInstrument: ReadonlyMap<InstrumentId, Decimal>
+}
+
+/**
+ * Positions of one account, netted per instrument with the domain's exact position model
+ * (average entry from the exact entry cost, realized PnL net of fees), marked from the venue's
+ * mark price or else the book mid. Fills are deduplicated by fill id. Daily PnL is measured
+ * from `startDay` (the daemon calls it at the venue's day boundary).
+ */
+export class PortfolioActor {
+  private readonly books = new Map<string, Book>()
+  private readonly fillIds = new Set<string>()
+  private seq = 0
+  duplicateFills = 0
+  unknownInstrumentFills = 0
+
+  constructor(private readonly deps: PortfolioDeps) {}
+
+  registerInstrument(instrument: Instrument): Either.Either<void, PositionUnsupported> {
+    const p = positionFor(instrument)
+    if (Either.isLeft(p)) return Either.left(p.left)
+    this.books.set(instrument.id, { instrument, position: p.right, mark: undefined, venueMarked: false, realizedAtDayStart: ZERO, unrealizedAtDayStart: ZERO })
+    return Either.right(undefined)
+  }
+
+  position(instrument: InstrumentId): Position | undefined {
+    return this.books.get(instrument)?.position
+  }
+
+  /** Applies a fill once (by fill id); false for a duplicate or an instrument we do not carry. */
+  onFill(e: OrderFilled): boolean {
+    if (this.fillIds.has(e.fillId)) {
+      this.duplicateFills++
+      return false
+    }
+    const b = this.books.get(e.instrument)
+    if (b === undefined) {
+      this.unknownInstrumentFills++
+      return false
+    }
+    this.fillIds.add(e.fillId)
+    const fill: Fill = {
+      fillId: e.fillId,
+      clientOrderId: e.clientOrderId,
+      venueOrderId: e.venueOrderId,
+      instrumentId: e.instrument,
+      side: e.side,
+      price: e.price,
+      quantity: e.qty,
+      fee: e.fee,
+      feeCurrency: e.feeCurrency,
+      liquidity: e.liquidity,
+      ts: e.venueTs ?? e.ts
+    }
+    b.position = applyFill(b.position, fill)
+    const unrealized = b.mark === undefined ? undefined : unrealizedPnl(b.position, b.mark)
+    this.deps.emit({
+      _tag: "PositionChanged",
+      id: `portfolio/${this.deps.account}-${++this.seq}`,
+      ts: this.deps.clock.now(),
+      source: `portfolio/${this.deps.account}`,
+      account: this.deps.account,
+      instrument: e.instrument,
+      qty: b.position.quantity,
+      avgPrice: b.position.avgEntryPrice,
+      realizedPnl: b.position.realizedPnl,
+      fillId: e.fillId,
+      ...(unrealized === undefined ? {} : { unrealizedPnl: unrealized })
+    })
+    this.changed(b)
+    return true
+  }
+
+  /** Top of book: marks the instrument at the mid unless the venue sends a mark price. */
+  onBook(instrument: InstrumentId, bestBid: Decimal | undefined, bestAsk: Decimal | undefined): void {
+    const b = this.books.get(instrument)
+    if (b === undefined || b.venueMarked || bestBid === undefined || bestAsk === undefined) return
+    b.mark = bestBid.plus(bestAsk).dividedBy(2)
+    this.changed(b)
+  }
+
+  onMark(instrument: InstrumentId, mark: Decimal): void {
+    const b = this.books.get(instrument)
+    if (b === undefined) return
+    b.venueMarked = true
+    b.mark = mark
+    this.changed(b)
+  }
+
+  unrealized(instrument: InstrumentId): Decimal {
+    const b = this.books.get(instrument)
+    return b === undefined || b.mark === undefined ? ZERO : unrealizedPnl(b.position, b.mark)
+  }
+
+  /** Realized (net of fees) since the day started plus the change in unrealized since then. */
+  dailyPnl(): Decimal {
+    let pnl = ZERO
+    for (const b of this.books.values()) {
+      const u = b.mark === undefined ? ZERO : unrealizedPnl(b.position, b.mark)
+      pnl = pnl.plus(b.position.realizedPnl.minus(b.realizedAtDayStart)).plus(u.minus(b.unrealizedAtDayStart))
+    }
+    return pnl
+  }
+
+  startDay(): void {
+    for (const b of this.books.values()) {
+      b.realizedAtDayStart = b.position.realizedPnl
+      b.unrealizedAtDayStart = b.mark === undefined ? ZERO : unrealizedPnl(b.position, b.mark)
+    }
+  }
+
+  /** Gross Σ|qty × contractSize × mark|, net Σ qty × contractSize × mark; unmarked instruments count 0. */
+  exposures(): Exposures {
+    let gross = ZERO
+    let net = ZERO
+    const perInstrument = new Map<InstrumentId, Decimal>()
+    for (const b of this.books.values()) {
+      const e = b.mark === undefined ? ZERO : b.position.quantity.times(b.instrument.contractSize).times(b.mark)
+      perInstrument.set(b.instrument.id, e)
+      gross = gross.plus(e.abs())
+      net = net.plus(e)
+    }
+    return { gross, net, perInstrument }
+  }
+
+  private changed(b: Book): void {
+    this.deps.onChange?.({ instrument: b.instrument.id, qty: b.position.quantity, dailyPnl: this.dailyPnl() })
+  }
+}

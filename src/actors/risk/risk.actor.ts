@@ -1,0 +1,451 @@
+import { Either } from "effect"
+import { createActor, type Actor } from "xstate"
+import { Decimal } from "../../domain/decimal.js"
+import type { CancelAll, ModifyOrder, OrderIntent, SubmitOrder } from "../../domain/events/intents.js"
+import type { Halt, ReduceOnly, Resume } from "../../domain/events/control.js"
+import type { OrderEvent } from "../../domain/events/orders.js"
+import type { RiskApproved, RiskDenied, RiskEvent } from "../../domain/events/risk.js"
+import type { AccountId, InstrumentId } from "../../domain/ids.js"
+import type { Instrument } from "../../domain/instrument.js"
+import { tradingStateMachine, type TradingStatus } from "../../machines/trading-state.machine.js"
+import type { ClockService } from "../clock.js"
+import { mintApproval, type ApprovedAction, type VenueAction } from "./approval.js"
+import {
+  checkDuplicate,
+  checkExposure,
+  checkInstrument,
+  checkLot,
+  checkMaxOrderQty,
+  checkNotional,
+  checkOpenOrders,
+  checkPosition,
+  checkPriceBand,
+  checkQtyBounds,
+  checkReduceOnlyRoom,
+  checkSelfTrade,
+  checkTick,
+  checkTradingState,
+  isBandChecked,
+  lotsOf,
+  reducesPosition,
+  referenceTicks,
+  ticksOf,
+  type Denial,
+  type HaltCause
+} from "./checks.js"
+import { compileAccount, compileInstrument, refreshExposure, unitsToMoney, type AccountLimits, type AccountRisk, type InstrumentLimits, type InstrumentRisk, type RiskConfigInvalid } from "./limits.js"
+import { KRAKEN_FUTURES_RATE, StrategyRateLimiter, VenueRateLimiter, type StrategyRateConfig, type VenueCall, type VenueRateConfig } from "./rate-limiter.js"
+import { OpenOrders, type OpenOrder } from "./open-orders.js"
+import { NOT_EXACT } from "./scaled.js"
+
+export interface RiskActorConfig {
+  readonly account: AccountId
+  readonly limits: AccountLimits
+  readonly venueRate?: VenueRateConfig
+  readonly strategyRate: StrategyRateConfig
+}
+
+export interface RiskActorDeps {
+  readonly clock: ClockService
+  /**
+   * Appends a decision or state change to the journal. It is called, and returns, before an
+   * approval is handed out: the host's journal batches (group commit) and holds the venue call
+   * until the batch is durable.
+   */
+  readonly emit: (event: RiskEvent) => void
+  /** Shared when several risk actors trade one venue account; default: one per actor. */
+  readonly rateLimiter?: VenueRateLimiter
+  /** Envelope source, default `risk/<account>`. */
+  readonly source?: string
+}
+
+export type Decision =
+  | { readonly _tag: "Approved"; readonly event: RiskApproved; readonly action: ApprovedAction }
+  | { readonly _tag: "Denied"; readonly event: RiskDenied }
+
+
+/**
+ * One per account. Every intent — submit, modify, cancel, cancel-all — is decided here, and
+ * only an approval (an `ApprovedAction`) can reach a venue gateway. Trading state (the kill
+ * switch) is the trading-state machine; everything per intent is plain code over integer
+ * aggregates kept up to date by order events, positions and market data.
+ *
+ * Message API (what a host delivers): `decide` (intents), `control` (operator), `onOrderEvent`,
+ * `onPosition`, `onBook`, `onMark`, `onDailyPnl`, `approveDeadMansSwitch`.
+ */
+export class RiskActor {
+  readonly account: AccountId
+  private readonly acct: AccountRisk
+  private readonly instruments = new Map<string, InstrumentRisk>()
+  private readonly orders: OpenOrders
+  private readonly seenIds = new Set<string>()
+  private readonly rate: VenueRateLimiter
+  private readonly strategyRate: StrategyRateLimiter
+  private readonly tradingState: Actor<typeof tradingStateMachine>
+  private readonly source: string
+  private seq = 0
+  private statusNow: TradingStatus = "active"
+  private haltCause: HaltCause | undefined
+  private dailyPnl: Decimal = new Decimal(0)
+  // Scratch of the last successful check, so committing does not convert the intent again.
+  private lastLots = 0
+  private lastTicks = -1
+  private lastTrigger = -1
+
+  constructor(
+    config: RiskActorConfig,
+    private readonly deps: RiskActorDeps
+  ) {
+    this.account = config.account
+    this.acct = compileAccount(config.limits)
+    this.orders = new OpenOrders(this.acct)
+    this.rate = deps.rateLimiter ?? new VenueRateLimiter(deps.clock, config.venueRate ?? KRAKEN_FUTURES_RATE)
+    this.strategyRate = new StrategyRateLimiter(deps.clock, config.strategyRate)
+    this.source = deps.source ?? `risk/${config.account}`
+    const machine = tradingStateMachine.provide({
+      actions: {
+        announce: ({ context }) => {
+          const c = context.lastChange
+          if (c === null) return
+          this.deps.emit({ _tag: "TradingStateChanged", ...this.envelope(), account: this.account, from: c.from, to: c.to, by: c.who, why: c.why })
+        }
+      }
+    })
+    this.tradingState = createActor(machine, { input: { account: config.account } })
+    this.tradingState.subscribe({ error: () => {} })
+    this.tradingState.start()
+  }
+
+  get status(): TradingStatus {
+    return this.statusNow
+  }
+
+  get openOrderCount(): number {
+    return this.acct.openOrders
+  }
+
+  /** The rate-limit cost spent in the current window (for tests and metrics). */
+  get rateUsed(): number {
+    return this.rate.used()
+  }
+
+  registerInstrument(instrument: Instrument, limits: InstrumentLimits): Either.Either<void, RiskConfigInvalid> {
+    const compiled = compileInstrument(instrument, limits, this.acct.exposureDecimals)
+    if (Either.isLeft(compiled)) return Either.left(compiled.left)
+    this.instruments.set(instrument.id, compiled.right)
+    return Either.right(undefined)
+  }
+
+  // ---------------------------------------------------------------- intents
+
+  /** Runs every check without committing anything: the decision `decide` would take. */
+  check(intent: OrderIntent): Denial | undefined {
+    switch (intent._tag) {
+      case "SubmitOrder":
+        return this.checkSubmit(intent)
+      case "ModifyOrder":
+        return this.checkModify(intent)
+      case "CancelOrder":
+        return this.checkVenueRate("cancelorder")
+      case "CancelAll":
+        return this.checkVenueRate("cancelallorders")
+    }
+  }
+
+  /** Decides an intent: journals RiskApproved or RiskDenied, and on approval returns the only key to the venue. */
+  decide(intent: OrderIntent): Decision {
+    const denial = this.check(intent)
+    if (denial !== undefined) return this.denied(intent, denial)
+    switch (intent._tag) {
+      case "SubmitOrder":
+        this.commitSubmit(intent)
+        return this.approved(intent, "sendorder", { kind: "submit", intent })
+      case "ModifyOrder":
+        this.commitModify(intent)
+        return this.approved(intent, "editorder", { kind: "modify", intent })
+      case "CancelOrder":
+        return this.approved(intent, "cancelorder", { kind: "cancel", intent })
+      case "CancelAll":
+        return this.approved(intent, "cancelallorders", { kind: "cancelAll", intent })
+    }
+  }
+
+  /**
+   * Kraken's `cancelallordersafter`: the venue cancels everything unless refreshed. It takes
+   * risk away, so it passes in every trading state and may use the cancel reserve; it is
+   * journaled as a CancelAll decision (the venue's deferred cancel-all).
+   */
+  approveDeadMansSwitch(timeoutSec: number): Decision {
+    const intentId = `${this.source}-dms-${++this.seq}`
+    const pseudo: CancelAll = { _tag: "CancelAll", id: intentId, ts: this.deps.clock.now(), source: this.source, account: this.account }
+    const denial = this.checkVenueRate("cancelallordersafter")
+    if (denial !== undefined) return this.denied(pseudo, denial)
+    return this.approved(pseudo, "cancelallordersafter", { kind: "cancelAllAfter", account: this.account, timeoutSec })
+  }
+
+  private checkSubmit(i: SubmitOrder): Denial | undefined {
+    if (this.statusNow === "halted") return checkTradingState("halted", "submit", false, this.haltCause)
+    let d = checkDuplicate(this.seenIds, i.clientOrderId)
+    if (d !== undefined) return d
+    const r = this.instruments.get(i.instrument)
+    d = checkInstrument(r, i.instrument)
+    if (d !== undefined || r === undefined) return d
+    const lots = lotsOf(r, i.qty)
+    d = checkLot(r, i.qty, lots)
+    if (d !== undefined) return d
+    let ticks = -1
+    if (i.price !== undefined && i.orderType !== "market") {
+      ticks = ticksOf(r, i.price)
+      d = checkTick(r, i.price, ticks)
+      if (d !== undefined) return d
+    }
+    let trigger = -1
+    if (i.triggerPrice !== undefined && (i.orderType === "stop" || i.orderType === "takeProfit")) {
+      trigger = ticksOf(r, i.triggerPrice)
+      d = checkTick(r, i.triggerPrice, trigger)
+      if (d !== undefined) return d
+    }
+    d = checkQtyBounds(r, lots) ?? checkMaxOrderQty(r, lots)
+    if (d !== undefined) return d
+    if (this.statusNow === "reducing" && !reducesPosition(r, i.side, lots)) return checkReduceOnlyRoom(r, i.side, lots)
+    const ref = referenceTicks(r, ticks, trigger)
+    if (ref <= 0) return { reason: "PRICE_BAND", detail: "no price, trigger or mark to value the order" }
+    d = checkNotional(r, lots, ref)
+    if (d !== undefined) return d
+    if (ticks > 0 && isBandChecked(i.orderType)) {
+      d = checkPriceBand(r, ticks)
+      if (d !== undefined) return d
+    }
+    if (i.orderType === "market" || isBandChecked(i.orderType)) {
+      d = checkSelfTrade(r, i.side, i.orderType === "market" ? -1 : ticks)
+      if (d !== undefined) return d
+    }
+    d = checkOpenOrders(this.acct) ?? checkPosition(r, i.side, lots) ?? checkExposure(this.acct, r, i.side, lots)
+    if (d !== undefined) return d
+    d = this.checkStrategyRate(i.strategy) ?? this.checkVenueRate("sendorder")
+    if (d !== undefined) return d
+    this.lastLots = lots
+    this.lastTicks = ticks
+    this.lastTrigger = trigger
+    return undefined
+  }
+
+  private checkModify(i: ModifyOrder): Denial | undefined {
+    if (this.statusNow !== "active") return checkTradingState(this.statusNow, "modify", false, this.haltCause)
+    const o = this.orders.get(i.clientOrderId)
+    if (o === undefined || o.r.instrument.id !== i.instrument) {
+      // RiskReason has no UNKNOWN_ORDER yet: an order that is not open cannot be traded.
+      return { reason: "NOT_TRADABLE", detail: `order ${i.clientOrderId} is not open on ${i.instrument}: nothing to modify` }
+    }
+    const r = o.r
+    let d = checkInstrument(r, i.instrument)
+    if (d !== undefined) return d
+    let lots = o.qtyLots
+    if (i.qty !== undefined) {
+      lots = lotsOf(r, i.qty)
+      d = checkLot(r, i.qty, lots) ?? checkQtyBounds(r, lots) ?? checkMaxOrderQty(r, lots)
+      if (d !== undefined) return d
+    }
+    let ticks = o.priceTicks
+    if (i.price !== undefined && o.orderType !== "market") {
+      ticks = ticksOf(r, i.price)
+      d = checkTick(r, i.price, ticks)
+      if (d !== undefined) return d
+    }
+    let trigger = o.triggerTicks
+    if (i.triggerPrice !== undefined) {
+      trigger = ticksOf(r, i.triggerPrice)
+      d = checkTick(r, i.triggerPrice, trigger)
+      if (d !== undefined) return d
+    }
+    const ref = referenceTicks(r, ticks, trigger)
+    if (ref <= 0) return { reason: "PRICE_BAND", detail: "no price, trigger or mark to value the order" }
+    d = checkNotional(r, lots, ref)
+    if (d !== undefined) return d
+    if (i.price !== undefined && ticks > 0 && isBandChecked(o.orderType)) {
+      d = checkPriceBand(r, ticks) ?? checkSelfTrade(r, o.side, ticks)
+      if (d !== undefined) return d
+    }
+    const addLots = Math.max(0, lots - Math.max(o.qtyLots, o.pendingQtyLots))
+    if (addLots > 0) {
+      d = checkPosition(r, o.side, addLots) ?? checkExposure(this.acct, r, o.side, addLots)
+      if (d !== undefined) return d
+    }
+    d = this.checkStrategyRate(o.strategy) ?? this.checkVenueRate("editorder")
+    if (d !== undefined) return d
+    this.lastLots = lots
+    this.lastTicks = ticks
+    this.lastTrigger = trigger
+    return undefined
+  }
+
+  private checkStrategyRate(strategy: string): Denial | undefined {
+    if (this.strategyRate.fits(strategy)) return undefined
+    return {
+      reason: "STRATEGY_RATE_LIMIT",
+      detail: `strategy ${strategy}: more than ${this.strategyRate.config.maxActions} submits/modifies in ${this.strategyRate.config.windowMs} ms`,
+      limit: new Decimal(this.strategyRate.config.maxActions),
+      actual: new Decimal(this.strategyRate.used(strategy) + 1)
+    }
+  }
+
+  private checkVenueRate(call: VenueCall): Denial | undefined {
+    if (this.rate.fits(call)) return undefined
+    return {
+      reason: "RATE_LIMIT",
+      detail: `${call} (cost ${this.rate.costOf(call)}) does not fit the venue budget${call === "sendorder" || call === "editorder" ? " less the cancel reserve" : ""}`,
+      limit: new Decimal(this.rate.limitFor(call)),
+      actual: new Decimal(this.rate.used() + this.rate.costOf(call))
+    }
+  }
+
+  private commitSubmit(i: SubmitOrder): void {
+    const r = this.instruments.get(i.instrument) as InstrumentRisk
+    this.seenIds.add(i.clientOrderId)
+    const o: OpenOrder = {
+      clientOrderId: i.clientOrderId,
+      r,
+      side: i.side,
+      strategy: i.strategy,
+      orderType: i.orderType,
+      qtyLots: this.lastLots,
+      filledLots: 0,
+      priceTicks: this.lastTicks,
+      triggerTicks: this.lastTrigger,
+      pendingQtyLots: -1,
+      pendingPriceTicks: -1
+    }
+    this.orders.open(o)
+    this.strategyRate.spend(i.strategy)
+    this.rate.spend("sendorder")
+  }
+
+  private commitModify(i: ModifyOrder): void {
+    const o = this.orders.get(i.clientOrderId) as OpenOrder
+    this.orders.beginModify(o, i.qty === undefined ? undefined : this.lastLots, i.price === undefined ? undefined : this.lastTicks)
+    this.strategyRate.spend(o.strategy)
+    this.rate.spend("editorder")
+  }
+
+  private envelope(): { id: string; ts: number; source: string } {
+    return { id: `${this.source}-${++this.seq}`, ts: this.deps.clock.now(), source: this.source }
+  }
+
+  private decisionFields(intent: OrderIntent) {
+    const base = { ...this.envelope(), account: this.account, intentId: intent.id, intent: intent._tag }
+    const withInstrument = intent.instrument === undefined ? base : { ...base, instrument: intent.instrument }
+    return "clientOrderId" in intent ? { ...withInstrument, clientOrderId: intent.clientOrderId } : withInstrument
+  }
+
+  private approved(intent: OrderIntent, call: VenueCall, action: VenueAction): Decision {
+    if (intent._tag === "CancelOrder" || intent._tag === "CancelAll") this.rate.spend(call)
+    const event: RiskApproved = { _tag: "RiskApproved", ...this.decisionFields(intent) }
+    this.deps.emit(event)
+    return { _tag: "Approved", event, action: mintApproval(event.id, this.account, call, this.rate.costOf(call), action, event.ts) }
+  }
+
+  private denied(intent: OrderIntent, d: Denial): Decision {
+    const base = { _tag: "RiskDenied" as const, ...this.decisionFields(intent), reason: d.reason, detail: d.detail }
+    const event: RiskDenied = d.limit !== undefined && d.actual !== undefined ? { ...base, limit: d.limit, actual: d.actual } : base
+    this.deps.emit(event)
+    return { _tag: "Denied", event }
+  }
+
+  // ---------------------------------------------------------------- operator
+
+  /** The kill switch. Returns whether the trading state changed. */
+  control(e: Halt | ReduceOnly | Resume): boolean {
+    if (e.account !== undefined && e.account !== this.account) return false
+    const before = this.statusNow
+    const type = e._tag === "Halt" ? "HALT" : e._tag === "ReduceOnly" ? "REDUCE" : "RESUME"
+    this.tradingState.send({ type, who: `operator:${e.who}`, why: e.why })
+    this.syncStatus()
+    if (this.statusNow === before) return false
+    if (this.statusNow === "active") {
+      this.haltCause = undefined
+      this.enforceLossLimit()
+    } else if (this.statusNow === "halted") this.haltCause = { why: `operator:${e.who}: ${e.why}` }
+    return true
+  }
+
+  private syncStatus(): void {
+    this.statusNow = this.tradingState.getSnapshot().value as TradingStatus
+  }
+
+  // ---------------------------------------------------------------- facts
+
+  /** Order lifecycle facts keep the open-order aggregates. Unknown orders are ignored here. */
+  onOrderEvent(e: OrderEvent): void {
+    this.orders.apply(e)
+  }
+
+  /** The account's position in an instrument (from the portfolio), signed contracts. */
+  onPosition(instrument: InstrumentId, qty: Decimal): void {
+    const r = this.instruments.get(instrument)
+    if (r === undefined) return
+    const lots = lotsOf(r, qty.abs())
+    if (lots === NOT_EXACT) return
+    r.positionLots = qty.isNegative() ? -lots : lots
+    refreshExposure(this.acct, r)
+  }
+
+  /** Top of the book: the mid for the price band, and the mark when the venue gives none. */
+  onBook(instrument: InstrumentId, bestBid: Decimal | undefined, bestAsk: Decimal | undefined): void {
+    const r = this.instruments.get(instrument)
+    if (r === undefined) return
+    const bid = bestBid === undefined ? NOT_EXACT : ticksOf(r, bestBid)
+    const ask = bestAsk === undefined ? NOT_EXACT : ticksOf(r, bestAsk)
+    r.midTicks2 = bid > 0 && ask > 0 ? bid + ask : -1
+    if (!this.venueMarked.has(instrument) && r.midTicks2 > 0) {
+      const m2 = r.midTicks2
+      // Half-even onto the tick grid.
+      r.markTicks = m2 % 2 === 0 ? m2 / 2 : ((m2 - 1) / 2) % 2 === 0 ? (m2 - 1) / 2 : (m2 + 1) / 2
+      refreshExposure(this.acct, r)
+    }
+  }
+
+  private readonly venueMarked = new Set<string>()
+
+  /** The venue's mark price: from now on it values this instrument's exposure. */
+  onMark(instrument: InstrumentId, mark: Decimal): void {
+    const r = this.instruments.get(instrument)
+    if (r === undefined) return
+    this.venueMarked.add(instrument)
+    r.markTicks = mark.dividedBy(r.instrument.tickSize).toDecimalPlaces(0, Decimal.ROUND_HALF_EVEN).toNumber()
+    refreshExposure(this.acct, r)
+  }
+
+  /**
+   * Today's PnL (realized + unrealized, net of fees) from the portfolio. A loss beyond the limit
+   * moves an active account to halted (circuit breaker). While the loss stays beyond it the
+   * account cannot be active: a resume is halted again at once. Reducing is left alone, so an
+   * operator can flatten after a loss.
+   */
+  onDailyPnl(pnl: Decimal): void {
+    this.dailyPnl = pnl
+    this.enforceLossLimit()
+  }
+
+  private enforceLossLimit(): void {
+    const limit = this.acct.limits.dailyLossLimit
+    const loss = this.dailyPnl.negated()
+    if (this.statusNow !== "active" || !loss.greaterThan(limit)) return
+    this.tradingState.send({ type: "DAILY_LOSS_BREACHED", loss: loss.toString(), limit: limit.toString() })
+    this.syncStatus()
+    this.haltCause = { dailyLoss: { loss, limit }, why: `daily loss ${loss.toString()} beyond limit ${limit.toString()}` }
+  }
+
+  /** Exposure sums, for tests and metrics. */
+  exposures(): { readonly gross: Decimal; readonly netLong: Decimal; readonly netShort: Decimal; readonly dailyPnl: Decimal } {
+    return {
+      gross: unitsToMoney(this.acct, this.acct.grossUnits),
+      netLong: unitsToMoney(this.acct, this.acct.netLongUnits),
+      netShort: unitsToMoney(this.acct, this.acct.netShortUnits),
+      dailyPnl: this.dailyPnl
+    }
+  }
+
+  stop(): void {
+    this.tradingState.stop()
+  }
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from "vitest"
+import { dec } from "../../../src/domain/decimal.js"
+import type { ClientOrderId, FillId, VenueOrderId } from "../../../src/domain/ids.js"
+import { DeadMansSwitch } from "../../../src/actors/orders/dead-mans-switch.js"
+import { ACCOUNT, cancel, modify, operator, submit, XBT } from "../risk/fixtures.js"
+import { makeCore } from "./rig.js"
+
+describe("the order manager", () => {
+  it("an approved submit is journaled before the venue call and an accept moves the order to accepted", () => {
+    const core = makeCore()
+    const intent = submit({ price: "49900" })
+    const d = core.manager.handle(intent)
+    expect(d._tag).toBe("Approved")
+    const tags = core.journal.map((e) => e._tag)
+    expect(tags.slice(0, 3)).toEqual(["RiskApproved", "OrderSubmitted", "GatewayCall"])
+    expect(core.manager.order(intent.clientOrderId)?.status).toBe("submitted")
+    core.venue.flush()
+    expect(core.manager.order(intent.clientOrderId)?.status).toBe("accepted")
+  })
+
+  it("a denied submit reaches neither an order actor nor the venue", () => {
+    const core = makeCore()
+    const d = core.manager.handle(submit({ price: "60000" }))
+    expect(d._tag === "Denied" && d.event.reason).toBe("PRICE_BAND")
+    expect(core.venue.calls).toHaveLength(0)
+    expect(core.manager.liveOrders).toBe(0)
+  })
+
+  it("a report for an order we do not know becomes a reconciliation event and changes nothing else", () => {
+    const core = makeCore()
+    core.venue.injectReport({ _tag: "OrderAccepted", id: "x1", ts: 0, source: "venue", account: ACCOUNT, instrument: XBT, clientOrderId: "web-ui-1" as ClientOrderId, venueOrderId: "v-ext" as VenueOrderId })
+    core.venue.flush()
+    expect(core.journal.at(-1)).toMatchObject({ _tag: "ReconciliationNeeded", kind: "externalOrder", clientOrderId: "web-ui-1" })
+    expect(core.risk.openOrderCount).toBe(0)
+  })
+
+  it("a report that names our venue order id under another client order id still reaches the order", () => {
+    const core = makeCore()
+    const intent = submit({ price: "49900" })
+    core.manager.handle(intent)
+    core.venue.flush()
+    const vid = core.manager.order(intent.clientOrderId)?.actor.getSnapshot().context.venueOrderId as VenueOrderId
+    core.venue.injectReport({ _tag: "OrderCanceled", id: "x2", ts: 0, source: "venue", account: ACCOUNT, instrument: XBT, clientOrderId: "renamed" as ClientOrderId, venueOrderId: vid })
+    core.venue.flush()
+    expect(core.manager.order(intent.clientOrderId)?.status).toBe("canceled")
+  })
+
+  it("a fill that races a cancel completes the order and reaches the position", () => {
+    const core = makeCore()
+    const intent = submit({ price: "49900", qty: "2" })
+    core.manager.handle(intent)
+    core.venue.flush()
+    core.manager.handle(cancel(intent.clientOrderId))
+    expect(core.manager.order(intent.clientOrderId)?.status).toBe("pendingCancel")
+    core.venue.flush() // the cancel ack
+    expect(core.manager.order(intent.clientOrderId)?.status).toBe("canceled")
+    core.venue.injectReport({
+      _tag: "OrderFilled", id: "x3", ts: 0, source: "venue", account: ACCOUNT, instrument: XBT, clientOrderId: intent.clientOrderId,
+      venueOrderId: "v-1" as VenueOrderId, fillId: "late-1" as FillId, side: "buy", price: dec("49900"), qty: dec("2"), fee: dec("0"), feeCurrency: "USD", liquidity: "maker"
+    })
+    core.venue.flush()
+    expect(core.manager.order(intent.clientOrderId)?.status).toBe("filled")
+    expect(core.portfolio.position(XBT)?.quantity.toString()).toBe("2")
+  })
+
+  it("a modify the order cannot take any more is not sent and releases risk's pending quantity", () => {
+    const core = makeCore()
+    const intent = submit({ price: "49900", qty: "5" })
+    core.manager.handle(intent)
+    core.venue.flush()
+    core.manager.handle(cancel(intent.clientOrderId))
+    const calls = core.venue.calls.length
+    const d = core.manager.handle(modify(intent.clientOrderId, { qty: "5", price: "49800" }))
+    expect(d._tag).toBe("Approved")
+    expect(core.venue.calls).toHaveLength(calls)
+    expect(core.journal.at(-1)).toMatchObject({ _tag: "OrderModifyRejected" })
+  })
+
+  it("an operator halt with cancel-all pulls every order through a risk-approved cancel-all and denies new submits", () => {
+    const core = makeCore()
+    for (const p of ["49900", "49800"]) core.manager.handle(submit({ price: p }))
+    core.venue.flush()
+    core.manager.control({ _tag: "Halt", ...operator }, { cancelAll: true })
+    expect(core.venue.calls.at(-1)?.kind).toBe("cancelAll")
+    core.venue.flush()
+    expect(core.risk.openOrderCount).toBe(0)
+    const d = core.manager.handle(submit({ price: "49900" }))
+    expect(d._tag === "Denied" && d.event.reason).toBe("TRADING_HALTED")
+  })
+})
+
+describe("the dead man's switch", () => {
+  it("re-arms every 15 s through risk at cost 25, and the venue cancels everything 60 s after the last refresh", () => {
+    const core = makeCore()
+    const dms = new DeadMansSwitch(core.clock, core.risk, core.gateway)
+    core.manager.handle(submit({ price: "49900" }))
+    core.venue.flush()
+    dms.start()
+    core.clock.advance(45_000)
+    const arms = core.venue.calls.filter((c) => c.kind === "cancelAllAfter")
+    expect(arms.map((c) => c.cost)).toEqual([25, 25, 25, 25])
+    expect(arms[1]!.ts - arms[0]!.ts).toBe(15_000)
+    dms.stop()
+    core.clock.advance(59_999)
+    core.venue.flush()
+    expect(core.risk.openOrderCount).toBe(1)
+    core.clock.advance(1)
+    core.venue.flush()
+    expect(core.risk.openOrderCount).toBe(0)
+    expect(core.journal.some((e) => e._tag === "OrderCanceled" && e.reason === "deadMansSwitch")).toBe(true)
+  })
+})
