@@ -23,3 +23,5 @@ export {
 } from "./rest.js"
 export { errorFromVenue, type StatusOutcome } from "./status.js"
 export type { ConnectionConfig, ConnectionSignal } from "./ws-connection.js"
+export { krakenOrderType, makeKrakenVenueGateway, reasonOf, type KrakenGatewayConfig, type KrakenGatewayCounters, type KrakenGatewayLog, type KrakenVenueGateway } from "./gateway.js"
+export { makeKrakenMarketDataPort, type KrakenMarketDataPort, type KrakenMarketDataPortConfig, type KrakenMarketDataPortCounters } from "./market-data-port.js"
