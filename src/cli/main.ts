@@ -19,7 +19,7 @@ const usage = `troupe ${VERSION} — an actor-model trading daemon
 usage: troupe <command> [options]
 
 commands:
-  daemon                         run the trading daemon (not there yet: see README)
+  daemon                         run the trading daemon (embedded defaults: see README)
   status                         node state, trading state, uptime, counts
   actors                         the supervision tree with states and restarts
   orders [--open]                orders
@@ -53,8 +53,8 @@ const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
       io.out(`${VERSION}\n`)
       return EXIT.ok
     case "daemon":
-      io.err("troupe: the daemon is not there yet (it arrives with the daemon issue); see README.md\n")
-      return EXIT.usage
+      // Loaded on demand: the daemon pulls in the whole system, the other commands stay light.
+      return (await import("../daemon/main.js")).runDaemon(rest)
     case "status":
       return runStatus(rest, io)
     case "actors":

@@ -1,0 +1,350 @@
+import { Effect } from "effect"
+import type { InspectionStream } from "../actors/inspection.js"
+import type { MetricsRegistry } from "../actors/metrics.js"
+import type { StrategyHost, StrategyStatus } from "../actors/strategy/strategy-host.js"
+import type { Supervisor, TreeNode } from "../actors/supervisor/index.js"
+import type { CanonicalEvent } from "../domain/events/index.js"
+import type { OrderEvent } from "../domain/events/orders.js"
+import type { Halt, ReduceOnly, Resume } from "../domain/events/control.js"
+import {
+  ControlError,
+  type ActorDetail,
+  type ActorTreeNode,
+  type DaemonControl,
+  type NodeState,
+  type OperatorCommand,
+  type OrderView,
+  type StrategyView,
+  type StreamListener,
+  type TransitionRecord
+} from "./control.js"
+import type { StrategyCatalog } from "./strategy-catalog.js"
+import type { TradingNode } from "./trading-node.js"
+
+/**
+ * The daemon as the control API, CLI and inspector see it. Order actors are owned by the order
+ * manager (one per live order, not supervisor children): they are listed under a synthetic
+ * `orders` node so the inspector can open them, and their transitions are recorded here from
+ * the order events as they happen.
+ */
+const MAX_TRANSITIONS = 200
+const MAX_ORDERS_SHOWN = 200
+
+interface OrderRecord {
+  readonly clientOrderId: string
+  instrument: string
+  strategy: string | undefined
+  side: "buy" | "sell"
+  type: string
+  price: string | undefined
+  qty: string
+  filledQty: string
+  venueOrderId: string | undefined
+  state: string
+  updatedAt: number
+  readonly transitions: TransitionRecord[]
+}
+
+const stateText = (value: unknown): string => {
+  if (typeof value === "string") return value
+  if (value !== null && typeof value === "object") {
+    const [k, v] = Object.entries(value as Record<string, unknown>)[0] ?? []
+    return k === undefined ? "?" : `${k}.${stateText(v)}`
+  }
+  return String(value)
+}
+
+const TERMINAL = new Set(["filled", "canceled", "rejected", "expired", "denied"])
+
+export interface DaemonControlDeps {
+  readonly version: string
+  readonly startedAt: number
+  readonly now: () => number
+  readonly nodeState: () => NodeState
+  readonly root: () => Supervisor | undefined
+  readonly trading: TradingNode
+  readonly strategies: () => StrategyHost | undefined
+  readonly catalog: StrategyCatalog
+  readonly metrics: MetricsRegistry
+  readonly inspection: InspectionStream
+  readonly account: string
+}
+
+export class DaemonControlImpl {
+  private readonly orders = new Map<string, OrderRecord>()
+  private readonly listeners = new Set<StreamListener>()
+
+  constructor(private readonly deps: DaemonControlDeps) {
+    deps.inspection.subscribe((event) => this.emit({ type: "inspection", event }))
+  }
+
+  /** Every canonical event the node produces passes here (after the journal). */
+  publish(event: CanonicalEvent): void {
+    this.emit({ type: "event", event })
+  }
+
+  /** Order events, after the order actor has seen them: records the machine's transition. */
+  onOrderEvent(event: OrderEvent): void {
+    const actor = this.deps.trading.orders.order(event.clientOrderId)
+    let rec = this.orders.get(event.clientOrderId)
+    if (rec === undefined) {
+      rec = {
+        clientOrderId: event.clientOrderId,
+        instrument: event.instrument,
+        strategy: this.deps.strategies()?.list().find((s) => event.clientOrderId.startsWith(`${s.id}-`))?.id,
+        side: "buy",
+        type: "?",
+        price: undefined,
+        qty: "0",
+        filledQty: "0",
+        venueOrderId: undefined,
+        state: "initialized",
+        updatedAt: event.ts,
+        transitions: []
+      }
+      this.orders.set(event.clientOrderId, rec)
+      if (this.orders.size > 5000) {
+        for (const [id, r] of this.orders) {
+          if (TERMINAL.has(r.state)) {
+            this.orders.delete(id)
+            break
+          }
+        }
+      }
+    }
+    if (event._tag === "OrderSubmitted") {
+      rec.side = event.side
+      rec.type = event.orderType
+      rec.qty = event.qty.toString()
+      rec.price = event.price?.toString()
+    }
+    if ("venueOrderId" in event && typeof event.venueOrderId === "string") rec.venueOrderId = event.venueOrderId
+    const r = rec
+    // The order actor has processed the report once the current call stack unwinds.
+    queueMicrotask(() => {
+      const snapshot = actor?.actor.getSnapshot() ?? this.deps.trading.orders.order(event.clientOrderId)?.actor.getSnapshot()
+      const from = r.state
+      const to = snapshot === undefined ? from : stateText(snapshot.value)
+      if (snapshot !== undefined) {
+        const ctx = snapshot.context as { filledQty?: string }
+        if (typeof ctx.filledQty === "string") r.filledQty = ctx.filledQty
+      }
+      r.state = to
+      r.updatedAt = event.ts
+      r.transitions.push({ ts: event.ts, event: { type: event._tag, ...this.payloadOf(event) }, from, to })
+      if (r.transitions.length > MAX_TRANSITIONS) r.transitions.shift()
+      this.emit({ type: "inspection", event: { actorId: `order:${r.clientOrderId}`, kind: "order", type: "transition", state: snapshot?.value ?? to, event: { type: event._tag }, ts: event.ts } })
+    })
+  }
+
+  private payloadOf(event: OrderEvent): Record<string, unknown> {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(event)) {
+      if (k === "_tag" || k === "id" || k === "source") continue
+      out[k] = typeof v === "object" && v !== null && "toFixed" in v ? String(v) : v
+    }
+    return out
+  }
+
+  private emit(item: Parameters<StreamListener>[0]): void {
+    for (const l of this.listeners) {
+      try {
+        l(item)
+      } catch {
+        // A listener that throws is the API's problem, never the daemon's.
+      }
+    }
+  }
+
+  private annotate(node: TreeNode): ActorTreeNode {
+    const inst = this.deps.trading.instrumentActors.find((a) => node.id === a.host.child.id)
+    const extra = inst === undefined ? {} : { machine: "book-sync", machineState: inst.state() }
+    const strategy = this.deps.strategies()?.list().find((s) => node.id === `strategy:${s.id}` || node.id === s.id)
+    const extraS = strategy === undefined ? {} : { machine: "strategy", machineState: strategy.state }
+    return { ...node, ...extra, ...extraS, children: node.children.map((c) => this.annotate(c)) }
+  }
+
+  private orderNodes(): ActorTreeNode {
+    const recent = [...this.orders.values()].sort((a, b) => b.updatedAt - a.updatedAt).slice(0, MAX_ORDERS_SHOWN)
+    const now = this.deps.now()
+    return {
+      id: "orders",
+      kind: "supervisor",
+      state: "running",
+      restarts: 0,
+      uptimeMs: now - this.deps.startedAt,
+      children: recent.map((o) => ({
+        id: `order:${o.clientOrderId}`,
+        kind: "worker",
+        state: TERMINAL.has(o.state) ? "stopped" : "running",
+        restarts: 0,
+        uptimeMs: now - (o.transitions[0]?.ts ?? now),
+        machine: "order",
+        machineState: this.deps.trading.orders.order(o.clientOrderId)?.actor.getSnapshot().value ?? o.state,
+        children: []
+      }))
+    }
+  }
+
+  private orderView(o: OrderRecord): OrderView {
+    return {
+      clientOrderId: o.clientOrderId,
+      ...(o.venueOrderId === undefined ? {} : { venueOrderId: o.venueOrderId }),
+      account: this.deps.account,
+      instrument: o.instrument,
+      ...(o.strategy === undefined ? {} : { strategy: o.strategy }),
+      side: o.side,
+      type: o.type,
+      ...(o.price === undefined ? {} : { price: o.price }),
+      qty: o.qty,
+      filledQty: o.filledQty,
+      state: o.state,
+      open: !TERMINAL.has(o.state.split(".").pop() ?? o.state) && !TERMINAL.has(o.state),
+      updatedAt: o.updatedAt
+    }
+  }
+
+  private strategyView(s: StrategyStatus): StrategyView {
+    return { id: s.id, kind: s.definition, state: s.state, instruments: [], restarts: s.restarts, params: (s.params ?? {}) as Record<string, unknown> }
+  }
+
+  private operator(tag: "Halt" | "ReduceOnly" | "Resume", c: OperatorCommand) {
+    return Effect.sync(() => {
+      const e = { _tag: tag, id: `operator-${this.deps.now()}-${Math.random().toString(36).slice(2, 8)}`, ts: this.deps.now(), source: `operator:${c.who}`, who: c.who, why: c.why, account: this.deps.account } as Halt | ReduceOnly | Resume
+      const before = this.deps.trading.orders.liveOrders
+      this.deps.trading.orders.control(e, { cancelAll: c.cancelAll === true })
+      return { trading: { [this.deps.account]: this.deps.trading.risk.status }, canceled: c.cancelAll === true ? before : 0 }
+    })
+  }
+
+  readonly control: DaemonControl = {
+    status: () =>
+      Effect.sync(() => ({
+        node: this.deps.nodeState(),
+        trading: { [this.deps.account]: this.deps.trading.risk.status },
+        uptimeMs: this.deps.now() - this.deps.startedAt,
+        version: this.deps.version,
+        counts: {
+          actors: this.deps.trading.instrumentActors.length + this.deps.trading.orders.liveOrders + (this.deps.strategies()?.list().length ?? 0),
+          openOrders: this.deps.trading.orders.liveOrders,
+          positions: this.deps.trading.instrumentActors.filter((a) => !(this.deps.trading.portfolio.position(a.instrumentId)?.quantity.isZero() ?? true)).length,
+          strategies: this.deps.strategies()?.list().length ?? 0,
+          restarts: this.deps.trading.instrumentActors.reduce((n, a) => n + Math.max(0, a.host.incarnations() - 1), 0)
+        }
+      })),
+    ready: () => Effect.sync(() => ({ ready: this.deps.nodeState() === "running", node: this.deps.nodeState() })),
+    actors: () =>
+      Effect.gen(this, function* () {
+        const root = this.deps.root()
+        const tree: TreeNode | undefined = root === undefined ? undefined : yield* root.tree
+        const base: ActorTreeNode =
+          tree === undefined ? { id: "root", kind: "supervisor", state: "starting", restarts: 0, uptimeMs: 0, children: [] } : this.annotate(tree)
+        return { ...base, children: [...base.children, this.orderNodes()] }
+      }),
+    actor: (id) =>
+      Effect.gen(this, function* () {
+        if (id.startsWith("order:")) {
+          const o = this.orders.get(id.slice("order:".length))
+          if (o === undefined) return yield* Effect.fail(new ControlError({ code: "NotFound", message: `no actor ${id}` }))
+          const snap = this.deps.trading.orders.order(o.clientOrderId)?.actor.getSnapshot()
+          const detail: ActorDetail = {
+            id,
+            kind: "worker",
+            state: TERMINAL.has(o.state) ? "stopped" : "running",
+            machine: "order",
+            machineState: snap?.value ?? o.state,
+            context: (snap?.context ?? { state: o.state }) as Record<string, unknown>,
+            transitions: o.transitions
+          }
+          return detail
+        }
+        const inst = this.deps.trading.instrumentActors.find((a) => a.host.child.id === id)
+        if (inst !== undefined) {
+          const detail: ActorDetail = {
+            id,
+            kind: "worker",
+            state: "running",
+            machine: "book-sync",
+            machineState: inst.state() ?? "idle",
+            context: { ...(inst.context() ?? {}), stats: { ...inst.stats } } as Record<string, unknown>,
+            transitions: this.deps.inspection
+              .recent()
+              .filter((e) => e.actorId === id && e.type === "transition")
+              .map((e) => ({ ts: e.ts, event: (e.event ?? { type: "?" }) as { type: string }, from: null, to: e.state }))
+          }
+          return detail
+        }
+        const s = this.deps.strategies()?.list().find((x) => id === x.id || id === `strategy:${x.id}`)
+        if (s !== undefined) {
+          const detail: ActorDetail = { id, kind: "supervisor", state: "running", machine: "strategy", machineState: s.state, context: { ...s }, transitions: [] }
+          return detail
+        }
+        return yield* Effect.fail(new ControlError({ code: "NotFound", message: `no actor ${id}` }))
+      }),
+    orders: (filter) =>
+      Effect.sync(() => {
+        const all = [...this.orders.values()].map((o) => this.orderView(o)).sort((a, b) => b.updatedAt - a.updatedAt)
+        return filter.open === true ? all.filter((o) => o.open) : all
+      }),
+    positions: () =>
+      Effect.sync(() =>
+        this.deps.trading.instrumentActors.flatMap((a) => {
+          const p = this.deps.trading.portfolio.position(a.instrumentId)
+          if (p === undefined) return []
+          return [
+            {
+              account: this.deps.account,
+              instrument: a.instrumentId,
+              qty: p.quantity.toString(),
+              avgEntry: p.quantity.isZero() ? null : p.avgEntryPrice.toString(),
+              markPrice: a.view()?.bestBid && a.view()?.bestAsk ? a.view()!.bestBid!.price.plus(a.view()!.bestAsk!.price).div(2).toString() : null,
+              unrealizedPnl: this.deps.trading.portfolio.unrealized(a.instrumentId).toString(),
+              realizedPnl: p.realizedPnl.toString(),
+              fees: p.fees.toString()
+            }
+          ]
+        })
+      ),
+    halt: (c) => this.operator("Halt", c),
+    reduce: (c) => this.operator("ReduceOnly", c),
+    resume: (c) => this.operator("Resume", c),
+    strategies: () => Effect.sync(() => (this.deps.strategies()?.list() ?? []).map((s) => this.strategyView(s))),
+    strategyCommand: (c) =>
+      Effect.gen(this, function* () {
+        const host = this.deps.strategies()
+        if (host === undefined) return yield* Effect.fail(new ControlError({ code: "Unavailable", message: "strategies are not running" }))
+        const fail = (e: { readonly _tag: string; readonly message?: string }) =>
+          new ControlError({ code: e._tag === "StrategyNotFound" ? "NotFound" : e._tag.includes("Invalid") ? "Invalid" : "Conflict", message: e.message || e._tag })
+        if (c.action === "add") {
+          if (c.file === undefined) return yield* Effect.fail(new ControlError({ code: "Invalid", message: "add needs a file" }))
+          const definition = yield* this.deps.catalog.load(c.file).pipe(Effect.mapError((e) => new ControlError({ code: "Invalid", message: e.message })))
+          const id = yield* host.add({ definition, params: c.params ?? {}, ...(c.id === undefined ? {} : { id: c.id }) }).pipe(Effect.mapError(fail))
+          return this.strategyView(host.status(id) as StrategyStatus)
+        }
+        const id = c.id
+        if (id === undefined) return yield* Effect.fail(new ControlError({ code: "Invalid", message: `${c.action} needs a strategy id` }))
+        switch (c.action) {
+          case "start":
+          case "restart":
+            yield* host.restart(id).pipe(Effect.mapError(fail))
+            break
+          case "stop":
+            yield* host.stop(id).pipe(Effect.mapError(fail))
+            break
+          case "reconfigure":
+            yield* host.reconfigure(id, c.params ?? {}).pipe(Effect.mapError(fail))
+            break
+        }
+        const s = host.status(id)
+        if (s === undefined) return yield* Effect.fail(new ControlError({ code: "NotFound", message: `no strategy ${id}` }))
+        return this.strategyView(s)
+      }),
+    metricsText: () => Effect.sync(() => this.deps.metrics.render()),
+    subscribe: (listener) => {
+      this.listeners.add(listener)
+      return () => {
+        this.listeners.delete(listener)
+      }
+    }
+  }
+}

@@ -1,0 +1,302 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { randomBytes } from "node:crypto"
+import { join } from "node:path"
+import { Effect, Either, Layer, Option, type Scope } from "effect"
+import { createActor } from "xstate"
+import { wallClock, WallClockLive, xstateClock, type ClockService } from "../actors/clock.js"
+import { InspectionStream } from "../actors/inspection.js"
+import { MetricsRegistry } from "../actors/metrics.js"
+import { marketDataLayer } from "../actors/ports/market-data.js"
+import type { JournalService } from "../actors/ports/journal.js"
+import { Snapshots, type SnapshotsService, SnapshotError } from "../actors/ports/snapshots.js"
+import type { StoreService } from "../actors/ports/store.js"
+import type { VenueGatewayService } from "../actors/ports/venue-gateway.js"
+import { StrategyHost } from "../actors/strategy/strategy-host.js"
+import { bookViewFromLevels } from "../strategies/book-view.js"
+import { makeSupervisor, supervisorChild, type Supervisor } from "../actors/supervisor/index.js"
+import { openFileJournal } from "../adapters/journal/file/file-journal.js"
+import { openKafkaJournal } from "../adapters/journal/kafka/kafka-journal.js"
+import { makeKrakenMarketDataPort, makeKrakenRestClient, makeKrakenVenueGateway, mapInstruments } from "../adapters/venues/kraken-futures/index.js"
+import type { AccountId, InstrumentId } from "../domain/ids.js"
+import type { Instrument } from "../domain/instrument.js"
+import type { OrderEvent } from "../domain/events/orders.js"
+import { nodeMachine } from "../machines/node.machine.js"
+import { makePostgresStore } from "../persistence/postgres.js"
+import { openPgliteStore } from "../persistence/pglite.js"
+import { controlApi } from "./control-api/server.js"
+import type { NodeState } from "./control.js"
+import type { Config, StrategyConfig } from "./config.js"
+import { DaemonControlImpl } from "./daemon-control.js"
+import { EventJournal } from "./event-journal.js"
+import { StrategyCatalog } from "./strategy-catalog.js"
+import { TradingNode } from "./trading-node.js"
+import { EMBEDDED_SYMBOLS, openVenue } from "./venue.js"
+
+export const VERSION = "0.1.0"
+
+const log = (msg: string): void => {
+  process.stderr.write(`${new Date().toISOString()} troupe: ${msg}\n`)
+}
+
+/** The control API token: configured, or generated once into `$TROUPE_HOME/token` (mode 0600). */
+export const ensureToken = (home: string, configured: string | undefined): string => {
+  if (configured !== undefined) return configured
+  const file = join(home, "token")
+  if (existsSync(file)) return readFileSync(file, "utf8").trim()
+  const token = randomBytes(24).toString("base64url")
+  writeFileSync(file, token + "\n", { mode: 0o600 })
+  chmodSync(file, 0o600)
+  return token
+}
+
+/** Monotonic run number: part of every client order id, so ids never repeat across runs. */
+const nextRun = (home: string): number => {
+  const file = join(home, "run")
+  const prev = existsSync(file) ? Number.parseInt(readFileSync(file, "utf8"), 10) : 0
+  const run = (Number.isSafeInteger(prev) ? prev : 0) + 1
+  writeFileSync(file, `${run}\n`)
+  return run
+}
+
+/** Embedded default: one Avellaneda-Stoikov market maker per embedded instrument. */
+const defaultStrategies = (): ReadonlyArray<StrategyConfig> =>
+  EMBEDDED_SYMBOLS.map((symbol) => ({
+    id: `mm-${symbol.slice(3, 6).toLowerCase()}` as StrategyConfig["id"],
+    kind: "avellaneda-stoikov",
+    instruments: [`kraken-futures:${symbol}` as InstrumentId] as unknown as StrategyConfig["instruments"],
+    restart: "permanent" as const,
+    enabled: true,
+    params: {
+      instrument: `kraken-futures:${symbol}`,
+      gamma: 0.1,
+      k: 1.5,
+      horizonMs: 60_000,
+      sigmaWindow: 20,
+      orderQty: symbol === "PF_XBTUSD" ? "0.001" : symbol === "PF_ETHUSD" ? "0.01" : "1",
+      maxInventory: symbol === "PF_XBTUSD" ? "0.005" : symbol === "PF_ETHUSD" ? "0.05" : "5",
+      requoteTicks: 2
+    }
+  }))
+
+const storeSnapshots = (store: StoreService): SnapshotsService => ({
+  save: (r) =>
+    store
+      .saveSnapshot({ actorId: r.actorId, machineVersion: r.machineVersion, snapshot: r.snapshot, offsets: r.offsets, takenAt: r.takenAt })
+      .pipe(Effect.mapError((cause) => new SnapshotError({ actorId: r.actorId, operation: "save", cause }))),
+  load: (actorId) =>
+    store.loadSnapshot(actorId).pipe(
+      Effect.map(Option.map((s) => ({ actorId: s.actorId, machineVersion: s.machineVersion, snapshot: s.snapshot as never, offsets: s.offsets, takenAt: s.takenAt }))),
+      Effect.mapError((cause) => new SnapshotError({ actorId, operation: "load", cause }))
+    )
+})
+
+/** Holds every venue call until the journal appends made before it are durable (write-ahead). */
+const writeAhead = (inner: VenueGatewayService, journal: EventJournal): VenueGatewayService => ({
+  account: inner.account,
+  subscribe: (l) => inner.subscribe(l),
+  send: (action) => {
+    void journal.durable().then(() => inner.send(action))
+  }
+})
+
+export interface DaemonOptions {
+  readonly config: Config
+  readonly cancelOrdersOnStop?: boolean
+}
+
+/**
+ * The composition root. Runs until interrupted (SIGTERM/SIGINT through the Node runtime):
+ * then it drains — strategies stop, open orders are canceled, the journal and the audit
+ * projection are flushed, final snapshots are written — and the scope closes everything.
+ */
+export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, unknown, Scope.Scope> =>
+  Effect.gen(function* () {
+    const { config } = options
+    const clock: ClockService = wallClock
+    const startedAt = clock.now()
+    mkdirSync(config.home, { recursive: true })
+    const token = ensureToken(config.home, config.token)
+    const run = nextRun(config.home)
+    const account = config.venue.account as AccountId
+    const metrics = new MetricsRegistry()
+    const inspection = new InspectionStream(4096)
+
+    const node = createActor(nodeMachine, { input: { nodeId: `troupe-${process.pid}` }, clock: xstateClock(clock) }).start()
+    const nodeState = (): NodeState => {
+      const v = node.getSnapshot().value
+      return (typeof v === "string" ? v : Object.keys(v)[0]) as NodeState
+    }
+    node.subscribe((s) => inspection.publish({ actorId: "node", kind: "node", type: "transition", state: s.value, event: null, ts: clock.now() }))
+
+    // The store and the journal: embedded (PGlite, file) unless DATABASE_URL / KAFKA_BROKERS.
+    const store: StoreService = yield* Effect.acquireRelease(
+      Effect.promise(async () => {
+        if (config.store.kind === "postgres" && config.databaseUrl !== undefined) return makePostgresStore({ url: config.databaseUrl }).store
+        return (await openPgliteStore({ dataDir: join(config.home, "pglite") })).store
+      }),
+      (s) => s.close().pipe(Effect.ignore)
+    )
+    yield* store.migrate()
+    const openJournal: Effect.Effect<JournalService> =
+      config.journal.kind === "kafka"
+        ? openKafkaJournal({ brokers: config.kafkaBrokers, topicPrefix: config.journal.topicPrefix, clientId: `troupe-${run}` }).pipe(Effect.orDie)
+        : openFileJournal({ dir: join(config.home, "journal"), fsync: { kind: "always" }, now: clock.now }).pipe(Effect.orDie)
+    const journalService = yield* Effect.acquireRelease(openJournal, (j) => j.close().pipe(Effect.ignore))
+    let tradingRef: TradingNode | undefined
+    const journal = new EventJournal({
+      journal: journalService,
+      store,
+      metrics,
+      onHealth: (healthy, reason) => {
+        log(`journal/audit ${healthy ? "healthy" : "UNHEALTHY"}: ${reason}`)
+        // No audit, no trade: halt new risk until both are healthy again.
+        const t = tradingRef
+        if (t === undefined) return
+        const e = { id: `node-health-${clock.now()}`, ts: clock.now(), source: "node", who: "troupe", why: `journal/audit: ${reason}`, account } as const
+        t.orders.control(healthy ? { _tag: "Resume", ...e } : { _tag: "Halt", ...e })
+      }
+    })
+    yield* Effect.addFinalizer(() => Effect.promise(() => journal.close()))
+
+    // The venue: in-process simulator on embedded defaults, the real Kraken Futures adapter either way.
+    const symbols = config.strategies.length > 0 ? [...new Set(config.strategies.flatMap((s) => s.instruments.map((i) => i.slice(i.indexOf(":") + 1))))] : [...EMBEDDED_SYMBOLS]
+    const venue = yield* Effect.acquireRelease(
+      Effect.promise(() => openVenue(config.venue, symbols)),
+      (v) => Effect.promise(() => v.simulator?.stop() ?? Promise.resolve())
+    )
+    const rest = makeKrakenRestClient({ baseUrl: venue.restBase, credentials: { apiKey: venue.apiKey, secret: venue.apiSecret } })
+    const loaded = mapInstruments(yield* rest.instruments())
+    const instruments: Instrument[] = loaded.instruments.map((k) => k.instrument).filter((i) => symbols.includes(i.symbol))
+    if (instruments.length === 0) return yield* Effect.die(new Error(`the venue lists none of the instruments ${symbols.join(", ")}`))
+
+    const gateway = makeKrakenVenueGateway({
+      account,
+      rest,
+      privateFeed: { url: venue.wsUrl, apiKey: venue.apiKey, secret: venue.apiSecret },
+      clock,
+      onLog: (entry) => log(`gateway ${entry.level}: ${entry.message}`)
+    })
+    const marketData = makeKrakenMarketDataPort({ url: venue.wsUrl })
+    yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        gateway.start()
+        marketData.start()
+      }),
+      () => Effect.promise(() => Promise.allSettled([gateway.stop(), marketData.stop()]))
+    )
+
+    let strategyHost: StrategyHost | undefined
+    let root: Supervisor | undefined
+    const catalog = new StrategyCatalog()
+    let control: DaemonControlImpl | undefined
+    const trading = new TradingNode({
+      account,
+      clock,
+      instruments,
+      limits: config.risk,
+      gateway: writeAhead(gateway, journal),
+      marketData,
+      journal,
+      metrics,
+      inspection,
+      publish: (e) => control?.publish(e),
+      onOrderEvent: (e: OrderEvent) => {
+        strategyHost?.onOrderEvent(e)
+        control?.onOrderEvent(e)
+      }
+    })
+    tradingRef = trading
+    control = new DaemonControlImpl({
+      version: VERSION,
+      startedAt,
+      now: clock.now,
+      nodeState,
+      root: () => root,
+      trading,
+      strategies: () => strategyHost,
+      catalog,
+      metrics,
+      inspection,
+      account
+    })
+    metrics.sampled("journal_audit_lag", "canonical events appended to the journal but not yet projected to the audit trail", "gauge", {}, () => journal.lag())
+    metrics.sampled("orders_live", "live order actors", "gauge", {}, () => trading.orders.liveOrders)
+    metrics.sampled("rate_budget_used", "venue rate budget used in the current 10 s window", "gauge", { account }, () => trading.risk.rateUsed)
+
+    const api = yield* controlApi({ port: config.port, host: "127.0.0.1", token, control: control.control, metrics })
+    node.send({ type: "STARTED" })
+
+    // The supervision tree: instruments (one actor each) and strategies (dynamic).
+    const layer = Layer.mergeAll(marketDataLayer(marketData), Layer.succeed(Snapshots, storeSnapshots(store)), WallClockLive)
+    root = yield* makeSupervisor({
+      id: "root",
+      strategy: "one_for_one",
+      children: [
+        supervisorChild({ id: "instruments", strategy: "one_for_one", children: trading.instrumentActors.map((a) => a.host.child) }),
+        supervisorChild(
+          { id: "strategies", strategy: "one_for_one", children: [] },
+          {
+            onStarted: (sup) => {
+              strategyHost = new StrategyHost({
+                supervisor: sup,
+                account,
+                run,
+                clock,
+                gateway: trading.intentGateway,
+                feed: {
+                  subscribeBook: (instrument, depth, deliver) => {
+                    const actor = trading.instrumentActors.find((a) => a.instrumentId === instrument)
+                    if (actor === undefined) return () => undefined
+                    return actor.subscribe((view) => deliver(bookViewFromLevels(view)), { depth })
+                  }
+                },
+                records: (r) => void journal.append(r).catch(() => undefined),
+                instruments: (id) => trading.instrument(id),
+                log: (level, strategy, message) => log(`strategy ${strategy} ${level}: ${message}`)
+              })
+            }
+          }
+        )
+      ]
+    }).pipe(Effect.provide(layer))
+    node.send({ type: "RECOVERED" })
+    // Embedded venue state is new with each run: nothing to reconcile beyond the venue's own
+    // answers; against a real venue the gateway reconciles unknown outcomes per order.
+    node.send({ type: "RECONCILED", differences: 0 })
+    trading.deadMansSwitch.start()
+
+    const strategies = config.strategies.length > 0 ? config.strategies : defaultStrategies()
+    for (const s of strategies.filter((x) => x.enabled)) {
+      const host = strategyHost as StrategyHost | undefined
+      if (host === undefined) break
+      const definition = yield* catalog.load(s.kind).pipe(Effect.either)
+      if (Either.isLeft(definition)) {
+        log(definition.left.message)
+        continue
+      }
+      const added = yield* host.add({ definition: definition.right, params: s.params, id: s.id, restart: s.restart }).pipe(Effect.either)
+      if (Either.isLeft(added)) log(`strategy ${s.id} not started: ${added.left.message || added.left._tag}`)
+    }
+
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        log("draining: stopping strategies, canceling open orders, flushing the journal")
+        node.send({ type: "SHUTDOWN" })
+        const host = strategyHost as StrategyHost | undefined
+        for (const s of host?.list() ?? []) yield* host!.stop(s.id).pipe(Effect.ignore)
+        if (options.cancelOrdersOnStop !== false && trading.orders.liveOrders > 0) {
+          trading.orders.control({ _tag: "Halt", id: `node-drain-${clock.now()}`, ts: clock.now(), source: "node", who: "troupe", why: "shutdown", account }, { cancelAll: true })
+          yield* Effect.sleep("500 millis")
+        }
+        trading.deadMansSwitch.stop()
+        yield* trading.stop()
+        yield* Effect.promise(() => journal.close())
+        node.send({ type: "DRAINED" })
+        log(`stopped (journal ${journal.appended} events, audit ${journal.projected} rows)`)
+      })
+    )
+
+    log(`running (run ${run}, ${instruments.length} instruments, venue ${venue.simulator === undefined ? venue.restBase : `simulator at ${venue.restBase}`})`)
+    process.stdout.write(`Troupe is running. Inspector: ${api.url}/#token=${token}\nControl API token in ${join(config.home, "token")}; stop with Ctrl-C.\n`)
+    return yield* root.join
+  })

@@ -1,0 +1,213 @@
+import { Effect } from "effect"
+import type { JournalOffset, JournalService } from "../actors/ports/journal.js"
+import type { AuditKind, AuditRow, FillRow, PositionRow, StoreService } from "../actors/ports/store.js"
+import type { MetricsRegistry } from "../actors/metrics.js"
+import { encodeEvent, encodeEventObject } from "../domain/codec.js"
+import { topicOf, type CanonicalEvent, type EventTag } from "../domain/events/index.js"
+
+/**
+ * The daemon's write-ahead log of canonical events, and the Postgres/PGlite projection of it.
+ *
+ * - Order-flow and control events are appended durably; the journal group-commits, so a burst
+ *   of appends shares one fsync or one broker round trip. `durable()` resolves when everything
+ *   appended so far is durable: the venue gateway waits for it before any call ("the intent and
+ *   its decision are in the journal before anything is sent").
+ * - The audit trail, fills and positions are a projection written in batches: it may lag, never
+ *   lose (rows are keyed by journal offset, so a re-projection inserts nothing twice).
+ * - Health: a failed append or an audit lag past the bound makes `healthy()` false; the risk
+ *   actor halts new risk then ("no audit, no trade") and resumes when both are healthy again.
+ */
+const AUDIT_KIND: Partial<Record<EventTag, AuditKind>> = {
+  SubmitOrder: "order_action",
+  ModifyOrder: "order_action",
+  CancelOrder: "order_action",
+  CancelAll: "order_action",
+  OrderSubmitted: "order_action",
+  OrderCancelRequested: "order_action",
+  RiskApproved: "risk_decision",
+  RiskDenied: "risk_decision",
+  TradingStateChanged: "risk_decision",
+  OrderAccepted: "venue_reply",
+  OrderRejected: "venue_reply",
+  OrderModified: "venue_reply",
+  OrderModifyRejected: "venue_reply",
+  OrderCanceled: "venue_reply",
+  OrderCancelRejected: "venue_reply",
+  OrderExpired: "venue_reply",
+  OrderFilled: "venue_reply",
+  Halt: "operator_action",
+  ReduceOnly: "operator_action",
+  Resume: "operator_action",
+  StrategyCommand: "operator_action"
+}
+
+export interface EventJournalOptions {
+  readonly journal: JournalService
+  readonly store: StoreService
+  readonly metrics?: MetricsRegistry
+  /** Market data is journaled only when recording (it is replayable from the venue otherwise). */
+  readonly recordMarketData?: boolean
+  readonly projectEveryMs?: number
+  /** Unprojected rows beyond this make the journal unhealthy (no audit, no trade). */
+  readonly auditLagBound?: number
+  readonly onHealth?: (healthy: boolean, reason: string) => void
+}
+
+const field = (e: CanonicalEvent, name: string): string | null => {
+  const v = (e as unknown as Record<string, unknown>)[name]
+  return typeof v === "string" ? v : null
+}
+
+export const keyOf = (e: CanonicalEvent): string => {
+  const account = field(e, "account")
+  const instrument = field(e, "instrument")
+  if (account !== null && instrument !== null) return `${account}/${instrument}`
+  return instrument ?? account ?? field(e, "strategy") ?? e._tag
+}
+
+export class EventJournal {
+  private pending: Promise<unknown> = Promise.resolve()
+  private queue: Array<{ readonly event: CanonicalEvent; readonly offset: JournalOffset }> = []
+  private timer: ReturnType<typeof setInterval> | undefined
+  private projecting = false
+  private appendFailed: string | undefined
+  private projectFailed: string | undefined
+  private lastHealthy = true
+  appended = 0
+  projected = 0
+
+  constructor(private readonly options: EventJournalOptions) {
+    this.timer = setInterval(() => void this.project(), options.projectEveryMs ?? 200)
+    this.timer.unref()
+  }
+
+  /** Appends one event; durable for everything but market data and strategy records. */
+  append(event: CanonicalEvent): Promise<JournalOffset | undefined> {
+    const topic = topicOf[event._tag]
+    if (topic === "md" && this.options.recordMarketData !== true) return Promise.resolve(undefined)
+    const durable = topic === "orders" || topic === "control"
+    const p = Effect.runPromise(this.options.journal.append(topic, keyOf(event), encodeEvent(event), { durable })).then(
+      (offset) => {
+        this.appended++
+        if (AUDIT_KIND[event._tag] !== undefined || event._tag === "PositionChanged") this.queue.push({ event, offset })
+        if (this.appendFailed !== undefined) {
+          this.appendFailed = undefined
+          this.checkHealth()
+        }
+        return offset
+      },
+      (error: unknown) => {
+        this.appendFailed = String(error)
+        this.options.metrics?.counter("journal_append_errors_total", "journal appends that failed").inc()
+        this.checkHealth()
+        throw error
+      }
+    )
+    if (durable) this.pending = Promise.allSettled([this.pending, p])
+    return p
+  }
+
+  /** Resolves when every durable append made so far is durable (one group commit). */
+  durable(): Promise<void> {
+    return this.pending.then(() => undefined)
+  }
+
+  lag(): number {
+    return this.queue.length
+  }
+
+  healthy(): boolean {
+    return this.appendFailed === undefined && this.projectFailed === undefined && this.queue.length <= (this.options.auditLagBound ?? 50_000)
+  }
+
+  private checkHealth(): void {
+    const now = this.healthy()
+    if (now !== this.lastHealthy) {
+      this.lastHealthy = now
+      this.options.onHealth?.(now, now ? "journal and audit healthy" : (this.appendFailed ?? this.projectFailed ?? `audit lag ${this.queue.length}`))
+    }
+  }
+
+  /** Writes the queued projection rows in one batch per table. */
+  async project(): Promise<void> {
+    if (this.projecting || this.queue.length === 0) {
+      this.checkHealth()
+      return
+    }
+    this.projecting = true
+    const batch = this.queue.slice(0, 2000)
+    try {
+      const audit: AuditRow[] = []
+      const fills: FillRow[] = []
+      const positions: PositionRow[] = []
+      for (const { event, offset } of batch) {
+        const kind = AUDIT_KIND[event._tag]
+        if (kind !== undefined) {
+          audit.push({
+            source: offset,
+            eventId: event.id,
+            eventType: event._tag,
+            kind,
+            ts: event.ts,
+            account: field(event, "account"),
+            instrument: field(event, "instrument"),
+            clientOrderId: field(event, "clientOrderId"),
+            payload: encodeEventObject(event)
+          })
+        }
+        if (event._tag === "OrderFilled") {
+          fills.push({
+            fillId: event.fillId,
+            account: event.account,
+            clientOrderId: event.clientOrderId,
+            venueOrderId: event.venueOrderId,
+            instrument: event.instrument,
+            side: event.side,
+            quantity: event.qty.toString(),
+            price: event.price.toString(),
+            fee: event.fee.toString(),
+            feeCurrency: event.feeCurrency,
+            liquidity: event.liquidity,
+            ts: event.ts,
+            source: offset
+          })
+        } else if (event._tag === "PositionChanged") {
+          positions.push({
+            account: event.account,
+            instrument: event.instrument,
+            quantity: event.qty.toString(),
+            avgEntryPrice: event.qty.isZero() ? null : event.avgPrice.toString(),
+            realizedPnl: event.realizedPnl.toString(),
+            updatedAt: event.ts,
+            source: offset
+          })
+        }
+      }
+      const { store } = this.options
+      if (audit.length > 0) await Effect.runPromise(store.appendAudit(audit))
+      if (fills.length > 0) await Effect.runPromise(store.insertFills(fills))
+      for (const p of positions) await Effect.runPromise(store.upsertPosition(p))
+      this.queue = this.queue.slice(batch.length)
+      this.projected += batch.length
+      this.projectFailed = undefined
+    } catch (error) {
+      this.projectFailed = String(error)
+      this.options.metrics?.counter("audit_projection_errors_total", "audit projection batches that failed").inc()
+    } finally {
+      this.projecting = false
+      this.checkHealth()
+    }
+  }
+
+  /** Flushes the journal and the projection (graceful shutdown). */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = undefined
+    await this.durable()
+    for (let i = 0; i < 50 && this.queue.length > 0; i++) {
+      const before = this.queue.length
+      await this.project()
+      if (this.queue.length === before) break
+    }
+  }
+}

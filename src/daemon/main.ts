@@ -1,0 +1,73 @@
+import { NodeRuntime } from "@effect/platform-node"
+import { Cause, Effect, Either } from "effect"
+import { loadConfig, redactConfig, type Config } from "./config.js"
+import { runDaemonProgram } from "./daemon.js"
+
+const usage = `usage: troupe daemon [--config FILE] [--port N] [--home DIR] [--keep-orders]
+
+Runs the trading daemon. With no config it runs on embedded defaults: the exchange simulator
+in-process on loopback, an example market maker on three instruments, the file journal and
+PGlite under $TROUPE_HOME (default ./.troupe). DATABASE_URL and KAFKA_BROKERS switch to
+Postgres and Kafka. SIGTERM/SIGINT drain and exit 0; a second signal forces exit.
+`
+
+interface Flags {
+  readonly config?: string
+  readonly port?: string
+  readonly home?: string
+  readonly keepOrders: boolean
+}
+
+const parseFlags = (argv: ReadonlyArray<string>): Either.Either<Flags, string> => {
+  const flags: { config?: string; port?: string; home?: string; keepOrders: boolean } = { keepOrders: false }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string
+    const value = (): string | undefined => argv[++i]
+    if (a === "--keep-orders") flags.keepOrders = true
+    else if (a === "--config" || a === "--port" || a === "--home") {
+      const v = value()
+      if (v === undefined) return Either.left(`${a} needs a value`)
+      flags[a.slice(2) as "config" | "port" | "home"] = v
+    } else if (a === "--help" || a === "-h") return Either.left("")
+    else return Either.left(`unknown option ${a}`)
+  }
+  return Either.right(flags)
+}
+
+/** `troupe daemon`: returns only on a usage or config error; otherwise the runtime owns the process. */
+export const runDaemon = async (argv: ReadonlyArray<string>): Promise<number> => {
+  const flags = parseFlags(argv)
+  if (Either.isLeft(flags)) {
+    process.stderr.write(flags.left === "" ? usage : `troupe daemon: ${flags.left}\n\n${usage}`)
+    return flags.left === "" ? 0 : 2
+  }
+  const env = { ...process.env }
+  if (flags.right.port !== undefined) env.TROUPE_PORT = flags.right.port
+  if (flags.right.home !== undefined) env.TROUPE_HOME = flags.right.home
+  const loaded = await Effect.runPromise(Effect.either(loadConfig({ ...(flags.right.config === undefined ? {} : { path: flags.right.config }), env })))
+  if (Either.isLeft(loaded)) {
+    process.stderr.write(`troupe daemon: ${loaded.left.message}\n`)
+    return 2
+  }
+  const config: Config = loaded.right
+  process.stderr.write(`troupe: config ${JSON.stringify(redactConfig(config))}\n`)
+
+  // A second signal while draining forces the exit.
+  let signals = 0
+  const force = (): void => {
+    if (++signals >= 2) {
+      process.stderr.write("troupe: second signal, forcing exit\n")
+      process.exit(130)
+    }
+  }
+  process.on("SIGINT", force)
+  process.on("SIGTERM", force)
+
+  const program = Effect.scoped(runDaemonProgram({ config, cancelOrdersOnStop: !flags.right.keepOrders })).pipe(
+    Effect.tapErrorCause((cause) =>
+      Cause.isInterruptedOnly(cause) ? Effect.void : Effect.sync(() => process.stderr.write(`troupe: fatal: ${Cause.pretty(cause)}\n`))
+    )
+  )
+  NodeRuntime.runMain(program)
+  return await new Promise<number>(() => undefined)
+}

@@ -1,0 +1,41 @@
+import { randomBytes } from "node:crypto"
+import { startSimulator, type Simulator } from "../adapters/venues/simulator/server.js"
+import type { VenueConfig } from "./config.js"
+
+/**
+ * Where the daemon trades. With no venue URL configured (the embedded default) it starts the
+ * exchange simulator in-process on loopback, with a fresh account, and the real Kraken Futures
+ * adapter talks to it over HTTP and WebSocket exactly as it would to the venue.
+ */
+export interface VenueEndpoint {
+  /** REST base up to and including `/derivatives`. */
+  readonly restBase: string
+  readonly wsUrl: string
+  readonly apiKey: string
+  readonly apiSecret: string
+  readonly simulator: Simulator | undefined
+}
+
+export const EMBEDDED_SYMBOLS = ["PF_XBTUSD", "PF_ETHUSD", "PF_SOLUSD"] as const
+
+export class VenueConfigMissing extends Error {
+  override readonly name = "VenueConfigMissing"
+}
+
+export const openVenue = async (venue: VenueConfig, symbols: ReadonlyArray<string>): Promise<VenueEndpoint> => {
+  if (venue.baseUrl !== undefined) {
+    if (venue.wsUrl === undefined || venue.apiKey === undefined || venue.apiSecret === undefined) {
+      throw new VenueConfigMissing("venue.baseUrl is set, so venue.wsUrl, venue.apiKey and venue.apiSecret (or TROUPE_VENUE_API_KEY/SECRET) are required too")
+    }
+    return { restBase: venue.baseUrl.replace(/\/+$/, ""), wsUrl: venue.wsUrl, apiKey: venue.apiKey, apiSecret: venue.apiSecret, simulator: undefined }
+  }
+  const apiKey = venue.apiKey ?? `troupe-${randomBytes(6).toString("hex")}`
+  const apiSecret = venue.apiSecret ?? randomBytes(48).toString("base64")
+  const simulator = await startSimulator({
+    port: 0,
+    instruments: symbols,
+    accounts: [{ name: venue.account, apiKey, apiSecret }],
+    market: { kind: "synthetic", rate: 60, takerShare: 0.25 }
+  })
+  return { restBase: `${simulator.url}/derivatives`, wsUrl: simulator.wsUrl, apiKey, apiSecret, simulator }
+}
