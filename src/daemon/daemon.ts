@@ -142,7 +142,8 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
         ? openKafkaJournal({ brokers: config.kafkaBrokers, topicPrefix: config.journal.topicPrefix, clientId: `troupe-${run}` }).pipe(Effect.orDie)
         : openFileJournal({ dir: join(config.home, "journal"), fsync: { kind: "always" }, now: clock.now }).pipe(Effect.orDie)
     const journalService = yield* Effect.acquireRelease(openJournal, (j) => j.close().pipe(Effect.ignore))
-    let tradingRef: TradingNode | undefined
+    // Filled in as the parts come up; callbacks created earlier read them through here.
+    const late: { trading?: TradingNode; root?: Supervisor; control?: DaemonControlImpl; strategies?: StrategyHost } = {}
     const journal = new EventJournal({
       journal: journalService,
       store,
@@ -150,7 +151,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       onHealth: (healthy, reason) => {
         log(`journal/audit ${healthy ? "healthy" : "UNHEALTHY"}: ${reason}`)
         // No audit, no trade: halt new risk until both are healthy again.
-        const t = tradingRef
+        const t = late.trading
         if (t === undefined) return
         const e = { id: `node-health-${clock.now()}`, ts: clock.now(), source: "node", who: "troupe", why: `journal/audit: ${reason}`, account } as const
         t.orders.control(healthy ? { _tag: "Resume", ...e } : { _tag: "Halt", ...e })
@@ -185,10 +186,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       () => Effect.promise(() => Promise.allSettled([gateway.stop(), marketData.stop()]))
     )
 
-    let strategyHost: StrategyHost | undefined
-    let root: Supervisor | undefined
     const catalog = new StrategyCatalog()
-    let control: DaemonControlImpl | undefined
     const trading = new TradingNode({
       account,
       clock,
@@ -199,26 +197,27 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       journal,
       metrics,
       inspection,
-      publish: (e) => control?.publish(e),
+      publish: (e) => late.control?.publish(e),
       onOrderEvent: (e: OrderEvent) => {
-        strategyHost?.onOrderEvent(e)
-        control?.onOrderEvent(e)
+        late.strategies?.onOrderEvent(e)
+        late.control?.onOrderEvent(e)
       }
     })
-    tradingRef = trading
-    control = new DaemonControlImpl({
+    late.trading = trading
+    const control = new DaemonControlImpl({
       version: VERSION,
       startedAt,
       now: clock.now,
       nodeState,
-      root: () => root,
+      root: () => late.root,
       trading,
-      strategies: () => strategyHost,
+      strategies: () => late.strategies,
       catalog,
       metrics,
       inspection,
       account
     })
+    late.control = control
     metrics.sampled("journal_audit_lag", "canonical events appended to the journal but not yet projected to the audit trail", "gauge", {}, () => journal.lag())
     metrics.sampled("orders_live", "live order actors", "gauge", {}, () => trading.orders.liveOrders)
     metrics.sampled("rate_budget_used", "venue rate budget used in the current 10 s window", "gauge", { account }, () => trading.risk.rateUsed)
@@ -228,7 +227,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
 
     // The supervision tree: instruments (one actor each) and strategies (dynamic).
     const layer = Layer.mergeAll(marketDataLayer(marketData), Layer.succeed(Snapshots, storeSnapshots(store)), WallClockLive)
-    root = yield* makeSupervisor({
+    const root = yield* makeSupervisor({
       id: "root",
       strategy: "one_for_one",
       children: [
@@ -237,7 +236,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
           { id: "strategies", strategy: "one_for_one", children: [] },
           {
             onStarted: (sup) => {
-              strategyHost = new StrategyHost({
+              late.strategies = new StrategyHost({
                 supervisor: sup,
                 account,
                 run,
@@ -259,6 +258,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
         )
       ]
     }).pipe(Effect.provide(layer))
+    late.root = root
     node.send({ type: "RECOVERED" })
     // Embedded venue state is new with each run: nothing to reconcile beyond the venue's own
     // answers; against a real venue the gateway reconciles unknown outcomes per order.
@@ -267,7 +267,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
 
     const strategies = config.strategies.length > 0 ? config.strategies : defaultStrategies()
     for (const s of strategies.filter((x) => x.enabled)) {
-      const host = strategyHost as StrategyHost | undefined
+      const host = late.strategies
       if (host === undefined) break
       const definition = yield* catalog.load(s.kind).pipe(Effect.either)
       if (Either.isLeft(definition)) {
@@ -282,7 +282,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       Effect.gen(function* () {
         log("draining: stopping strategies, canceling open orders, flushing the journal")
         node.send({ type: "SHUTDOWN" })
-        const host = strategyHost as StrategyHost | undefined
+        const host = late.strategies
         for (const s of host?.list() ?? []) yield* host!.stop(s.id).pipe(Effect.ignore)
         if (options.cancelOrdersOnStop !== false && trading.orders.liveOrders > 0) {
           trading.orders.control({ _tag: "Halt", id: `node-drain-${clock.now()}`, ts: clock.now(), source: "node", who: "troupe", why: "shutdown", account }, { cancelAll: true })
