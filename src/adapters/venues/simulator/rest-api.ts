@@ -41,8 +41,11 @@ const stringParam = (raw: unknown): string | undefined => (typeof raw === "strin
  * Kraken Futures REST v3 over the exchange: public market data, and the private endpoints
  * with `APIKey`/`Authent` (and optional `Nonce`) verification and the cost-based rate limit.
  */
+/** Nonces are `ms × 1000`; one below the highest seen by more than 10 s is refused. */
+const NONCE_THRESHOLD = 10_000_000n
+
 export class RestApi {
-  private readonly nonces = new Map<string, bigint>()
+  private readonly nonces = new Map<string, { max: bigint; readonly recent: Set<bigint> }>()
 
   constructor(private readonly exchange: Exchange, readonly budget: CostBudget = new CostBudget()) {}
 
@@ -146,11 +149,19 @@ export class RestApi {
     if (!sameSignature(signRequest(account.apiSecret, postData, nonce, endpointPath), authent)) return "authenticationError"
     if (nonce !== "") {
       if (!/^\d{1,30}$/.test(nonce)) return "invalidArgument"
+      // Concurrent requests can arrive out of nonce order, so (as the venue's own error name
+      // says) a nonce may be below the highest seen, within a threshold, but never repeat.
       const value = BigInt(nonce)
-      const last = this.nonces.get(apiKey)
-      if (last !== undefined && value === last) return "nonceDuplicate"
-      if (last !== undefined && value < last) return "nonceBelowThreshold"
-      this.nonces.set(apiKey, value)
+      let seen = this.nonces.get(apiKey)
+      if (seen === undefined) {
+        seen = { max: value, recent: new Set() }
+        this.nonces.set(apiKey, seen)
+      }
+      if (seen.recent.has(value)) return "nonceDuplicate"
+      if (value < seen.max - NONCE_THRESHOLD) return "nonceBelowThreshold"
+      seen.recent.add(value)
+      if (value > seen.max) seen.max = value
+      if (seen.recent.size > 4096) for (const n of seen.recent) if (n < seen.max - NONCE_THRESHOLD) seen.recent.delete(n)
     }
     return account
   }
