@@ -31,7 +31,8 @@ commands:
   machines list|export <name> --format mermaid|json
                                  the lifecycle machines (no daemon needed)
   simulator [...]                run the local exchange simulator
-  report --fixture N [...]       post-trade report
+  report [--since ISO] [--strategy S] [--json] [--html F] [--parquet DIR]
+                                 post-trade report from the store (daemon stopped)
   version                        print the version
   help                           this text
 

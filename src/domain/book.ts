@@ -278,6 +278,35 @@ export class OrderBook {
     return keys.length === 0 ? Number.NaN : -(keys[keys.length - 1] as number)
   }
 
+  /** Size at the best bid in units, NaN when there is none. */
+  bestBidQtyUnits(): number {
+    const qtys = this.bids.qtys
+    return qtys.length === 0 ? Number.NaN : (qtys[qtys.length - 1] as number)
+  }
+
+  bestAskQtyUnits(): number {
+    const qtys = this.asks.qtys
+    return qtys.length === 0 ? Number.NaN : (qtys[qtys.length - 1] as number)
+  }
+
+  /**
+   * Copies the top `n` levels of one side, best first, into `out` as units (price, qty, price,
+   * qty, ...) from index `at`; returns how many levels it copied. For views that convert later.
+   */
+  copyTopUnits(side: BookSide, n: number, out: number[], at: number): number {
+    const ladder = side === "bid" ? this.bids : this.asks
+    const sign = side === "bid" ? 1 : -1
+    const keys = ladder.keys
+    const qtys = ladder.qtys
+    const count = Math.min(Math.max(0, Math.floor(n)), keys.length)
+    for (let k = 0; k < count; k++) {
+      const i = keys.length - 1 - k
+      out[at++] = sign * (keys[i] as number)
+      out[at++] = qtys[i] as number
+    }
+    return count
+  }
+
   bestBid(): BookLevel | undefined {
     return this.levelAt(this.bids, 1, 0)
   }

@@ -1,4 +1,3 @@
-import { homedir } from "node:os"
 import { join } from "node:path"
 import { PGlite } from "@electric-sql/pglite"
 import { Effect, Layer } from "effect"
@@ -9,7 +8,7 @@ import { makeSqlStore } from "./sql-store.js"
 
 /** Where the embedded database lives by default: `$TROUPE_HOME/pglite` (`~/.troupe/pglite`). */
 export const defaultPgliteDir = (env: Record<string, string | undefined> = process.env): string =>
-  join(env.TROUPE_HOME ?? join(homedir(), ".troupe"), "pglite")
+  join(env.TROUPE_HOME ?? ".troupe", "pglite")
 
 export interface PgliteStoreConfig {
   /** Data directory; `undefined` = in memory (tests only: nothing survives). */

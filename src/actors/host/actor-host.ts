@@ -76,6 +76,13 @@ export interface ActorDefinition<Msg, R> {
   readonly batchSize?: number
   /** Periodic snapshot; also saved on a normal stop. `Infinity`: only on stop. */
   readonly snapshotEveryMs?: number
+  /**
+   * In [0, 1): where in the period this actor's snapshots fall. Without it the first periodic
+   * snapshot comes `snapshotEveryMs` after the start; with it, after (1 + phase) / 2 of that.
+   * Actors started together (a thousand instruments) each take a different phase, so their
+   * snapshots spread over the period instead of all landing in the same tick.
+   */
+  readonly snapshotPhase?: number
   readonly restart?: RestartType
   readonly shutdownTimeoutMs?: number
   readonly metrics?: MetricsRegistry
@@ -235,7 +242,10 @@ export const hostActor = <Msg, R = never>(def: ActorDefinition<Msg, R>): HostedA
 
     const every = def.snapshotEveryMs ?? 1_000
     if (Number.isFinite(every) && every > 0) {
-      yield* Effect.forkScoped(Effect.forever(Effect.zipRight(clock.sleep(every), saveQuietly(current))))
+      const phase = def.snapshotPhase
+      const first = phase === undefined || !(phase >= 0 && phase < 1) ? every : Math.round((every * (1 + phase)) / 2)
+      const periodic = Effect.forever(Effect.zipRight(clock.sleep(every), saveQuietly(current)))
+      yield* Effect.forkScoped(first === every ? periodic : Effect.zipRight(Effect.zipRight(clock.sleep(first), saveQuietly(current)), periodic))
     }
     return yield* Deferred.await(failed)
   })

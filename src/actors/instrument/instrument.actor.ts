@@ -68,6 +68,13 @@ interface InstrumentData {
   readonly book: BookSnapshotText
 }
 
+/** A stable fraction in [0, 1) from the id (FNV-1a): where in the snapshot period this instrument saves. */
+const phaseOf = (id: string): number => {
+  let h = 0x811c9dc5
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193)
+  return (h >>> 0) / 4294967296
+}
+
 const status = (s: "subscribed" | "disconnected"): InstrumentMessage => ({ _tag: "Status", status: s })
 const SUBSCRIBED = status("subscribed")
 const DISCONNECTED = status("disconnected")
@@ -101,6 +108,8 @@ export const makeInstrumentActor = (config: InstrumentActorConfig): InstrumentAc
     machineVersion: BOOK_SYNC_MACHINE_VERSION,
     ...(config.mailboxCapacity === undefined ? {} : { mailboxCapacity: config.mailboxCapacity }),
     ...(config.snapshotEveryMs === undefined ? {} : { snapshotEveryMs: config.snapshotEveryMs }),
+    // Instruments start together: each saves at its own point of the period.
+    snapshotPhase: phaseOf(config.actorId ?? instrumentId),
     ...(metrics === undefined ? {} : { metrics }),
     ...(config.inspection === undefined ? {} : { inspection: config.inspection }),
     incarnate: (ctx) =>

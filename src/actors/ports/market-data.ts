@@ -47,6 +47,12 @@ export interface SyntheticMarketOptions {
   readonly seed?: number
   /** Levels per side in the starting book. */
   readonly levels?: number
+  /**
+   * How far from the mid (in ticks) the venue keeps levels; default max(levels, 64). Updates
+   * land within it and levels the mid walks away from are deleted at its edge, so the book
+   * stays bounded however far the mid wanders.
+   */
+  readonly maxDistance?: number
   /** How sinks are called after subscribe/resync: "microtask" (default, like a socket) or "sync". */
   readonly delivery?: "microtask" | "sync"
   /** Venue timestamp; default Date.now. */
@@ -67,11 +73,31 @@ class VenueBook {
   seq = 1_000
   sink: MarketDataSink | undefined
   readonly head: string
+  /** Price text by ticks: the prices in play stay within maxDistance of a slowly walking mid. */
+  private readonly priceText = new Map<number, string>()
+
   constructor(
     readonly spec: SyntheticInstrument,
-    public mid: number
+    public mid: number,
+    /** Size text by lots, shared by the instruments of the same qtyDecimals, filled as sizes occur. */
+    private readonly qtyText: Array<string | undefined>
   ) {
     this.head = `{"feed":"book","product_id":"${spec.productId}","side":"`
+  }
+
+  price(ticks: number): string {
+    let text = this.priceText.get(ticks)
+    if (text === undefined) {
+      if (this.priceText.size >= 256) this.priceText.clear()
+      text = scaledToText(ticks, this.spec.priceDecimals)
+      this.priceText.set(ticks, text)
+    }
+    return text
+  }
+
+  qty(lots: number): string {
+    if (lots > 65_536) return scaledToText(lots, this.spec.qtyDecimals)
+    return (this.qtyText[lots] ??= scaledToText(lots, this.spec.qtyDecimals))
   }
 }
 
@@ -87,6 +113,7 @@ export class SyntheticKrakenMarket implements MarketDataService {
   private readonly random: () => number
   private readonly deliver: (f: () => void) => void
   private readonly now: () => number
+  private readonly maxDistance: number
   private dropping = new Set<InstrumentId>()
   framesSent = 0
   snapshotsSent = 0
@@ -97,9 +124,13 @@ export class SyntheticKrakenMarket implements MarketDataService {
     this.deliver = options.delivery === "sync" ? (f) => f() : (f) => queueMicrotask(f)
     this.now = options.now ?? Date.now
     const levels = options.levels ?? 10
+    const qtyTexts = new Map<number, Array<string | undefined>>()
+    this.maxDistance = Math.max(levels, options.maxDistance ?? 64)
     for (const spec of options.instruments) {
       const mid = spec.midTicks ?? 2 * 10 ** spec.priceDecimals * 1_000
-      const b = new VenueBook(spec, mid)
+      let qtyText = qtyTexts.get(spec.qtyDecimals)
+      if (qtyText === undefined) qtyTexts.set(spec.qtyDecimals, (qtyText = []))
+      const b = new VenueBook(spec, mid, qtyText)
       for (let d = 0; d < levels; d++) {
         b.bids.set(mid - 1 - d, this.lots(spec))
         b.asks.set(mid + 1 + d, this.lots(spec))
@@ -204,24 +235,32 @@ export class SyntheticKrakenMarket implements MarketDataService {
     let frames = 0
     const r = this.random
     if (r() < 0.03) {
-      b.mid += r() < 0.5 ? -1 : 1
-      // The venue removes the levels the mid walked through, each as a delete of its own.
-      for (const p of b.bids.keys()) {
-        if (p < b.mid) continue
-        b.bids.delete(p)
-        this.send(b, "buy", p, 0)
+      // Bids stay in [mid - maxDistance, mid - 1] and asks in [mid + 1, mid + maxDistance], so a
+      // one-tick move can only cross the level at the new mid, and only the level one past the
+      // far edge falls out of range. Each goes as a delete of its own (bids first).
+      const up = r() < 0.5 ? -1 : 1
+      b.mid += up
+      const far = up > 0 ? b.mid - this.maxDistance - 1 : b.mid + this.maxDistance + 1
+      if (b.bids.delete(b.mid)) {
+        this.send(b, "buy", b.mid, 0)
         frames++
       }
-      for (const p of b.asks.keys()) {
-        if (p > b.mid) continue
-        b.asks.delete(p)
-        this.send(b, "sell", p, 0)
+      if (up > 0 && b.bids.delete(far)) {
+        this.send(b, "buy", far, 0)
+        frames++
+      }
+      if (b.asks.delete(b.mid)) {
+        this.send(b, "sell", b.mid, 0)
+        frames++
+      }
+      if (up < 0 && b.asks.delete(far)) {
+        this.send(b, "sell", far, 0)
         frames++
       }
     }
     const isBid = r() < 0.5
     const side = isBid ? b.bids : b.asks
-    const distance = Math.floor(-Math.log(1 - r()) * 4)
+    const distance = Math.min(this.maxDistance - 1, Math.floor(-Math.log(1 - r()) * 4))
     const price = isBid ? b.mid - 1 - distance : b.mid + 1 + distance
     if (r() < 0.2 && side.has(price)) {
       side.delete(price)
@@ -241,7 +280,7 @@ export class SyntheticKrakenMarket implements MarketDataService {
     if (sink === undefined) return
     this.framesSent++
     sink.text(
-      `${b.head}${side}","seq":${b.seq},"price":${scaledToText(priceTicks, b.spec.priceDecimals)},"qty":${scaledToText(qtyLots, b.spec.qtyDecimals)},"timestamp":${this.now()}}`
+      `${b.head}${side}","seq":${b.seq},"price":${b.price(priceTicks)},"qty":${b.qty(qtyLots)},"timestamp":${this.now()}}`
     )
   }
 }
