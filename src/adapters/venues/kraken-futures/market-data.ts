@@ -1,9 +1,10 @@
 import { Either } from "effect"
 import type { MarketEvent } from "../../../domain/events/market.js"
+import type { InstrumentId } from "../../../domain/ids.js"
 import { DecodeCounter, type DecodeStats } from "./decode-stats.js"
 import type { VenueDecodeError } from "./errors.js"
 import { envelopeSource, instrumentOf, toBookDelta, toBookSnapshot, toTicker, toTrade, type EnvelopeSource } from "./md-normalize.js"
-import { PublicFrameDecoder } from "./public-frames.js"
+import { PublicFrameDecoder, type BookDeltaFrame } from "./public-frames.js"
 import { SequenceTracker } from "./sequence.js"
 import { ManagedConnection, type ConnectionConfig, type ConnectionSignal } from "./ws-connection.js"
 
@@ -49,6 +50,8 @@ export class PublicFeedSession {
   private readonly decoder = new PublicFrameDecoder()
   private readonly sequences = new SequenceTracker()
   private readonly counter = new DecodeCounter()
+  /** Product id → instrument id, for the book hot path (instrumentOf wraps each answer in an Either). */
+  private readonly instruments = new Map<string, InstrumentId>()
   private gaps = 0
   private dropped = 0
 
@@ -87,6 +90,29 @@ export class PublicFeedSession {
     this.signal({ _tag: "DecodeFailed", error })
   }
 
+  /** The hot path: one book update. */
+  private bookDelta(f: BookDeltaFrame): void {
+    let instrument = this.instruments.get(f.product_id)
+    if (instrument === undefined) {
+      const id = instrumentOf(f.product_id)
+      if (Either.isLeft(id)) return this.decodeFailed(id.left)
+      instrument = id.right
+      if (this.instruments.size < 1_000) this.instruments.set(f.product_id, instrument)
+    }
+    const verdict = this.sequences.delta(f.product_id, f.seq)
+    switch (verdict.kind) {
+      case "ok":
+        return this.handlers.onEvent(toBookDelta(this.env, f, instrument))
+      case "gap":
+        this.gaps++
+        this.signal({ _tag: "SequenceGap", product: f.product_id, expected: verdict.expected, received: verdict.received })
+        return this.resync(f.product_id)
+      default:
+        this.dropped++
+        return
+    }
+  }
+
   handle(text: string): void {
     this.counter.frame()
     const decoded = this.decoder.decode(text)
@@ -108,26 +134,13 @@ export class PublicFeedSession {
       }
     }
     if (f.feed === "heartbeat") return
+    if (f.feed === "book") return this.bookDelta(f)
     const instrument = instrumentOf(f.product_id)
     if (Either.isLeft(instrument)) return this.decodeFailed(instrument.left)
     switch (f.feed) {
       case "book_snapshot":
         this.sequences.snapshot(f.product_id, f.seq)
         return this.handlers.onEvent(toBookSnapshot(this.env, f, instrument.right))
-      case "book": {
-        const verdict = this.sequences.delta(f.product_id, f.seq)
-        switch (verdict.kind) {
-          case "ok":
-            return this.handlers.onEvent(toBookDelta(this.env, f, instrument.right))
-          case "gap":
-            this.gaps++
-            this.signal({ _tag: "SequenceGap", product: f.product_id, expected: verdict.expected, received: verdict.received })
-            return this.resync(f.product_id)
-          default:
-            this.dropped++
-            return
-        }
-      }
       case "trade":
         return this.handlers.onEvent(toTrade(this.env, f, instrument.right))
       case "trade_snapshot":

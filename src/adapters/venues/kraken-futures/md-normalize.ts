@@ -57,17 +57,18 @@ export const toBookSnapshot = (env: EnvelopeSource, f: typeof BookSnapshotFrame.
   ...ts(f.timestamp)
 })
 
+const NO_LEVELS: ReadonlyArray<readonly [Decimal, Decimal]> = Object.freeze([])
+
+/** The hot path (one per book update): one literal, no spreads, a shared empty side. */
 export const toBookDelta = (env: EnvelopeSource, f: BookDeltaFrame, instrument: InstrumentId): BookDelta => {
   const level = [[f.price, f.qty] as const]
-  return {
-    _tag: "BookDelta",
-    ...head(env),
-    instrument,
-    seq: f.seq,
-    bids: f.side === "buy" ? level : [],
-    asks: f.side === "sell" ? level : [],
-    ...ts(f.timestamp)
-  }
+  const bids = f.side === "buy" ? level : NO_LEVELS
+  const asks = f.side === "sell" ? level : NO_LEVELS
+  const id = env.nextId()
+  const now = env.now()
+  return f.timestamp === undefined || f.timestamp === null
+    ? { _tag: "BookDelta", id, ts: now, source: env.source, instrument, seq: f.seq, bids, asks }
+    : { _tag: "BookDelta", id, ts: now, source: env.source, instrument, seq: f.seq, bids, asks, venueTs: f.timestamp }
 }
 
 export const toTrade = (env: EnvelopeSource, f: typeof TradeFrame.Type, instrument: InstrumentId): Trade => ({
