@@ -60,6 +60,8 @@ export interface MatchingEngineConfig {
 export class MatchingEngine {
   private readonly books = new Map<string, Book>()
   private readonly orders = new Map<string, LiveOrder>()
+  /** Orders that may still be open (pruned lazily by `openOrders`). */
+  private readonly live = new Map<string, LiveOrder>()
   /** Client order ids are unique per account for the engine's lifetime (a resend is recognized). */
   private readonly cliOrdIds = new Map<string, Map<string, string>>()
   private readonly fillLog = new Map<string, FillView[]>()
@@ -130,10 +132,14 @@ export class MatchingEngine {
   /** Resting and untriggered orders of an account (all instruments, or one). */
   openOrders(account: string, symbol?: string): OrderView[] {
     const out: OrderView[] = []
-    for (const o of this.orders.values()) {
-      if (o.account === account && (o.state === "open" || o.state === "untriggered") && (symbol === undefined || o.symbol === symbol)) {
-        out.push(view(o))
+    // Only orders that may still be open: finished ones are dropped from `live` as met, so the
+    // scan does not grow with every order the exchange has ever held.
+    for (const [id, o] of this.live) {
+      if (o.state !== "open" && o.state !== "untriggered") {
+        this.live.delete(id)
+        continue
       }
+      if (o.account === account && (symbol === undefined || o.symbol === symbol)) out.push(view(o))
     }
     return out
   }
@@ -305,6 +311,7 @@ export class MatchingEngine {
 
   private register(order: LiveOrder): void {
     this.orders.set(order.orderId, order)
+    this.live.set(order.orderId, order)
     if (order.cliOrdId !== undefined) {
       const byAccount = this.cliOrdIds.get(order.account) ?? new Map<string, string>()
       byAccount.set(order.cliOrdId, order.orderId)
