@@ -96,6 +96,35 @@ describe("the daemon on embedded defaults", () => {
     expect(restart.stderr + restart.code).toBe("0")
   }, 120_000)
 
+  it("adds, reconfigures, stops and starts a strategy at run time through the CLI", async () => {
+    const params = JSON.stringify({ instrument: "kraken-futures:PF_ETHUSD", lookback: 20, orderQty: "0.01", maxPosition: "0.05", cooldownMs: 5000 })
+    const add = await troupe(["strategy", "add", "src/strategies/examples/momentum-breakout.ts", "--id", "mo-eth", "--params", params, "--json"])
+    expect(add.stderr + add.code).toBe("0")
+    expect((JSON.parse(add.stdout) as { id: string; state: string }).id).toBe("mo-eth")
+    const reconf = await troupe(["strategy", "reconfigure", "mo-eth", "--params", params.replace('"lookback":20', '"lookback":30'), "--json"])
+    expect(reconf.stderr + reconf.code).toBe("0")
+    expect((JSON.parse(reconf.stdout) as { params: { lookback: number } }).params.lookback).toBe(30)
+    const bad = await troupe(["strategy", "reconfigure", "mo-eth", "--params", '{"lookback":"x"}'])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/lookback|instrument/)
+    const stop = await troupe(["strategy", "stop", "mo-eth", "--json"])
+    expect(stop.stderr + stop.code).toBe("0")
+    expect((JSON.parse(stop.stdout) as { state: string }).state).toMatch(/stop/)
+    const start = await troupe(["strategy", "start", "mo-eth", "--json"])
+    expect(start.stderr + start.code).toBe("0")
+    const list = await troupe(["strategy", "list", "--json"])
+    expect((JSON.parse(list.stdout) as Array<{ id: string }>).map((x) => x.id).sort()).toEqual(["mm-eth", "mm-sol", "mm-xbt", "mo-eth"])
+  }, 120_000)
+
+  it("troupe reduce puts the account in reduce-only and resume brings it back", async () => {
+    const reduce = await troupe(["reduce", "--reason", "test: reduce only"])
+    expect(reduce.stderr + reduce.code).toBe("0")
+    expect((JSON.parse((await troupe(["status", "--json"])).stdout) as { trading: Record<string, string> }).trading.default).toBe("reducing")
+    const resume = await troupe(["resume", "--reason", "test over"])
+    expect(resume.stderr + resume.code).toBe("0")
+    expect((JSON.parse((await troupe(["status", "--json"])).stdout) as { trading: Record<string, string> }).trading.default).toBe("active")
+  }, 60_000)
+
   it("troupe halt makes new submits denied and status shows halted", async () => {
     const denials: string[] = []
     const ws = new WebSocket(`ws://127.0.0.1:${port}/api/stream`, { headers: { authorization: `Bearer ${token()}` } })
