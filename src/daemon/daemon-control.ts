@@ -205,7 +205,7 @@ export class DaemonControlImpl {
   }
 
   private strategyView(s: StrategyStatus): StrategyView {
-    return { id: s.id, kind: s.definition, state: s.state, instruments: [], restarts: s.restarts, params: (s.params ?? {}) as Record<string, unknown> }
+    return { id: s.id, kind: s.definition, state: s.state, instruments: s.positions.map((p) => p.instrumentId), restarts: s.restarts, params: (s.params ?? {}) as Record<string, unknown> }
   }
 
   private operator(tag: "Halt" | "ReduceOnly" | "Resume", c: OperatorCommand) {

@@ -12,6 +12,8 @@ export class StrategyLoadError extends Data.TaggedError("StrategyLoadError")<{ r
   }
 }
 
+let tsxRegistered = process.execArgv.some((a) => a.includes("tsx"))
+
 const BUILT_IN: Readonly<Record<string, AnyStrategyDefinition>> = {
   "avellaneda-stoikov": avellanedaStoikov as unknown as AnyStrategyDefinition,
   "momentum-breakout": momentumBreakout as unknown as AnyStrategyDefinition,
@@ -28,7 +30,16 @@ export class StrategyCatalog {
     const builtIn = BUILT_IN[kindOrFile]
     if (builtIn !== undefined) return Effect.succeed(builtIn)
     return Effect.tryPromise({
-      try: () => import(pathToFileURL(resolve(kindOrFile)).href) as Promise<{ readonly default?: unknown }>,
+      try: async () => {
+        // A strategy written in TypeScript: load it through tsx (a dev dependency) when the
+        // daemon itself runs compiled JavaScript.
+        if (/\.[cm]?ts$/.test(kindOrFile) && !tsxRegistered) {
+          const { register } = (await import("tsx/esm/api")) as { register: () => unknown }
+          register()
+          tsxRegistered = true
+        }
+        return (await import(pathToFileURL(resolve(kindOrFile)).href)) as { readonly default?: unknown }
+      },
       catch: (e) => new StrategyLoadError({ source: kindOrFile, reason: e instanceof Error ? e.message : String(e) })
     }).pipe(
       Effect.flatMap((mod) => {
