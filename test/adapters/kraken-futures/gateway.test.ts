@@ -114,6 +114,30 @@ describe("Kraken Futures venue gateway", () => {
     }
   })
 
+  it("a cancel that races a fill: the venue filled first, so the fill is reported and the cancel rejected, never both canceled and filled", async () => {
+    const approve = approver()
+    const { gw, reports } = rig(sim)
+    gw.start()
+    try {
+      await until("private feed", () => gw.counters().feedAuthenticated)
+      const s = submit({ price: "59800", qty: "0.01" })
+      gw.send(approve(s))
+      await until("accepted", () => tags(reports, s.clientOrderId).includes("OrderAccepted"))
+      // The fill happens at the venue before our cancel arrives; we have not heard of it yet.
+      sim.admin.placeAs({ account: "mm", symbol: "PF_XBTUSD", side: "sell", orderType: "ioc", size: "0.01", limitPrice: "59800" })
+      gw.send(approve(cancel(s.clientOrderId)))
+      await until("fill and cancel answer", () => tags(reports, s.clientOrderId).includes("OrderFilled") && tags(reports, s.clientOrderId).includes("OrderCancelRejected"))
+      await settle()
+      const t = tags(reports, s.clientOrderId)
+      expect(t.filter((x) => x === "OrderFilled").length).toBe(1)
+      expect(t).not.toContain("OrderCanceled")
+      const fill = of(reports, s.clientOrderId).find((r) => r._tag === "OrderFilled")
+      expect(fill?._tag === "OrderFilled" && [fill.qty.toString(), fill.price.toString()]).toEqual(["0.01", "59800"])
+    } finally {
+      await gw.stop()
+    }
+  })
+
   it("a duplicate client order id (the first send reached the venue before a crash) is reconciled, not placed twice", async () => {
     const approve = approver()
     const { gw, reports, rest } = rig(sim)
