@@ -124,17 +124,20 @@ const compile = (ast: AST.AST, mode: "decode" | "encode"): Compiled => {
         return { name: p.name, optional: p.isOptional, run: compile(p.type, mode) }
       })
       const index = ast.indexSignatures[0]
-      if (ast.indexSignatures.length > 1 || (index !== undefined && (props.length > 0 || index.parameter._tag !== "StringKeyword"))) {
+      const stringKey = (k: AST.AST): boolean => k._tag === "StringKeyword" || (k._tag === "Refinement" && stringKey(k.from))
+      if (ast.indexSignatures.length > 1 || (index !== undefined && (props.length > 0 || !stringKey(index.parameter)))) {
         throw new Unsupported(String(ast))
       }
       if (index !== undefined) {
         const value = compile(index.type, mode)
+        const keyOk = index.parameter._tag === "StringKeyword" ? undefined : compile(index.parameter, mode)
         return (u) => {
           if (typeof u !== "object" || u === null || Array.isArray(u)) return FAIL
           const out: Record<string, unknown> = {}
           for (const key of Object.keys(u)) {
             // Left to the Schema parser, so the fast path never decides a case it might get wrong.
             if (key === "__proto__") return FAIL
+            if (keyOk !== undefined && keyOk(key) === FAIL) return FAIL
             const v = value((u as Record<string, unknown>)[key])
             if (v === FAIL) return FAIL
             out[key] = v

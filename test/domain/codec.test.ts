@@ -234,3 +234,16 @@ describe("JSON event codec", () => {
     expect(expectDecodeError(decodeEventObject({ ...wireOf(fill), side: "long" })).path).toBe("side")
   })
 })
+
+describe("strategy parameter names", () => {
+  it("a params key that is not a parameter name (e.g. __proto__) never reaches the decoded event nor any prototype", () => {
+    const wire = { _tag: "StrategyCommand", id: "e1", ts: 1, source: "op", strategy: "mm", command: "reconfigure", who: "me", why: "x", params: JSON.parse('{"__proto__": {"polluted": 1}, "9bad": 2, "ok": 3}') as unknown }
+    const decoded = decodeEventObject(wire)
+    if (Either.isLeft(decoded) || decoded.right._tag !== "StrategyCommand") throw new Error("expected a StrategyCommand")
+    // Effect's Record drops keys outside its key schema; the strategy's own params Schema then
+    // refuses anything it does not know, so nothing is applied silently.
+    expect(decoded.right.params).toEqual({ ok: 3 })
+    expect(Object.keys(decoded.right.params ?? {})).toEqual(["ok"])
+    expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined()
+  })
+})

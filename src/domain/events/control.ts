@@ -31,11 +31,17 @@ export type StrategyCommandKind = typeof StrategyCommandKind.Type
 /** A parameter value for `reconfigure`; money parameters are passed as decimal text. */
 export const ParamValue = Schema.Union(Schema.String, FiniteNumber, Schema.Boolean)
 
+/**
+ * A parameter name: an identifier. Names such as `__proto__` would not survive decoding into a
+ * plain object (and invite prototype pollution), so they are refused at the edge.
+ */
+export const ParamName = Schema.String.pipe(Schema.pattern(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/)).annotations({ description: "a parameter name: a letter, then letters, digits, _ . -" })
+
 export const StrategyCommand = Schema.TaggedStruct("StrategyCommand", {
   ...envelope,
   strategy: StrategyId,
   command: StrategyCommandKind,
-  params: optional(Schema.Record({ key: Schema.String, value: ParamValue })),
+  params: optional(Schema.Record({ key: ParamName, value: ParamValue })),
   who: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(128)),
   why: Text
 })
