@@ -86,6 +86,24 @@ export const StrategyConfig = Schema.Struct({
 })
 export type StrategyConfig = typeof StrategyConfig.Type
 
+/** Snapshots, restart policy and the audit bound ("no audit, no trade"). */
+export const RecoveryConfig = Schema.Struct({
+  /** A ledger snapshot after this many journaled order events ... */
+  snapshotEveryEvents: withDefault(PositiveInt, () => 10_000),
+  /** ... or this many seconds, whichever comes first (and one at graceful shutdown). */
+  snapshotEverySeconds: withDefault(PositiveInt, () => 30),
+  /**
+   * Orders still open at the venue after a restart belong to strategy instances that are gone:
+   * cancel them (default) or keep them working (tracked, risk-counted, cancelable by operators).
+   */
+  cancelRecoveredOrders: withDefault(Schema.Boolean, () => true),
+  /** Journaled events not yet in the audit trail beyond which new risk halts ... */
+  auditLagBound: withDefault(PositiveInt, () => 50_000),
+  /** ... or the age in seconds of the oldest of them (a store outage longer than this halts). */
+  auditLagSeconds: withDefault(PositiveInt, () => 10)
+})
+export type RecoveryConfig = typeof RecoveryConfig.Type
+
 const JournalKind = Schema.Literal("file", "kafka")
 const TopicPrefix = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9._-]{0,200}$/)).annotations({ description: "Kafka topic characters [A-Za-z0-9._-]" })
 const StoreKind = Schema.Literal("pglite", "postgres")
@@ -103,7 +121,8 @@ export const ConfigFile = Schema.Struct({
   journal: withDefault(Schema.Struct({ kind: optional(JournalKind), topicPrefix: withDefault(TopicPrefix, () => "troupe.") }), () => ({
     topicPrefix: "troupe."
   })),
-  store: withDefault(Schema.Struct({ kind: optional(StoreKind) }), () => ({}))
+  store: withDefault(Schema.Struct({ kind: optional(StoreKind) }), () => ({})),
+  recovery: withDefault(RecoveryConfig, () => Schema.decodeSync(RecoveryConfig)({}))
 })
 export type ConfigFile = typeof ConfigFile.Type
 
@@ -122,6 +141,7 @@ export interface Config {
   readonly strategies: ReadonlyArray<StrategyConfig>
   readonly journal: { readonly kind: "file" | "kafka"; readonly topicPrefix: string }
   readonly store: { readonly kind: "pglite" | "postgres" }
+  readonly recovery: RecoveryConfig
 }
 
 export const DEFAULT_HOME = "./.troupe"
@@ -222,7 +242,8 @@ export const parseConfig = (file: unknown, env: Env): Either.Either<Config, Conf
       risk: decoded.risk,
       strategies: decoded.strategies,
       journal: { kind: journalKind, topicPrefix: decoded.journal.topicPrefix },
-      store: { kind: storeKind }
+      store: { kind: storeKind },
+      recovery: decoded.recovery
     }
     return config
   })

@@ -10,7 +10,6 @@ import { marketDataLayer } from "../actors/ports/market-data.js"
 import type { JournalService } from "../actors/ports/journal.js"
 import { Snapshots, type SnapshotsService, SnapshotError } from "../actors/ports/snapshots.js"
 import type { StoreService } from "../actors/ports/store.js"
-import type { VenueGatewayService } from "../actors/ports/venue-gateway.js"
 import { StrategyHost } from "../actors/strategy/strategy-host.js"
 import { bookViewFromLevels } from "../strategies/book-view.js"
 import { makeSupervisor, supervisorChild, type Supervisor } from "../actors/supervisor/index.js"
@@ -30,6 +29,9 @@ import { DaemonControlImpl } from "./daemon-control.js"
 import { EventJournal } from "./event-journal.js"
 import { StrategyCatalog } from "./strategy-catalog.js"
 import { TradingNode } from "./trading-node.js"
+import { describeReconcile, reconcileWithVenue, restoreTradingNode } from "./reconcile.js"
+import { ledgerActorId, recoverLedger, saveLedgerSnapshot } from "./recovery.js"
+import { writeAheadGateway } from "./write-ahead.js"
 import { EMBEDDED_SYMBOLS, openVenue } from "./venue.js"
 
 export const VERSION = "0.1.0"
@@ -90,14 +92,11 @@ const storeSnapshots = (store: StoreService): SnapshotsService => ({
     )
 })
 
-/** Holds every venue call until the journal appends made before it are durable (write-ahead). */
-const writeAhead = (inner: VenueGatewayService, journal: EventJournal): VenueGatewayService => ({
-  account: inner.account,
-  subscribe: (l) => inner.subscribe(l),
-  send: (action) => {
-    void journal.durable().then(() => inner.send(action))
-  }
-})
+const deferred = (): { readonly promise: Promise<void>; readonly resolve: () => void } => {
+  let resolve = (): void => undefined
+  const promise = new Promise<void>((r) => (resolve = r))
+  return { promise, resolve }
+}
 
 export interface DaemonOptions {
   readonly config: Config
@@ -148,6 +147,9 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       journal: journalService,
       store,
       metrics,
+      auditLagBound: config.recovery.auditLagBound,
+      auditLagMs: config.recovery.auditLagSeconds * 1000,
+      now: clock.now,
       onHealth: (healthy, reason) => {
         log(`journal/audit ${healthy ? "healthy" : "UNHEALTHY"}: ${reason}`)
         // No audit, no trade: halt new risk until both are healthy again.
@@ -170,21 +172,18 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     const instruments: Instrument[] = loaded.instruments.map((k) => k.instrument).filter((i) => symbols.includes(i.symbol))
     if (instruments.length === 0) return yield* Effect.die(new Error(`the venue lists none of the instruments ${symbols.join(", ")}`))
 
+    const fillsSubscribed = deferred()
     const gateway = makeKrakenVenueGateway({
       account,
       rest,
       privateFeed: { url: venue.wsUrl, apiKey: venue.apiKey, secret: venue.apiSecret },
       clock,
-      onLog: (entry) => log(`gateway ${entry.level}: ${entry.message}`)
+      onLog: (entry) => log(`gateway ${entry.level}: ${entry.message}`),
+      onFeedSignal: (signal) => {
+        if (signal._tag === "Subscribed" && signal.feed === "fills") fillsSubscribed.resolve()
+      }
     })
     const marketData = makeKrakenMarketDataPort({ url: venue.wsUrl })
-    yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        gateway.start()
-        marketData.start()
-      }),
-      () => Effect.promise(() => Promise.allSettled([gateway.stop(), marketData.stop()]))
-    )
 
     const catalog = new StrategyCatalog()
     const trading = new TradingNode({
@@ -192,7 +191,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       clock,
       instruments,
       limits: config.risk,
-      gateway: writeAhead(gateway, journal),
+      gateway: writeAheadGateway(gateway, journal, clock),
       marketData,
       journal,
       metrics,
@@ -224,6 +223,50 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
 
     const api = yield* controlApi({ port: config.port, host: "127.0.0.1", token, control: control.control, metrics })
     node.send({ type: "STARTED" })
+
+    // Recovery: the ledger from its snapshot and the journal after it, handed to the actors.
+    const ledgerId = ledgerActorId(account)
+    const recovered = yield* recoverLedger({ actorId: ledgerId, journal: journalService, store, instruments: (id) => trading.instrument(id as InstrumentId), reproject: (e, o) => journal.reproject(e, o), now: clock.now })
+    const ledger = recovered.ledger
+    const restoredOrders = restoreTradingNode(trading, ledger)
+    journal.onAppended = (e, o) => {
+      ledger.apply(e, o)
+      if (ledger.applied - snapshots.lastApplied >= config.recovery.snapshotEveryEvents) void snapshots.save()
+    }
+    const snapshots = {
+      lastApplied: ledger.applied,
+      saving: false,
+      save: async (): Promise<void> => {
+        if (snapshots.saving) return
+        snapshots.saving = true
+        const applied = ledger.applied
+        const r = await Effect.runPromise(Effect.either(saveLedgerSnapshot(store, ledgerId, ledger, clock.now())))
+        snapshots.saving = false
+        if (r._tag === "Right") snapshots.lastApplied = applied
+        else log(`ledger snapshot failed: ${String(r.left)}`)
+      }
+    }
+    const snapshotTimer = setInterval(() => {
+      if (ledger.applied > snapshots.lastApplied) void snapshots.save()
+    }, config.recovery.snapshotEverySeconds * 1000)
+    snapshotTimer.unref()
+    yield* Effect.addFinalizer(() => Effect.sync(() => clearInterval(snapshotTimer)))
+    log(`recovered in ${recovered.ms} ms: ledger from ${recovered.snapshot}, ${recovered.replayed} journal events replayed, ${restoredOrders} live orders, ${recovered.reprojected} events re-projected to the audit trail`)
+    metrics.sampled("recovery_ms", "time from start to recovered state (journal and snapshot), ms", "gauge", {}, () => recovered.ms)
+    node.send({ type: "RECOVERED" })
+
+    // Reconciliation: the venue's view against ours, through the live feeds and REST.
+    yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        gateway.start()
+        marketData.start()
+      }),
+      () => Effect.promise(() => Promise.allSettled([gateway.stop(), marketData.stop()]))
+    )
+    yield* Effect.promise(() => Promise.race([fillsSubscribed.promise.then(() => new Promise((r) => setTimeout(r, 300))), new Promise((r) => setTimeout(r, 5_000))]))
+    const reconciled = yield* reconcileWithVenue({ account, clock, rest, trading, instruments, log }, ledger, { cancelRecoveredOrders: config.recovery.cancelRecoveredOrders })
+    log(`reconciled in ${clock.now() - startedAt} ms since start: ${describeReconcile(reconciled)}`)
+    node.send({ type: "RECONCILED", differences: reconciled.differences })
 
     // The supervision tree: instruments (one actor each) and strategies (dynamic).
     const layer = Layer.mergeAll(marketDataLayer(marketData), Layer.succeed(Snapshots, storeSnapshots(store)), WallClockLive)
@@ -259,10 +302,6 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       ]
     }).pipe(Effect.provide(layer))
     late.root = root
-    node.send({ type: "RECOVERED" })
-    // Embedded venue state is new with each run: nothing to reconcile beyond the venue's own
-    // answers; against a real venue the gateway reconciles unknown outcomes per order.
-    node.send({ type: "RECONCILED", differences: 0 })
     trading.deadMansSwitch.start()
 
     const strategies = config.strategies.length > 0 ? config.strategies : defaultStrategies()
@@ -291,6 +330,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
         trading.deadMansSwitch.stop()
         yield* trading.stop()
         yield* Effect.promise(() => journal.close())
+        yield* Effect.promise(() => snapshots.save())
         node.send({ type: "DRAINED" })
         log(`stopped (journal ${journal.appended} events, audit ${journal.projected} rows)`)
       })

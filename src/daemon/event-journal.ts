@@ -50,6 +50,9 @@ export interface EventJournalOptions {
   readonly projectEveryMs?: number
   /** Unprojected rows beyond this make the journal unhealthy (no audit, no trade). */
   readonly auditLagBound?: number
+  /** ... and so does the oldest unprojected row being older than this (default 10 s). */
+  readonly auditLagMs?: number
+  readonly now?: () => number
   readonly onHealth?: (healthy: boolean, reason: string) => void
 }
 
@@ -67,7 +70,9 @@ export const keyOf = (e: CanonicalEvent): string => {
 
 export class EventJournal {
   private pending: Promise<unknown> = Promise.resolve()
-  private queue: Array<{ readonly event: CanonicalEvent; readonly offset: JournalOffset }> = []
+  private queue: Array<{ readonly event: CanonicalEvent; readonly offset: JournalOffset; readonly at: number }> = []
+  /** Every appended event with its offset, in append order (the ledger folds them). */
+  onAppended: ((event: CanonicalEvent, offset: JournalOffset) => void) | undefined
   private timer: ReturnType<typeof setInterval> | undefined
   private projecting = false
   private appendFailed: string | undefined
@@ -81,50 +86,144 @@ export class EventJournal {
     this.timer.unref()
   }
 
-  /** Appends one event; durable for everything but market data and strategy records. */
+  /**
+   * Appends one event; durable for everything but market data and strategy records. A failed
+   * append is never dropped: the event goes to the backlog, later appends queue behind it (so
+   * the order per key holds), and the backlog is retried until the journal takes it. Meanwhile
+   * the journal is unhealthy and new risk is halted.
+   */
   append(event: CanonicalEvent): Promise<JournalOffset | undefined> {
     const topic = topicOf[event._tag]
     if (topic === "md" && this.options.recordMarketData !== true) return Promise.resolve(undefined)
     const durable = topic === "orders" || topic === "control"
-    const p = Effect.runPromise(this.options.journal.append(topic, keyOf(event), encodeEvent(event), { durable })).then(
-      (offset) => {
-        this.appended++
-        if (AUDIT_KIND[event._tag] !== undefined || event._tag === "PositionChanged") this.queue.push({ event, offset })
-        if (this.appendFailed !== undefined) {
-          this.appendFailed = undefined
-          this.checkHealth()
-        }
-        return offset
-      },
-      (error: unknown) => {
-        this.appendFailed = String(error)
-        this.options.metrics?.counter("journal_append_errors_total", "journal appends that failed").inc()
-        this.checkHealth()
-        throw error
-      }
-    )
-    if (durable) this.pending = Promise.allSettled([this.pending, p])
+    if (this.backlog.length > 0) {
+      if (durable) this.durableFailures++
+      return this.defer(event)
+    }
+    const first = this.write(event)
+    // Registered before `pending` sees the rejection, so durable() counts the failure.
+    const p = first.catch((error: unknown) => {
+      this.failed(error)
+      if (durable) this.durableFailures++
+      return this.defer(event)
+    })
+    if (durable) this.pending = Promise.allSettled([this.pending, first])
     return p
   }
 
-  /** Resolves when every durable append made so far is durable (one group commit). */
-  durable(): Promise<void> {
-    return this.pending.then(() => undefined)
+  private write(event: CanonicalEvent): Promise<JournalOffset> {
+    const topic = topicOf[event._tag]
+    const durable = topic === "orders" || topic === "control"
+    return Effect.runPromise(this.options.journal.append(topic, keyOf(event), encodeEvent(event), { durable })).then((offset) => {
+      this.appended++
+      this.onAppended?.(event, offset)
+      this.enqueue(event, offset)
+      return offset
+    })
+  }
+
+  private failed(error: unknown): void {
+    this.appendFailed = String(error)
+    this.options.metrics?.counter("journal_append_errors_total", "journal appends that failed (each is retried from the backlog)").inc()
+    this.checkHealth()
+  }
+
+  private readonly backlog: Array<{ readonly event: CanonicalEvent; readonly done: (o: JournalOffset) => void }> = []
+  private draining = false
+  private durableFailures = 0
+
+  private defer(event: CanonicalEvent): Promise<JournalOffset> {
+    return new Promise((done) => {
+      this.backlog.push({ event, done })
+      void this.drain()
+    })
+  }
+
+  /** Retries the backlog in order, one event at a time, backing off while the journal fails. */
+  private async drain(): Promise<void> {
+    if (this.draining) return
+    this.draining = true
+    try {
+      let delay = 100
+      while (this.backlog.length > 0 && !this.closed) {
+        const head = this.backlog[0]!
+        try {
+          head.done(await this.write(head.event))
+          this.backlog.shift()
+          delay = 100
+          if (this.backlog.length === 0 && this.appendFailed !== undefined) {
+            this.appendFailed = undefined
+            this.checkHealth()
+          }
+        } catch (error) {
+          this.failed(error)
+          await new Promise((r) => setTimeout(r, delay))
+          delay = Math.min(delay * 2, 2_000)
+        }
+      }
+    } finally {
+      this.draining = false
+    }
+  }
+
+  get backlogSize(): number {
+    return this.backlog.length
+  }
+
+  private closed = false
+
+  private enqueue(event: CanonicalEvent, offset: JournalOffset): void {
+    if (AUDIT_KIND[event._tag] !== undefined || event._tag === "PositionChanged") this.queue.push({ event, offset, at: this.now() })
+  }
+
+  /** Recovery: an event read back from the journal that the audit trail may not have yet (idempotent). */
+  reproject(event: CanonicalEvent, offset: JournalOffset): void {
+    this.enqueue(event, offset)
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now()
+  }
+
+  /**
+   * Resolves when every durable append made so far is durable (one group commit): true, or
+   * false when one of them failed on the way (it is in the backlog, retried, not yet durable).
+   * The venue gateway sends nothing that adds risk on false (write-ahead).
+   */
+  durable(): Promise<boolean> {
+    const before = this.durableFailures
+    if (this.backlog.length > 0) return Promise.resolve(false)
+    return this.pending.then(() => this.durableFailures === before && this.backlog.length === 0)
   }
 
   lag(): number {
     return this.queue.length
   }
 
+  /**
+   * Healthy unless the last append failed, or the audit projection is behind its bound: more
+   * rows than `auditLagBound` waiting, or the oldest waiting longer than `auditLagMs`. A short
+   * store outage is absorbed (the rows wait in order); a long one halts new risk.
+   */
   healthy(): boolean {
-    return this.appendFailed === undefined && this.projectFailed === undefined && this.queue.length <= (this.options.auditLagBound ?? 50_000)
+    if (this.appendFailed !== undefined) return false
+    if (this.queue.length > (this.options.auditLagBound ?? 50_000)) return false
+    const oldest = this.queue[0]
+    return oldest === undefined || this.now() - oldest.at <= (this.options.auditLagMs ?? 10_000)
+  }
+
+  private reason(): string {
+    if (this.appendFailed !== undefined) return this.appendFailed
+    const oldest = this.queue[0]
+    const age = oldest === undefined ? 0 : this.now() - oldest.at
+    return `audit trail ${this.queue.length} rows behind (oldest ${Math.round(age / 1000)} s)${this.projectFailed === undefined ? "" : `: ${this.projectFailed}`}`
   }
 
   private checkHealth(): void {
     const now = this.healthy()
     if (now !== this.lastHealthy) {
       this.lastHealthy = now
-      this.options.onHealth?.(now, now ? "journal and audit healthy" : (this.appendFailed ?? this.projectFailed ?? `audit lag ${this.queue.length}`))
+      this.options.onHealth?.(now, now ? "journal and audit healthy" : this.reason())
     }
   }
 
@@ -203,6 +302,9 @@ export class EventJournal {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
+    // A last chance for a backlog (journal back?) before giving up on it: it is lost only if the journal stays down.
+    for (let i = 0; i < 20 && this.backlog.length > 0; i++) await new Promise((r) => setTimeout(r, 250))
+    this.closed = true
     await this.durable()
     for (let i = 0; i < 50 && this.queue.length > 0; i++) {
       const before = this.queue.length

@@ -75,9 +75,11 @@ export class TradingNode {
   readonly portfolio: PortfolioActor
   readonly deadMansSwitch: DeadMansSwitch
   readonly instrumentActors: ReadonlyArray<InstrumentActor>
+  readonly account: AccountId
   private readonly byId = new Map<string, Instrument>()
 
   constructor(private readonly deps: TradingNodeDeps) {
+    this.account = deps.account
     const { account, clock } = deps
     const record = (event: CanonicalEvent): void => {
       void deps.journal.append(event).catch(() => undefined)

@@ -19,7 +19,7 @@ export interface KafkaService {
   readonly logFile: string | undefined
   readonly stop: () => Promise<void>
   /** Stops the broker process and starts it again on the same ports and data (for restart tests). */
-  readonly restart: () => Promise<void>
+  readonly restart: (downMs?: number) => Promise<void>
 }
 
 const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)))
@@ -160,8 +160,9 @@ export const startKafka = async (): Promise<KafkaService> => {
     brokers: [`127.0.0.1:${port}`],
     owned: true,
     logFile,
-    restart: async () => {
+    restart: async (downMs = 0) => {
       await halt()
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs))
       launch()
       await waitReady()
     },

@@ -1,5 +1,6 @@
 import type { Halt, ReduceOnly, Resume } from "../../domain/events/control.js"
-import type { CancelAll, CancelOrder, OrderIntent } from "../../domain/events/intents.js"
+import type { CancelAll, CancelOrder, OrderIntent, SubmitOrder } from "../../domain/events/intents.js"
+import type { LedgerOrder } from "../../domain/ledger.js"
 import type { OrderCancelRequested, OrderFilled, OrderModifyRejected, OrderSubmitted } from "../../domain/events/orders.js"
 import type { AccountId, ClientOrderId } from "../../domain/ids.js"
 import { orderMachine, provideOrderClock, type OrderMachine } from "../../machines/order.machine.js"
@@ -127,8 +128,67 @@ export class OrderManager {
     }
   }
 
+  /**
+   * Recovery: an order the journal says is live, its machine rebuilt by replaying the facts
+   * (submitted, accepted, each fill, a cancel in flight) with the send actions suppressed:
+   * nothing goes to the venue. Risk counts it as open again.
+   */
+  adopt(o: LedgerOrder): OrderActor {
+    const s = o.submitted
+    const intent: SubmitOrder = {
+      _tag: "SubmitOrder",
+      id: s.id,
+      ts: s.ts,
+      source: s.source,
+      account: s.account,
+      strategy: s.strategy,
+      instrument: s.instrument,
+      clientOrderId: s.clientOrderId,
+      side: s.side,
+      orderType: s.orderType,
+      qty: o.qty,
+      reduceOnly: s.reduceOnly,
+      ...(o.price === undefined ? {} : { price: o.price }),
+      ...(s.triggerPrice === undefined ? {} : { triggerPrice: s.triggerPrice })
+    }
+    const a = new OrderActor(s.clientOrderId, this.machine, orderInputOf(intent), this.deps.clock, (err) => this.deps.onActorError?.(s.clientOrderId, err))
+    this.live.set(s.clientOrderId, a)
+    this.replaying = true
+    try {
+      a.actor.send({ type: "SUBMIT" })
+      if (o.venueOrderId !== undefined) {
+        this.byVenueId.set(o.venueOrderId, s.clientOrderId)
+        if (o.acknowledged) a.actor.send({ type: "ACCEPTED", venueOrderId: o.venueOrderId })
+      }
+      for (const f of o.fills) a.actor.send({ type: "FILL", fillId: f.fillId, quantity: f.qty.toString(), price: f.price.toString() })
+      if (o.cancelRequested) a.actor.send({ type: "CANCEL" })
+    } finally {
+      this.replaying = false
+    }
+    this.deps.risk.adoptOpenOrder({
+      clientOrderId: s.clientOrderId,
+      strategy: s.strategy,
+      instrument: s.instrument,
+      side: s.side,
+      orderType: s.orderType,
+      qty: o.qty,
+      filled: o.filled,
+      price: o.price,
+      triggerPrice: s.triggerPrice
+    })
+    return a
+  }
+
+  /** Live orders (recovery reconciles them with the venue). */
+  liveOrderIds(): ReadonlyArray<string> {
+    return [...this.live.keys()].filter((cid) => this.live.get(cid)?.terminal === false)
+  }
+
+  private replaying = false
+
   /** The machine's send actions land here: spend the approval that came with the command. */
   private dispatch(clientOrderId: string): void {
+    if (this.replaying) return
     const a = this.live.get(clientOrderId)
     if (a === undefined) return
     let approval = a.pending

@@ -62,6 +62,52 @@ export class PortfolioActor {
     return Either.right(undefined)
   }
 
+  /**
+   * Recovery: the position rebuilt from the journal (snapshot + replay) and the fill ids it
+   * already counts, so a venue that repeats those fills after a restart changes nothing.
+   */
+  restore(position: Position, fillIds: Iterable<string>): boolean {
+    const b = this.books.get(position.instrumentId)
+    if (b === undefined) return false
+    b.position = position
+    for (const id of fillIds) this.fillIds.add(id)
+    this.changed(b)
+    return true
+  }
+
+  /**
+   * Reconciliation: the venue's position is the truth when ours still differs after every fill
+   * was accounted for (trades made elsewhere, a venue reset). Realized PnL is kept; the open
+   * quantity and its entry become the venue's. Journaled as a PositionChanged without a fill id.
+   */
+  adoptVenuePosition(instrument: InstrumentId, qty: Decimal, avgPrice: Decimal): boolean {
+    const b = this.books.get(instrument)
+    if (b === undefined) return false
+    b.position = { ...b.position, quantity: qty, entryCost: qty.times(avgPrice), avgEntryPrice: qty.isZero() ? ZERO : avgPrice }
+    this.deps.emit({
+      _tag: "PositionChanged",
+      id: `portfolio/${this.deps.account}-${++this.seq}`,
+      ts: this.deps.clock.now(),
+      source: `portfolio/${this.deps.account}`,
+      account: this.deps.account,
+      instrument,
+      qty: b.position.quantity,
+      avgPrice: b.position.avgEntryPrice,
+      realizedPnl: b.position.realizedPnl
+    })
+    this.changed(b)
+    return true
+  }
+
+  hasFill(fillId: string): boolean {
+    return this.fillIds.has(fillId)
+  }
+
+  /** Fill ids counted so far (recovery dedupe) without a position to restore. */
+  knowFills(fillIds: Iterable<string>): void {
+    for (const id of fillIds) this.fillIds.add(id)
+  }
+
   position(instrument: InstrumentId): Position | undefined {
     return this.books.get(instrument)?.position
   }

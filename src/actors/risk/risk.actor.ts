@@ -372,6 +372,39 @@ export class RiskActor {
     this.statusNow = this.tradingState.getSnapshot().value as TradingStatus
   }
 
+  /**
+   * Recovery: an order the journal says is open at the venue (approved before a restart).
+   * It counts toward open orders, exposure and duplicate ids as if approved now, without
+   * spending rate budget (that was spent when it was sent). False if it cannot be valued.
+   */
+  adoptOpenOrder(o: { readonly clientOrderId: string; readonly strategy: string; readonly instrument: InstrumentId; readonly side: SubmitOrder["side"]; readonly orderType: SubmitOrder["orderType"]; readonly qty: Decimal; readonly filled: Decimal; readonly price: Decimal | undefined; readonly triggerPrice: Decimal | undefined }): boolean {
+    const r = this.instruments.get(o.instrument)
+    this.seenIds.add(o.clientOrderId)
+    if (r === undefined || this.orders.get(o.clientOrderId) !== undefined) return false
+    const lots = lotsOf(r, o.qty)
+    const filled = lotsOf(r, o.filled)
+    if (lots === NOT_EXACT || filled === NOT_EXACT) return false
+    this.orders.open({
+      clientOrderId: o.clientOrderId,
+      r,
+      side: o.side,
+      strategy: o.strategy,
+      orderType: o.orderType,
+      qtyLots: lots,
+      filledLots: filled,
+      priceTicks: o.price === undefined || o.orderType === "market" ? -1 : ticksOf(r, o.price),
+      triggerTicks: o.triggerPrice === undefined ? -1 : ticksOf(r, o.triggerPrice),
+      pendingQtyLots: -1,
+      pendingPriceTicks: -1
+    })
+    return true
+  }
+
+  /** Recovery: a client order id used before the restart can never be used again. */
+  rememberClientOrderId(clientOrderId: string): void {
+    this.seenIds.add(clientOrderId)
+  }
+
   // ---------------------------------------------------------------- facts
 
   /** Order lifecycle facts keep the open-order aggregates. Unknown orders are ignored here. */

@@ -1,0 +1,99 @@
+import { Effect, Either, Option, Stream } from "effect"
+import type { JournalOffset, JournalService, JournalTopic } from "../actors/ports/journal.js"
+import type { StoreService } from "../actors/ports/store.js"
+import { decodeEvent } from "../domain/codec.js"
+import type { CanonicalEvent } from "../domain/events/index.js"
+import type { Instrument } from "../domain/instrument.js"
+import { LEDGER_VERSION, TradingLedger } from "../domain/ledger.js"
+
+/**
+ * Recovery of one account's trading state: the last ledger snapshot, then the journal after
+ * the snapshot's offsets. The audit projection is caught up on the way: every record from the
+ * audit trail's high watermark (less one projection batch, since a batch is written table by
+ * table) is handed to `reproject`, which inserts idempotently.
+ *
+ * A snapshot the code cannot read — another ledger version, or corrupt — is not trusted: the
+ * ledger is rebuilt from the start of the journal instead (slower, same result).
+ */
+export interface RecoveryReport {
+  readonly ledger: TradingLedger
+  /** "snapshot" when one was used, else why not ("none", or the reason it was refused). */
+  readonly snapshot: string
+  readonly replayed: number
+  readonly reprojected: number
+  readonly undecodable: number
+  readonly ms: number
+}
+
+export interface RecoveryDeps {
+  readonly actorId: string
+  readonly journal: JournalService
+  readonly store: StoreService
+  readonly instruments: (id: string) => Instrument | undefined
+  readonly reproject: (event: CanonicalEvent, offset: JournalOffset) => void
+  readonly now: () => number
+}
+
+const LEDGER_TOPICS: ReadonlyArray<JournalTopic> = ["orders"]
+const AUDIT_TOPICS: ReadonlyArray<JournalTopic> = ["orders", "control"]
+/** EventJournal's projection batch size: the rows of one batch may be partly written. */
+const PROJECTION_BATCH = 2_000
+
+export const ledgerActorId = (account: string): string => `ledger/${account}`
+
+export const recoverLedger = (deps: RecoveryDeps): Effect.Effect<RecoveryReport, unknown> =>
+  Effect.gen(function* () {
+    const started = deps.now()
+    const saved = yield* deps.store.loadSnapshot(deps.actorId)
+    let ledger = new TradingLedger(deps.instruments)
+    let snapshot = "none"
+    if (Option.isSome(saved)) {
+      const s = saved.value
+      const restored = s.machineVersion === LEDGER_VERSION ? TradingLedger.fromSnapshot(s.snapshot, deps.instruments) : Either.left(`snapshot of version ${s.machineVersion}, this build reads ${LEDGER_VERSION}`)
+      if (Either.isRight(restored)) {
+        ledger = restored.right
+        ledger.restoreOffsets(s.offsets)
+        snapshot = "snapshot"
+      } else snapshot = `rebuilt from the journal (${restored.left})`
+    }
+    const covered = new Map(ledger.coveredOffsets().map((o) => [`${o.topic}/${o.partition}`, BigInt(o.offset)]))
+    const audited = new Map((yield* deps.store.auditHighWatermark()).map((o) => [`${o.topic}/${o.partition}`, BigInt(o.offset)]))
+    const ends = yield* deps.journal.endOffsets()
+    let replayed = 0
+    let reprojected = 0
+    let undecodable = 0
+    for (const end of ends) {
+      const folds = LEDGER_TOPICS.includes(end.topic)
+      const audits = AUDIT_TOPICS.includes(end.topic)
+      if (!folds && !audits) continue
+      const k = `${end.topic}/${end.partition}`
+      const foldFrom = folds ? (covered.get(k) ?? 0n) : BigInt(end.offset)
+      const auditHw = audited.get(k)
+      const auditFrom = !audits ? BigInt(end.offset) : auditHw === undefined ? 0n : auditHw > BigInt(PROJECTION_BATCH) ? auditHw - BigInt(PROJECTION_BATCH) : 0n
+      const from = foldFrom < auditFrom ? foldFrom : auditFrom
+      if (from >= BigInt(end.offset)) continue
+      yield* Stream.runForEach(deps.journal.read({ topic: end.topic, partition: end.partition, offset: from.toString() }), (record) =>
+        Effect.sync(() => {
+          const decoded = decodeEvent(record.payload)
+          if (Either.isLeft(decoded)) {
+            undecodable++
+            return
+          }
+          const at = BigInt(record.offset.offset)
+          if (at >= foldFrom && folds) {
+            ledger.apply(decoded.right, record.offset)
+            replayed++
+          }
+          if (at >= auditFrom && audits) {
+            deps.reproject(decoded.right, record.offset)
+            reprojected++
+          }
+        })
+      )
+    }
+    return { ledger, snapshot, replayed, reprojected, undecodable, ms: deps.now() - started }
+  })
+
+/** Saves the ledger with the offsets it covers (consistent: both read in the same tick). */
+export const saveLedgerSnapshot = (store: StoreService, actorId: string, ledger: TradingLedger, now: number): Effect.Effect<void, unknown> =>
+  store.saveSnapshot({ actorId, machineVersion: LEDGER_VERSION, snapshot: ledger.toSnapshot(), offsets: ledger.coveredOffsets() as ReadonlyArray<JournalOffset>, takenAt: now })

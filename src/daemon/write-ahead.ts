@@ -1,0 +1,52 @@
+import type { ClockService } from "../actors/clock.js"
+import type { VenueGatewayService, VenueReport } from "../actors/ports/venue-gateway.js"
+import type { ApprovedAction } from "../actors/risk/index.js"
+
+/** What the write-ahead gateway needs of the journal. */
+export interface DurabilityGate {
+  /** True once every durable append made so far is durable; false if one failed (backlogged). */
+  readonly durable: () => Promise<boolean>
+}
+
+/**
+ * Holds every venue call until the journal appends made before it (the intent, risk's
+ * decision, OrderSubmitted) are durable. If the journal could not take them, a submit or a
+ * modify is not sent — it comes back rejected ("journal unavailable: not sent") — while
+ * cancels still go out: taking risk off must not wait for the journal (their records are in
+ * the backlog and are journaled when it drains).
+ */
+export const writeAheadGateway = (inner: VenueGatewayService, journal: DurabilityGate, clock: ClockService): VenueGatewayService => {
+  const local = new Set<(r: VenueReport) => void>()
+  let seq = 0
+  const report = (r: VenueReport): void => {
+    for (const l of local) l(r)
+  }
+  const refuse = (action: ApprovedAction): void => {
+    const a = action.action
+    const reason = "journal unavailable: not sent"
+    const envelope = { id: `write-ahead/${action.account}-${++seq}`, ts: clock.now(), source: `write-ahead/${action.account}` }
+    if (a.kind === "submit") {
+      report({ _tag: "OrderRejected", ...envelope, account: a.intent.account, instrument: a.intent.instrument, clientOrderId: a.intent.clientOrderId, reason })
+    } else if (a.kind === "modify") {
+      report({ _tag: "OrderModifyRejected", ...envelope, account: a.intent.account, instrument: a.intent.instrument, clientOrderId: a.intent.clientOrderId, reason })
+    }
+  }
+  return {
+    account: inner.account,
+    subscribe: (listener) => {
+      local.add(listener)
+      const off = inner.subscribe(listener)
+      return () => {
+        local.delete(listener)
+        off()
+      }
+    },
+    send: (action) => {
+      void journal.durable().then((ok) => {
+        const kind = action.action.kind
+        if (ok || kind === "cancel" || kind === "cancelAll" || kind === "cancelAllAfter") inner.send(action)
+        else refuse(action)
+      })
+    }
+  }
+}

@@ -1,0 +1,310 @@
+import { Either } from "effect"
+import { decodeEventObject, encodeEventObject } from "./codec.js"
+import { Decimal, ZERO } from "./decimal.js"
+import type { CanonicalEvent } from "./events/index.js"
+import type { OrderFilled, OrderSubmitted } from "./events/orders.js"
+import type { TradingState } from "./events/risk.js"
+import type { Instrument } from "./instrument.js"
+import { applyFill, positionFor, type Position } from "./position.js"
+
+/**
+ * The trading ledger of one account: what the journal says about its orders, fills, positions
+ * and trading state — a pure fold of the `orders` topic, so the daemon can rebuild its risk,
+ * order and portfolio actors after a crash from a snapshot of it plus the journal after the
+ * snapshot's offsets. Only facts are folded (what was sent, what the venue said); decisions
+ * that never left the process leave no trace.
+ *
+ * The fold is per (account, instrument) — every event it reads carries both, so they all live
+ * on one journal partition and the ledger does not depend on order across partitions.
+ */
+export const LEDGER_VERSION = "ledger-v1"
+
+export interface LedgerOrder {
+  /** What we sent: the write-ahead record, journaled before the venue call. */
+  readonly submitted: OrderSubmitted
+  /** Current size and price (after confirmed modifies). */
+  qty: Decimal
+  price: Decimal | undefined
+  venueOrderId: string | undefined
+  filled: Decimal
+  /** Its fills so far, in the order they were journaled. */
+  readonly fills: LedgerFill[]
+  /** The venue acknowledged it (accepted, or traded). */
+  acknowledged: boolean
+  cancelRequested: boolean
+}
+
+export interface LedgerFill {
+  readonly fillId: string
+  readonly qty: Decimal
+  readonly price: Decimal
+}
+
+export interface LedgerTradingState {
+  readonly state: TradingState
+  readonly by: string
+  readonly why: string
+}
+
+/** Fill ids remembered for deduplication beyond the live orders' own (venue snapshots repeat recent fills). */
+const RECENT_FILL_IDS = 20_000
+
+export class TradingLedger {
+  readonly orders = new Map<string, LedgerOrder>()
+  readonly positions = new Map<string, Position>()
+  private readonly recent = new Set<string>()
+  private readonly recentOrder: string[] = []
+  private readonly offsets = new Map<string, { readonly topic: string; readonly partition: number; next: bigint }>()
+  tradingState: LedgerTradingState | undefined
+  /** Venue time of the newest fill folded (ms), 0 before any. */
+  lastFillTs = 0
+  applied = 0
+  duplicateFills = 0
+
+  constructor(private readonly instruments: (id: string) => Instrument | undefined) {}
+
+  hasFill(fillId: string): boolean {
+    return this.recent.has(fillId)
+  }
+
+  recentFillIds(): ReadonlyArray<string> {
+    return this.recentOrder
+  }
+
+  /** Per topic and partition, the offset after the last event folded (resume point). */
+  coveredOffsets(): ReadonlyArray<{ readonly topic: string; readonly partition: number; readonly offset: string }> {
+    return [...this.offsets.values()].map((o) => ({ topic: o.topic, partition: o.partition, offset: o.next.toString() }))
+  }
+
+  /** Folds one journaled event at its offset (offsets only move forward). */
+  apply(event: CanonicalEvent, at?: { readonly topic: string; readonly partition: number; readonly offset: string }): void {
+    if (at !== undefined) {
+      const k = `${at.topic}/${at.partition}`
+      const next = BigInt(at.offset) + 1n
+      const o = this.offsets.get(k)
+      if (o === undefined) this.offsets.set(k, { topic: at.topic, partition: at.partition, next })
+      else if (next > o.next) o.next = next
+    }
+    this.applied++
+    switch (event._tag) {
+      case "OrderSubmitted":
+        if (!this.orders.has(event.clientOrderId)) {
+          this.orders.set(event.clientOrderId, {
+            submitted: event,
+            qty: event.qty,
+            price: event.price,
+            venueOrderId: undefined,
+            filled: ZERO,
+            fills: [],
+            acknowledged: false,
+            cancelRequested: false
+          })
+        }
+        return
+      case "OrderAccepted": {
+        const o = this.orders.get(event.clientOrderId)
+        if (o === undefined) return
+        o.acknowledged = true
+        o.venueOrderId = event.venueOrderId
+        return
+      }
+      case "OrderModified": {
+        const o = this.orders.get(event.clientOrderId)
+        if (o === undefined) return
+        if (event.qty !== undefined) o.qty = event.qty
+        if (event.price !== undefined) o.price = event.price
+        return
+      }
+      case "OrderCancelRequested": {
+        const o = this.orders.get(event.clientOrderId)
+        if (o !== undefined) o.cancelRequested = true
+        return
+      }
+      case "OrderCancelRejected": {
+        const o = this.orders.get(event.clientOrderId)
+        if (o !== undefined) o.cancelRequested = false
+        return
+      }
+      case "OrderRejected":
+      case "OrderCanceled":
+      case "OrderExpired":
+        this.orders.delete(event.clientOrderId)
+        return
+      case "OrderFilled":
+        return this.fill(event)
+      case "PositionChanged": {
+        // Without a fill id it is a reconciliation: the venue's position replaced ours.
+        if (event.fillId !== undefined) return
+        const current = this.positions.get(event.instrument) ?? (this.instruments(event.instrument) === undefined ? undefined : positionOf(this.instruments(event.instrument)!))
+        if (current === undefined) return
+        this.positions.set(event.instrument, { ...current, quantity: event.qty, entryCost: event.qty.times(event.avgPrice), avgEntryPrice: event.qty.isZero() ? ZERO : event.avgPrice })
+        return
+      }
+      case "TradingStateChanged":
+        this.tradingState = { state: event.to, by: event.by, why: event.why }
+        return
+      default:
+        return
+    }
+  }
+
+  private fill(e: OrderFilled): void {
+    if (this.recent.has(e.fillId)) {
+      this.duplicateFills++
+      return
+    }
+    this.remember(e.fillId)
+    this.lastFillTs = Math.max(this.lastFillTs, e.venueTs ?? e.ts)
+    const instrument = this.instruments(e.instrument)
+    if (instrument !== undefined) {
+      const current = this.positions.get(e.instrument) ?? positionOf(instrument)
+      if (current !== undefined) {
+        this.positions.set(
+          e.instrument,
+          applyFill(current, {
+            fillId: e.fillId,
+            clientOrderId: e.clientOrderId,
+            venueOrderId: e.venueOrderId,
+            instrumentId: e.instrument,
+            side: e.side,
+            price: e.price,
+            quantity: e.qty,
+            fee: e.fee,
+            feeCurrency: e.feeCurrency,
+            liquidity: e.liquidity,
+            ts: e.venueTs ?? e.ts
+          })
+        )
+      }
+    }
+    const o = this.orders.get(e.clientOrderId)
+    if (o === undefined) return
+    o.acknowledged = true
+    o.venueOrderId ??= e.venueOrderId
+    o.fills.push({ fillId: e.fillId, qty: e.qty, price: e.price })
+    o.filled = o.filled.plus(e.qty)
+    if (o.filled.greaterThanOrEqualTo(o.qty)) this.orders.delete(e.clientOrderId)
+  }
+
+  private remember(fillId: string): void {
+    this.recent.add(fillId)
+    this.recentOrder.push(fillId)
+    if (this.recentOrder.length > RECENT_FILL_IDS * 2) {
+      const dropped = this.recentOrder.splice(0, this.recentOrder.length - RECENT_FILL_IDS)
+      const live = new Set([...this.orders.values()].flatMap((o) => o.fills.map((f) => f.fillId)))
+      for (const id of dropped) if (!live.has(id)) this.recent.delete(id)
+    }
+  }
+
+  // ---- snapshots ----
+
+  toSnapshot(): LedgerSnapshot {
+    return {
+      version: LEDGER_VERSION,
+      orders: [...this.orders.values()].map((o) => ({
+        submitted: encodeEventObject(o.submitted),
+        qty: o.qty.toString(),
+        price: o.price?.toString() ?? null,
+        venueOrderId: o.venueOrderId ?? null,
+        filled: o.filled.toString(),
+        fills: o.fills.map((f) => ({ fillId: f.fillId, qty: f.qty.toString(), price: f.price.toString() })),
+        acknowledged: o.acknowledged,
+        cancelRequested: o.cancelRequested
+      })),
+      positions: [...this.positions.values()].map((p) => ({
+        instrument: p.instrumentId,
+        quantity: p.quantity.toString(),
+        entryCost: p.entryCost.toString(),
+        realizedPnl: p.realizedPnl.toString(),
+        fees: p.fees.toString(),
+        fillCount: p.fillCount
+      })),
+      recentFillIds: this.recentOrder.slice(-RECENT_FILL_IDS),
+      tradingState: this.tradingState ?? null,
+      lastFillTs: this.lastFillTs,
+      applied: this.applied
+    }
+  }
+
+  /** A ledger from a snapshot; Left with the reason when it cannot be read (rebuild from the journal then). */
+  static fromSnapshot(u: unknown, instruments: (id: string) => Instrument | undefined): Either.Either<TradingLedger, string> {
+    try {
+      const s = u as LedgerSnapshot
+      if (s === null || typeof s !== "object" || s.version !== LEDGER_VERSION) return Either.left(`ledger snapshot version ${String((s as { version?: unknown } | null)?.version)} is not ${LEDGER_VERSION}`)
+      const l = new TradingLedger(instruments)
+      for (const o of s.orders) {
+        const submitted = decodeEventObject(o.submitted)
+        if (Either.isLeft(submitted) || submitted.right._tag !== "OrderSubmitted") return Either.left("a snapshot order does not decode")
+        l.orders.set(submitted.right.clientOrderId, {
+          submitted: submitted.right,
+          qty: new Decimal(o.qty),
+          price: o.price === null ? undefined : new Decimal(o.price),
+          venueOrderId: o.venueOrderId ?? undefined,
+          filled: new Decimal(o.filled),
+          fills: o.fills.map((f) => ({ fillId: f.fillId, qty: new Decimal(f.qty), price: new Decimal(f.price) })),
+          acknowledged: o.acknowledged,
+          cancelRequested: o.cancelRequested
+        })
+      }
+      for (const p of s.positions) {
+        const instrument = instruments(p.instrument)
+        const flat = instrument === undefined ? undefined : positionOf(instrument)
+        if (flat === undefined) continue
+        const quantity = new Decimal(p.quantity)
+        const entryCost = new Decimal(p.entryCost)
+        l.positions.set(p.instrument, {
+          ...flat,
+          quantity,
+          entryCost,
+          avgEntryPrice: quantity.isZero() ? ZERO : entryCost.dividedBy(quantity),
+          realizedPnl: new Decimal(p.realizedPnl),
+          fees: new Decimal(p.fees),
+          fillCount: p.fillCount
+        })
+      }
+      for (const id of s.recentFillIds) l.remember(id)
+      l.tradingState = s.tradingState ?? undefined
+      l.lastFillTs = s.lastFillTs
+      l.applied = s.applied
+      return Either.right(l)
+    } catch (error) {
+      return Either.left(`ledger snapshot unreadable: ${String(error)}`)
+    }
+  }
+
+  /** Restores the covered offsets recorded beside a snapshot. */
+  restoreOffsets(offsets: ReadonlyArray<{ readonly topic: string; readonly partition: number; readonly offset: string }>): void {
+    for (const o of offsets) this.offsets.set(`${o.topic}/${o.partition}`, { topic: o.topic, partition: o.partition, next: BigInt(o.offset) })
+  }
+}
+
+const positionOf = (instrument: Instrument): Position | undefined => {
+  const p = positionFor(instrument)
+  return Either.isRight(p) ? p.right : undefined
+}
+
+export interface LedgerSnapshot {
+  readonly version: string
+  readonly orders: ReadonlyArray<{
+    readonly submitted: unknown
+    readonly qty: string
+    readonly price: string | null
+    readonly venueOrderId: string | null
+    readonly filled: string
+    readonly fills: ReadonlyArray<{ readonly fillId: string; readonly qty: string; readonly price: string }>
+    readonly acknowledged: boolean
+    readonly cancelRequested: boolean
+  }>
+  readonly positions: ReadonlyArray<{
+    readonly instrument: string
+    readonly quantity: string
+    readonly entryCost: string
+    readonly realizedPnl: string
+    readonly fees: string
+    readonly fillCount: number
+  }>
+  readonly recentFillIds: ReadonlyArray<string>
+  readonly tradingState: LedgerTradingState | null
+  readonly lastFillTs: number
+  readonly applied: number
+}
