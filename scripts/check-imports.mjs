@@ -16,7 +16,10 @@ const allowed = {
   analytics: ["domain", "persistence"],
   strategies: ["domain", "actors"],
   daemon: ["domain", "machines", "actors", "adapters", "persistence", "analytics", "strategies", "inspector"],
-  cli: ["domain", "machines", "daemon", "analytics", "adapters", "strategies", "actors", "persistence"],
+  // replay/ is a second composition root (backtest beside live): it runs the daemon's own trading
+  // node wiring (TradingNode, EventJournal, StrategyCatalog) on simulated time, so it may import daemon/.
+  replay: ["domain", "machines", "actors", "adapters", "persistence", "strategies", "daemon"],
+  cli: ["domain", "machines", "daemon", "analytics", "adapters", "strategies", "actors", "persistence", "replay"],
   inspector: []
 }
 

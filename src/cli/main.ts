@@ -31,8 +31,10 @@ commands:
   machines list|export <name> --format mermaid|json
                                  the lifecycle machines (no daemon needed)
   simulator [...]                run the local exchange simulator
-  report [--since ISO] [--strategy S] [--json] [--html F] [--parquet DIR]
+  report [--home DIR] [--since ISO] [--strategy S] [--json] [--html F] [--parquet DIR]
                                  post-trade report from the store (daemon stopped)
+  replay --from F --strategy S [--params J] [--speed max|N] [--out DIR]
+                                 backtest a strategy on recorded market data (simulated time)
   version                        print the version
   help                           this text
 
@@ -77,6 +79,9 @@ const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
       return runSimulatorCli(rest)
     case "report":
       return runReport(rest, io)
+    case "replay":
+      // Loaded on demand, like the daemon: it pulls in the whole trading stack.
+      return (await import("./replay.js")).runReplayCli(rest, io)
     default:
       io.err(`troupe: unknown command '${command}'\n\n${usage}`)
       return EXIT.usage

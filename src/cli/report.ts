@@ -11,7 +11,7 @@ import type { SqlSession } from "../persistence/sql-client.js"
 import type { Io } from "./args.js"
 import { CliFailure, EXIT, resolveTarget, usageError } from "./daemon-client.js"
 
-export const REPORT_STORE_USAGE = `usage: troupe report [report options]              (reads DATABASE_URL if set, else the PGlite store in $TROUPE_HOME/pglite)
+export const REPORT_STORE_USAGE = `usage: troupe report [--home DIR] [report options] (reads DATABASE_URL if set, else the PGlite store in $TROUPE_HOME/pglite; --home DIR: DIR/pglite)
        troupe report --fixture N [report options]  (N synthetic fills, seeded)`
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -71,8 +71,18 @@ const openStore = async (env: Env): Promise<OpenedStore> => {
  * `troupe report`: post-trade analytics over the store (`DATABASE_URL`, else the PGlite store
  * under `$TROUPE_HOME/pglite`), or with `--fixture N` over a seeded synthetic dataset of N fills.
  */
-export const runReport = async (argv: ReadonlyArray<string>, io: Io, env: Env = process.env): Promise<number> => {
+export const runReport = async (argv: ReadonlyArray<string>, io: Io, envIn: Env = process.env): Promise<number> => {
   const rest = [...argv]
+  // `--home DIR`: the store of another Troupe home, e.g. a replay's output directory.
+  let env = envIn
+  const home = rest.findIndex((a) => a === "--home" || a.startsWith("--home="))
+  if (home >= 0) {
+    const flag = rest[home] as string
+    const dir = flag.includes("=") ? flag.slice(flag.indexOf("=") + 1) : rest[home + 1]
+    if (dir === undefined || dir === "") throw usageError(`troupe report: --home expects a directory\n${REPORT_STORE_USAGE}`)
+    rest.splice(home, flag.includes("=") ? 1 : 2)
+    env = { ...envIn, TROUPE_HOME: dir, DATABASE_URL: undefined }
+  }
   const at = rest.findIndex((a) => a === "--fixture" || a.startsWith("--fixture="))
   if (at < 0) {
     if (rest.includes("--help") || rest.includes("-h")) {
