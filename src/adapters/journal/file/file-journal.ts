@@ -100,9 +100,9 @@ export const openFileJournal = (config: FileJournalConfig): Effect.Effect<FileJo
         const end = log(topic).endOffset
         if (start > end) return Stream.fail(new JournalOffsetError({ requested: from, reason: `beyond the end offset ${end}` }))
         return Stream.fromAsyncIterable(
-          { [Symbol.asyncIterator]: () => log(topic).read(start) },
+          { [Symbol.asyncIterator]: () => log(topic).readBatches(start) },
           toJournalError(topic, "read")
-        ).pipe(Stream.map((r) => ({ offset: journalOffset(topic, PARTITION, r.offset), key: r.key, payload: r.payload, ts: r.ts })))
+        ).pipe(Stream.mapConcat((batch) => batch.map((r) => ({ offset: journalOffset(topic, PARTITION, r.offset), key: r.key, payload: r.payload, ts: r.ts }))))
       },
       endOffsets: () => Effect.sync(() => JOURNAL_TOPICS.map((t) => journalOffset(t, PARTITION, log(t).endOffset))),
       close: () =>

@@ -109,6 +109,15 @@ export class RecordCursor {
     return this.position
   }
 
+  /** The next record if it is already in the read buffer (no await), else undefined: call `next()`. */
+  nextBuffered(): CursorStep | undefined {
+    const d = decodeRecord(this.buf, this.position - this.bufStart)
+    if (d.kind !== "record") return undefined
+    const position = this.position
+    this.position += d.size
+    return { kind: "record", record: d.record, position, size: d.size }
+  }
+
   async next(): Promise<CursorStep> {
     for (;;) {
       const d = decodeRecord(this.buf, this.position - this.bufStart)
