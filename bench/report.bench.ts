@@ -7,7 +7,8 @@ import { percentile, round, type Bench, type Figure } from "./harness.js"
 
 /**
  * report.1m_fills: seconds for the full post-trade report (position pass, every SQL metric,
- * reading it back, text + HTML rendering) over 1M fills already loaded in DuckDB; the load
+ * reading it back, text + HTML rendering; `computeReport` runs its PnL and execution lanes on
+ * two connections) over 1M fills already loaded in DuckDB; the load
  * through the appender is reported beside it (`load_seconds`). The baseline is a plain-JS
  * aggregation of the same metrics over the same rows held in memory (parse the decimal text,
  * sort, net with the same `applyFill`, Maps per scope and day, sorts for percentiles), run in
@@ -193,7 +194,7 @@ export const benches: ReadonlyArray<Bench> = [
         await loadDataset(db.conn, { fills: rows.fills, orders: rows.orders, marks: rows.marks, riskDecisions: rows.risk, strategyRecords: fx.source.strategyRecords ?? [] })
         const loadSeconds = seconds(t)
         t = process.hrtime.bigint()
-        const report = await computeReport(db.conn)
+        const report = await computeReport(db)
         const html = renderHtml(report)
         const text = renderText(report)
         const reportSeconds = seconds(t)

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises"
 import { parseArgs } from "node:util"
 import { DatasetError, loadDataset, openAnalyticsDb, type AnalyticsSource } from "./dataset.js"
-import { buildReportTables, readReport, type ReportOptions } from "./metrics.js"
+import { computeReport, type ReportOptions } from "./metrics.js"
 import { exportParquet, renderHtml, renderJson, renderText } from "./report.js"
 
 /**
@@ -77,8 +77,7 @@ export const runReportCli = async (argv: ReadonlyArray<string>, source: Analytic
   const db = await openAnalyticsDb()
   try {
     await loadDataset(db.conn, source)
-    await buildReportTables(db.conn, args.options)
-    const report = await readReport(db.conn, args.options)
+    const report = await computeReport(db, args.options)
     io.out(args.json ? renderJson(report) : renderText(report))
     if (args.html !== undefined) {
       await writeFile(args.html, renderHtml(report))

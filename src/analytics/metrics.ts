@@ -1,6 +1,7 @@
 import { DuckDBTypeId, type DuckDBConnection } from "@duckdb/node-api"
+import type { AnalyticsDb } from "./dataset.js"
 import { runPositionPass } from "./positions.js"
-import { PARAMS_SQL, REPORT_STATEMENTS, REPORT_TABLES, type ReportTable } from "./metrics.sql.js"
+import { EXECUTION_STATEMENTS, EXECUTION_TABLES, FILL_FLOWS_SQL, PARAMS_SQL, PNL_STATEMENTS, PNL_TABLES, REPORT_TABLES, type ReportTable } from "./metrics.sql.js"
 
 /**
  * The post-trade report over a loaded dataset (`dataset.ts`). Where each part runs:
@@ -10,6 +11,8 @@ import { PARAMS_SQL, REPORT_STATEMENTS, REPORT_TABLES, type ReportTable } from "
  *    as-of marks, equity and drawdown (window functions), Sharpe/Sortino/Calmar/VaR/ES,
  *    round-trip statistics, execution ratios, TCA, latency percentiles and histograms, risk
  *    denials — each materialized as a `report_*` table.
+ *  - The execution side (ratios, TCA, latency, denials) needs no positions, so it runs on a
+ *    second connection while the position pass holds the JS thread: two lanes, joined at the end.
  *
  * Money in the report is exact decimal text ("-12.5"); ratios and statistics are numbers.
  */
@@ -185,22 +188,57 @@ export const CONVENTIONS: Readonly<Record<string, string>> = {
   latency: "ms, nearest-rank percentiles: intent (submit) -> ack (accepted) -> first fill"
 }
 
-/** Runs the position pass and every report statement; leaves the `report_*` tables in `conn`. */
-export const buildReportTables = async (conn: DuckDBConnection, options: ReportOptions = {}): Promise<void> => {
-  await runPositionPass(conn)
-  await conn.run(PARAMS_SQL, {
+type Cell = string | number | boolean | null
+type Rows = ReadonlyArray<Record<string, Cell>>
+type Tables = Partial<Record<ReportTable, Rows>>
+
+/**
+ * Runs the position pass and every report statement in two lanes — PnL on `db.conn` after the
+ * position pass, execution on a second connection of the same instance — and, with `read`,
+ * reads each lane's tables back on its own connection. Leaves the `report_*` tables in the db.
+ */
+const runReport = async (db: AnalyticsDb, options: ReportOptions, read: boolean): Promise<Tables> => {
+  await db.conn.run(PARAMS_SQL, {
     since: options.since ?? 0,
     strategy: options.strategy ?? null,
     capital: options.capital ?? null,
     periods: options.periodsPerYear ?? 365
   })
-  for (const sql of REPORT_STATEMENTS) await conn.run(sql)
+  const tables: Tables = {}
+  const readBack = async (conn: DuckDBConnection, names: ReadonlyArray<ReportTable>): Promise<void> => {
+    if (read) for (const t of names) tables[t] = await readTable(conn, t)
+  }
+  const side = await db.instance.connect()
+  try {
+    // fill_flows starts the execution lane and is the PnL lane's one input from it
+    const flows = side.run(FILL_FLOWS_SQL)
+    const executionLane = async (): Promise<void> => {
+      await flows
+      for (const sql of EXECUTION_STATEMENTS) await side.run(sql)
+      await readBack(side, EXECUTION_TABLES)
+    }
+    const pnlLane = async (): Promise<void> => {
+      await runPositionPass(db.conn)
+      await flows
+      for (const sql of PNL_STATEMENTS) await db.conn.run(sql)
+      await readBack(db.conn, PNL_TABLES)
+    }
+    // both lanes settle before the side connection closes, even when one fails
+    const lanes = await Promise.allSettled([pnlLane(), executionLane()])
+    for (const lane of lanes) if (lane.status === "rejected") throw lane.reason
+  } finally {
+    side.closeSync()
+  }
+  return tables
 }
 
-type Cell = string | number | boolean | null
+/** Runs the position pass and every report statement; leaves the `report_*` tables in `db`. */
+export const buildReportTables = async (db: AnalyticsDb, options: ReportOptions = {}): Promise<void> => {
+  await runReport(db, options, false)
+}
 
 /** Reads a report table: DECIMAL as exact text without trailing zeros, BIGINT/HUGEINT as numbers. */
-export const readTable = async (conn: DuckDBConnection, table: ReportTable): Promise<ReadonlyArray<Record<string, Cell>>> => {
+export const readTable = async (conn: DuckDBConnection, table: ReportTable): Promise<Rows> => {
   const reader = await conn.runAndReadAll(`SELECT * FROM ${table}`)
   const names = reader.columnNames()
   const types = reader.columnTypes()
@@ -225,30 +263,32 @@ export const trimDecimal = (text: string): string => {
   return t === "-0" ? "0" : t
 }
 
-export const readReport = async (conn: DuckDBConnection, options: ReportOptions = {}): Promise<Report> => {
-  // One connection runs one query at a time, so the tables are read one after the other.
-  const tables: Array<ReadonlyArray<Record<string, Cell>>> = []
-  for (const t of REPORT_TABLES) tables.push(await readTable(conn, t))
-  const [summary, daily, roundTrips, execution, tca, latency, latencyHistogram, riskDenials, strategyRecords] = tables
+const assemble = (tables: Tables, options: ReportOptions): Report => {
+  const rows = (t: ReportTable): Rows => tables[t] ?? []
   return {
     generatedAt: new Date().toISOString(),
     since: options.since === undefined ? null : new Date(options.since).toISOString(),
     strategy: options.strategy ?? null,
     conventions: CONVENTIONS,
-    summary: summary as unknown as ReadonlyArray<SummaryRow>,
-    daily: daily as unknown as ReadonlyArray<DailyRow>,
-    roundTrips: roundTrips as unknown as ReadonlyArray<RoundTripRow>,
-    execution: execution as unknown as ReadonlyArray<ExecutionRow>,
-    tca: tca as unknown as ReadonlyArray<TcaRow>,
-    latency: latency as unknown as ReadonlyArray<LatencyRow>,
-    latencyHistogram: latencyHistogram as unknown as ReadonlyArray<LatencyBin>,
-    riskDenials: riskDenials as unknown as ReadonlyArray<RiskDenialRow>,
-    strategyRecords: strategyRecords as unknown as ReadonlyArray<StrategyRecordSummary>
+    summary: rows("report_summary") as unknown as ReadonlyArray<SummaryRow>,
+    daily: rows("report_daily") as unknown as ReadonlyArray<DailyRow>,
+    roundTrips: rows("report_round_trips") as unknown as ReadonlyArray<RoundTripRow>,
+    execution: rows("report_execution") as unknown as ReadonlyArray<ExecutionRow>,
+    tca: rows("report_tca") as unknown as ReadonlyArray<TcaRow>,
+    latency: rows("report_latency") as unknown as ReadonlyArray<LatencyRow>,
+    latencyHistogram: rows("report_latency_histogram") as unknown as ReadonlyArray<LatencyBin>,
+    riskDenials: rows("report_risk_denials") as unknown as ReadonlyArray<RiskDenialRow>,
+    strategyRecords: rows("report_strategy_records") as unknown as ReadonlyArray<StrategyRecordSummary>
   }
 }
 
-/** Builds the report tables and reads them back. */
-export const computeReport = async (conn: DuckDBConnection, options: ReportOptions = {}): Promise<Report> => {
-  await buildReportTables(conn, options)
-  return readReport(conn, options)
+/** Reads the report tables left by `buildReportTables`, one after the other on `conn`. */
+export const readReport = async (conn: DuckDBConnection, options: ReportOptions = {}): Promise<Report> => {
+  const tables: Tables = {}
+  for (const t of REPORT_TABLES) tables[t] = await readTable(conn, t)
+  return assemble(tables, options)
 }
+
+/** Builds the report tables and reads them back (each lane reads its own as soon as it is done). */
+export const computeReport = async (db: AnalyticsDb, options: ReportOptions = {}): Promise<Report> =>
+  assemble(await runReport(db, options, true), options)

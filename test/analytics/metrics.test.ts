@@ -10,7 +10,7 @@ const reportOf = async (options: ReportOptions = {}): Promise<Report> => {
   const db: AnalyticsDb = await openAnalyticsDb()
   try {
     await loadDataset(db.conn, smallSource())
-    return await computeReport(db.conn, options)
+    return await computeReport(db, options)
   } finally {
     db.close()
   }

@@ -57,7 +57,7 @@ describe("the HTML report in a browser", () => {
     let html: string
     try {
       await loadDataset(db.conn, generateFixture({ fills: 5000, days: 20, seed: 3 }).source)
-      html = renderHtml(await computeReport(db.conn))
+      html = renderHtml(await computeReport(db))
     } finally {
       db.close()
     }

@@ -16,7 +16,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "troupe-report-"))
   db = await openAnalyticsDb()
   await loadDataset(db.conn, smallSource())
-  await buildReportTables(db.conn)
+  await buildReportTables(db)
   report = await readReport(db.conn)
 })
 afterAll(async () => {

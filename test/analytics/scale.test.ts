@@ -14,7 +14,7 @@ describe("the report at scale", () => {
     try {
       const counts = await loadDataset(db.conn, generateFixture({ fills: FILLS, seed: 11 }).source)
       expect(counts.fills).toBe(FILLS)
-      const r = await computeReport(db.conn)
+      const r = await computeReport(db)
       const total = r.summary.find((s) => s.scope === "total")
       expect(total?.fills).toBe(FILLS)
       // exact decimal identities: strategies sum to the total; net = realized + unrealized − fees
@@ -36,7 +36,7 @@ describe("the report at scale", () => {
   it("reports an empty dataset as empty tables, not an error", async () => {
     const db = await openAnalyticsDb()
     try {
-      const r = await computeReport(db.conn)
+      const r = await computeReport(db)
       expect([r.summary.length, r.daily.length, r.roundTrips.length, r.latency.length]).toEqual([0, 0, 0, 0])
     } finally {
       db.close()

@@ -111,7 +111,7 @@ const reportOf = async (source: StoreSource): Promise<Report> => {
   const db = await openAnalyticsDb()
   try {
     await loadDataset(db.conn, source)
-    return await computeReport(db.conn)
+    return await computeReport(db)
   } finally {
     db.close()
   }
