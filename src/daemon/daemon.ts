@@ -51,11 +51,14 @@ export const ensureToken = (home: string, configured: string | undefined): strin
   return token
 }
 
-/** Monotonic run number: part of every client order id, so ids never repeat across runs. */
-const nextRun = (home: string): number => {
+/**
+ * Monotonic run number: part of every client order id, so ids never repeat across runs. Kept in
+ * `$TROUPE_HOME/run` and never below the journal's highest run + 1 (a new home on an old journal).
+ */
+const nextRun = (home: string, atLeast = 0): number => {
   const file = join(home, "run")
   const prev = existsSync(file) ? Number.parseInt(readFileSync(file, "utf8"), 10) : 0
-  const run = (Number.isSafeInteger(prev) ? prev : 0) + 1
+  const run = Math.max((Number.isSafeInteger(prev) ? prev : 0) + 1, atLeast)
   writeFileSync(file, `${run}\n`)
   return run
 }
@@ -115,7 +118,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     const startedAt = clock.now()
     mkdirSync(config.home, { recursive: true })
     const token = ensureToken(config.home, config.token)
-    const run = nextRun(config.home)
+    const instance = nextRun(config.home)
     const account = config.venue.account as AccountId
     const metrics = new MetricsRegistry()
     const inspection = new InspectionStream(4096)
@@ -138,7 +141,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     yield* store.migrate()
     const openJournal: Effect.Effect<JournalService> =
       config.journal.kind === "kafka"
-        ? openKafkaJournal({ brokers: config.kafkaBrokers, topicPrefix: config.journal.topicPrefix, clientId: `troupe-${run}` }).pipe(Effect.orDie)
+        ? openKafkaJournal({ brokers: config.kafkaBrokers, topicPrefix: config.journal.topicPrefix, clientId: `troupe-${instance}` }).pipe(Effect.orDie)
         : openFileJournal({ dir: join(config.home, "journal"), fsync: { kind: "always" }, now: clock.now }).pipe(Effect.orDie)
     const journalService = yield* Effect.acquireRelease(openJournal, (j) => j.close().pipe(Effect.ignore))
     // Filled in as the parts come up; callbacks created earlier read them through here.
@@ -229,6 +232,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     const recovered = yield* recoverLedger({ actorId: ledgerId, journal: journalService, store, instruments: (id) => trading.instrument(id as InstrumentId), reproject: (e, o) => journal.reproject(e, o), now: clock.now })
     const ledger = recovered.ledger
     const restoredOrders = restoreTradingNode(trading, ledger)
+    const run = ledger.maxRun >= instance ? nextRun(config.home, ledger.maxRun + 1) : instance
     journal.onAppended = (e, o) => {
       ledger.apply(e, o)
       if (ledger.applied - snapshots.lastApplied >= config.recovery.snapshotEveryEvents) void snapshots.save()

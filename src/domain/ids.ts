@@ -54,6 +54,16 @@ export const parseClientOrderId = (s: string): Either.Either<ClientOrderId, Inva
 export const makeClientOrderId = (strategy: StrategyId, run: number, sequence: number): ClientOrderId =>
   `${strategy}-${run.toString(36)}-${sequence.toString(36)}` as ClientOrderId
 
+/** The run number inside a client order id made by `makeClientOrderId`, if it is one. */
+export const runOfClientOrderId = (cid: string): number | undefined => {
+  const parts = cid.split("-")
+  if (parts.length < 3) return undefined
+  const text = parts[parts.length - 2] as string
+  if (!/^[0-9a-z]{1,10}$/.test(text)) return undefined
+  const run = Number.parseInt(text, 36)
+  return Number.isSafeInteger(run) ? run : undefined
+}
+
 const token = (kind: string) => <B extends string>(s: string): Either.Either<B, InvalidId> =>
   TOKEN.test(s) ? Either.right(s as B) : Either.left(new InvalidId({ kind, input: s, reason: "expected 1-128 of [A-Za-z0-9_.:-]" }))
 

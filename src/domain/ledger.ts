@@ -4,6 +4,7 @@ import { Decimal, ZERO } from "./decimal.js"
 import type { CanonicalEvent } from "./events/index.js"
 import type { OrderFilled, OrderSubmitted } from "./events/orders.js"
 import type { TradingState } from "./events/risk.js"
+import { runOfClientOrderId } from "./ids.js"
 import type { Instrument } from "./instrument.js"
 import { applyFill, positionFor, type Position } from "./position.js"
 
@@ -60,6 +61,8 @@ export class TradingLedger {
   lastFillTs = 0
   applied = 0
   duplicateFills = 0
+  /** The highest run number in the client order ids sent (a restart must use a higher one). */
+  maxRun = 0
 
   constructor(private readonly instruments: (id: string) => Instrument | undefined) {}
 
@@ -88,6 +91,7 @@ export class TradingLedger {
     this.applied++
     switch (event._tag) {
       case "OrderSubmitted":
+        this.maxRun = Math.max(this.maxRun, runOfClientOrderId(event.clientOrderId) ?? 0)
         if (!this.orders.has(event.clientOrderId)) {
           this.orders.set(event.clientOrderId, {
             submitted: event,
@@ -222,7 +226,8 @@ export class TradingLedger {
       recentFillIds: this.recentOrder.slice(-RECENT_FILL_IDS),
       tradingState: this.tradingState ?? null,
       lastFillTs: this.lastFillTs,
-      applied: this.applied
+      applied: this.applied,
+      maxRun: this.maxRun
     }
   }
 
@@ -266,6 +271,7 @@ export class TradingLedger {
       l.tradingState = s.tradingState ?? undefined
       l.lastFillTs = s.lastFillTs
       l.applied = s.applied
+      l.maxRun = typeof s.maxRun === "number" ? s.maxRun : 0
       return Either.right(l)
     } catch (error) {
       return Either.left(`ledger snapshot unreadable: ${String(error)}`)
@@ -307,4 +313,5 @@ export interface LedgerSnapshot {
   readonly tradingState: LedgerTradingState | null
   readonly lastFillTs: number
   readonly applied: number
+  readonly maxRun?: number
 }

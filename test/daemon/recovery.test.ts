@@ -118,6 +118,8 @@ describe("ledger recovery", () => {
     expect(r.ledger.positions.get(xbt.id)?.quantity.toString()).toBe(net(xbt.id).toString())
     expect(r.ledger.positions.get(eth.id)?.quantity.toString()).toBe(net(eth.id).toString())
     expect(r.ledger.tradingState).toEqual({ state: "halted", by: "operator:alice", why: "lunch" })
+    // The next run must use client order ids above every one sent (ids are `strategy-run-seq`).
+    expect(r.ledger.maxRun).toBe(Number.parseInt("r1", 36))
     const unacked = [...r.ledger.orders.values()].filter((o) => !o.acknowledged)
     expect(unacked.length).toBeGreaterThan(0)
     expect([...r.ledger.orders.values()].every((o) => o.filled.lessThan(o.qty))).toBe(true)
