@@ -154,7 +154,16 @@ export class Writer {
         // Let the appenders woken by the previous request run and queue their next records
         // first (one event-loop turn), so that they ride this request, not the one after it.
         if (this.o.lingerMs > 0) await new Promise((r) => setTimeout(r, this.o.lingerMs))
-        else await new Promise((r) => setImmediate(r))
+        else {
+          // Turns until the queue stops growing (at most 8): appenders resumed through Effect's
+          // scheduler may come back on a timer turn after the first check turn, and a request
+          // that leaves without them halves the batch of every request after it.
+          let before = -1
+          for (let turn = 0; turn < 8 && this.queue.length !== before; turn++) {
+            before = this.queue.length
+            await new Promise((r) => setImmediate(r))
+          }
+        }
         await this.send(this.take())
       }
     } finally {
