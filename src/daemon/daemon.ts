@@ -222,6 +222,9 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     late.control = control
     metrics.sampled("journal_audit_lag", "canonical events appended to the journal but not yet projected to the audit trail", "gauge", {}, () => journal.lag())
     metrics.sampled("orders_live", "live order actors", "gauge", {}, () => trading.orders.liveOrders)
+    metrics.sampled("market_frames_total", "market data frames received from the venue (rate: msgs/s)", "counter", {}, () => marketData.counters().frames)
+    metrics.sampled("market_bad_frames_total", "market data frames that did not decode (counted, skipped)", "counter", {}, () => marketData.counters().badFrames)
+    metrics.sampled("market_resyncs_total", "book resynchronisations (gaps, crossed books)", "counter", {}, () => marketData.counters().resyncs)
     metrics.sampled("rate_budget_used", "venue rate budget used in the current 10 s window", "gauge", { account }, () => trading.risk.rateUsed)
 
     const api = yield* controlApi({ port: config.port, host: "127.0.0.1", token, control: control.control, metrics })

@@ -87,7 +87,13 @@ export class TradingNode {
     }
     this.risk = new RiskActor(
       { account, limits: accountLimitsOf(deps.limits), strategyRate: { maxActions: deps.limits.strategyOrdersPerSecond ?? 20, windowMs: 1000 } },
-      { clock, emit: (e) => record(e as CanonicalEvent) }
+      {
+        clock,
+        emit: (e) => {
+          if (e._tag === "RiskDenied") deps.metrics.counter("risk_denials_total", "intents denied by risk, by reason", { account, reason: e.reason }).inc()
+          record(e as CanonicalEvent)
+        }
+      }
     )
     this.portfolio = new PortfolioActor({
       account,

@@ -140,6 +140,10 @@ describe("the daemon on embedded defaults", () => {
     expect((JSON.parse(status.stdout) as { trading: Record<string, string> }).trading.default).toBe("halted")
     await until("a submit denied as TRADING_HALTED", async () => (denials.includes("TRADING_HALTED") ? true : undefined), 30_000)
     ws.close()
+    // The denial is counted by reason, and market data by frames, on /metrics.
+    const metrics = await (await api("/metrics")).text()
+    expect(metrics).toMatch(/troupe_risk_denials_total\{[^}]*reason="TRADING_HALTED"[^}]*\} [1-9]/)
+    expect(metrics).toMatch(/troupe_market_frames_total [1-9]/)
     const resume = await troupe(["resume", "--reason", "test over"])
     expect(resume.code).toBe(0)
   }, 60_000)
