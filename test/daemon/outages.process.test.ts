@@ -32,6 +32,7 @@ let db: { readonly url: string; readonly drop: () => Promise<void> }
 let pool: pg.Pool
 let proxy: { server: Server; down: boolean; sockets: Set<Socket>; port: number }
 let daemon: DaemonProcess | undefined
+let configFile = ""
 
 /** A TCP proxy to the Postgres server that the test can cut. */
 const startProxy = async (target: URL): Promise<typeof proxy> => {
@@ -74,7 +75,7 @@ beforeAll(async () => {
   proxy = await startProxy(new URL(db.url))
   const viaProxy = new URL(db.url)
   viaProxy.host = `127.0.0.1:${proxy.port}`
-  const configFile = writeConfig(home, {
+  configFile = writeConfig(home, {
     databaseUrl: viaProxy.toString(),
     kafkaBrokers: kafka.brokers,
     journal: { kind: "kafka", topicPrefix: prefix },
@@ -176,4 +177,37 @@ describe("outages of the journal and the store", () => {
     const halts = audit.rows.filter((r) => r.event_type === "TradingStateChanged" && r.payload.to === "halted").length
     expect(halts).toBeGreaterThanOrEqual(2)
   }, 120_000)
+
+  it("recovers from the Kafka journal and the Postgres snapshot after a SIGKILL", async () => {
+    sim.admin.resumeMarket()
+    let d = await startDaemon(home, configFile)
+    daemon = d
+    await waitReady(d, 120_000)
+    await moreOrders(5, d)
+    d.child.kill("SIGKILL")
+    await d.exit
+    d = await startDaemon(home, configFile)
+    daemon = d
+    await waitReady(d, 120_000)
+    expect(d.stderr).toMatch(/recovered in \d+ ms: ledger from snapshot/)
+    sim.admin.pauseMarket()
+    try {
+      await until(
+        "positions equal to the simulator's after recovery from Kafka",
+        async () => {
+          const ours = await api<Array<{ instrument: string; qty: string }>>(d, home, "/api/positions")
+          const venue = new Map(sim.admin.exchange.engine.positions("default").map((p) => [`kraken-futures:${p.symbol}`, p.balance.toString()]))
+          return ours.every((p) => p.qty === (venue.get(p.instrument) ?? "0")) && [...venue].every(([i, q]) => q === "0" || ours.some((p) => p.instrument === i && p.qty === q)) ? true : undefined
+        },
+        20_000,
+        () => d.stderr
+      )
+      const cids = sim.admin.exchange.engine.allOrders("default").map((o) => o.cliOrdId)
+      expect(cids.filter((c, i) => cids.indexOf(c) !== i)).toEqual([])
+    } finally {
+      sim.admin.resumeMarket()
+    }
+    d.child.kill("SIGTERM")
+    expect(await d.exit).toBe(0)
+  }, 240_000)
 })
