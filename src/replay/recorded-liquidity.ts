@@ -9,9 +9,16 @@ export { REPLAY_MAKER_ACCOUNT, REPLAY_TAKER_ACCOUNT }
 
 interface Resting {
   readonly orderId: string
-  readonly key: string
+  readonly level: Queue
   size: Decimal
   filled: Decimal
+}
+
+/** One recorded level's orders, oldest first, and what they still hold (kept as they change). */
+interface Queue {
+  readonly key: string
+  readonly orders: Resting[]
+  held: Decimal
 }
 
 /**
@@ -26,12 +33,16 @@ interface Resting {
  * orders on every message: the cost of a message does not grow with the depth of the book.
  */
 export class RecordedLiquidity {
-  private readonly levels = new Map<string, Resting[]>()
+  private readonly levels = new Map<string, Queue>()
   private readonly byOrder = new Map<string, Resting>()
   /** Recorded levels the engine refused (e.g. a post-only level that would cross our order). */
   refused = 0
 
-  constructor(private readonly exchange: Exchange) {}
+  constructor(private readonly exchange: Exchange) {
+    // Nobody reads these accounts' fills or positions; booking them would only cost and grow.
+    exchange.engine.skipBooking(REPLAY_MAKER_ACCOUNT)
+    exchange.engine.skipBooking(REPLAY_TAKER_ACCOUNT)
+  }
 
   apply(m: MarketMessage): void {
     switch (m.kind) {
@@ -53,6 +64,7 @@ export class RecordedLiquidity {
       const r = this.byOrder.get(e.fill.orderId)
       if (r === undefined) return
       r.filled = r.filled.plus(e.fill.qty)
+      r.level.held = r.level.held.minus(e.fill.qty)
       if (r.filled.gte(r.size)) this.forget(r)
     } else if (e.kind === "order" && e.isCancel) {
       const r = this.byOrder.get(e.order.orderId)
@@ -77,15 +89,14 @@ export class RecordedLiquidity {
     const prefix = `${symbol}|`
     for (const [key, queue] of [...this.levels]) {
       if (!key.startsWith(prefix) || present.has(key)) continue
-      for (const r of [...queue]) this.exchange.cancel({ account: REPLAY_MAKER_ACCOUNT, orderId: r.orderId })
+      for (const r of [...queue.orders]) this.exchange.cancel({ account: REPLAY_MAKER_ACCOUNT, orderId: r.orderId })
     }
   }
 
   private level(symbol: string, side: Side, price: Decimal, qty: Decimal): void {
     const key = this.keyOf(symbol, side, price)
     const queue = this.levels.get(key)
-    let held = ZERO
-    if (queue !== undefined) for (const r of queue) held = held.plus(r.size.minus(r.filled))
+    let held = queue === undefined ? ZERO : queue.held
     if (qty.gt(held)) {
       const size = qty.minus(held)
       const out = this.exchange.send({ account: REPLAY_MAKER_ACCOUNT, symbol, orderType: "post", side, size, limitPrice: price })
@@ -93,16 +104,18 @@ export class RecordedLiquidity {
         this.refused++
         return
       }
-      const r: Resting = { orderId: out.order.orderId, key, size, filled: ZERO }
+      const level = queue ?? { key, orders: [], held: ZERO }
+      if (queue === undefined) this.levels.set(key, level)
+      const r: Resting = { orderId: out.order.orderId, level, size, filled: ZERO }
       this.byOrder.set(r.orderId, r)
-      if (queue === undefined) this.levels.set(key, [r])
-      else queue.push(r)
+      level.orders.push(r)
+      level.held = level.held.plus(size)
       return
     }
     if (queue === undefined) return
     // Newest first: the recorded level shrank, the latest joiners leave.
-    for (let k = queue.length - 1; k >= 0 && held.gt(qty); k--) {
-      const r = queue[k] as Resting
+    for (let k = queue.orders.length - 1; k >= 0 && held.gt(qty); k--) {
+      const r = queue.orders[k] as Resting
       const left = r.size.minus(r.filled)
       const excess = held.minus(qty)
       if (left.lte(excess)) {
@@ -110,18 +123,23 @@ export class RecordedLiquidity {
         held = held.minus(left)
       } else {
         const size = r.size.minus(excess)
-        if (this.exchange.edit({ account: REPLAY_MAKER_ACCOUNT, orderId: r.orderId, size }).status === "edited") r.size = size
+        if (this.exchange.edit({ account: REPLAY_MAKER_ACCOUNT, orderId: r.orderId, size }).status === "edited") {
+          r.size = size
+          queue.held = queue.held.minus(excess)
+        }
         held = held.minus(excess)
       }
     }
   }
 
+  /** A filled or canceled order leaves its level (and takes what it still held with it). */
   private forget(r: Resting): void {
     this.byOrder.delete(r.orderId)
-    const queue = this.levels.get(r.key)
-    if (queue === undefined) return
-    const i = queue.indexOf(r)
-    if (i >= 0) queue.splice(i, 1)
-    if (queue.length === 0) this.levels.delete(r.key)
+    const queue = r.level
+    const i = queue.orders.indexOf(r)
+    if (i < 0) return
+    queue.orders.splice(i, 1)
+    queue.held = queue.held.minus(r.size.minus(r.filled))
+    if (queue.orders.length === 0) this.levels.delete(queue.key)
   }
 }

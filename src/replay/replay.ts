@@ -4,13 +4,11 @@ import { Effect, Either, Exit, Layer, Option, Scheduler, Scope } from "effect"
 import { makeSimulatedClock, simulatedClockLayer, type SimulatedClock } from "../actors/clock.js"
 import { InspectionStream } from "../actors/inspection.js"
 import { MetricsRegistry } from "../actors/metrics.js"
-import type { JournalService } from "../actors/ports/journal.js"
 import { marketDataLayer } from "../actors/ports/market-data.js"
 import { Snapshots, type SnapshotsService } from "../actors/ports/snapshots.js"
 import type { StoreService } from "../actors/ports/store.js"
 import { StrategyHost, type StrategySpec } from "../actors/strategy/strategy-host.js"
 import { makeSupervisor, supervisorChild } from "../actors/supervisor/index.js"
-import { openFileJournal } from "../adapters/journal/file/file-journal.js"
 import { EventJournal } from "../daemon/event-journal.js"
 import { TradingNode } from "../daemon/trading-node.js"
 import type { RiskLimitsConfig } from "../daemon/config.js"
@@ -24,6 +22,7 @@ import { replayInstruments, REPLAY_VENUE } from "./instruments.js"
 import type { MarketInput } from "./market-input.js"
 import { ReplayMarketData } from "./market-data.js"
 import { RecordedLiquidity, REPLAY_MAKER_ACCOUNT } from "./recorded-liquidity.js"
+import { openReplayOutputJournal, type ReplayOutputJournal } from "./output-journal.js"
 import { ReplayExchange } from "./replay-exchange.js"
 import { ReplayVenueGateway } from "./venue-gateway.js"
 
@@ -181,7 +180,7 @@ export const runReplay = async (options: ReplayOptions): Promise<ReplayResult> =
     }
   })
 
-  const journalService: JournalService = await Effect.runPromise(openFileJournal({ dir: journalDir, fsync: { kind: "never" }, now: clock.now }))
+  const journalService: ReplayOutputJournal = await Effect.runPromise(openReplayOutputJournal(journalDir, clock.now))
   const storeHandle = storeDir === undefined ? undefined : await openPgliteStore({ dataDir: storeDir })
   const store = storeHandle?.store ?? nullStore
   if (storeHandle !== undefined) await Effect.runPromise(store.migrate())
@@ -308,6 +307,8 @@ export const runReplay = async (options: ReplayOptions): Promise<ReplayResult> =
       }
     }
     await drain()
+    // The run's output is part of the run: the time includes writing it.
+    await Effect.runPromise(journalService.flush())
     wallMs = performance.now() - wallStart
     report(total)
 

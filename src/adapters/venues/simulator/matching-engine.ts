@@ -19,8 +19,27 @@ interface PositionState {
   lastFillTime: number
 }
 
+/** Whole multiples of `step`; `dp` and `powerOfTen` decide most values without a division. */
+interface Grid {
+  readonly step: Decimal
+  readonly dp: number
+  /** 1, 0.1, 0.01, ...: every value with at most `dp` decimals is on the grid. */
+  readonly powerOfTen: boolean
+}
+
+const gridOf = (step: Decimal): Grid => {
+  const dp = step.decimalPlaces()
+  return { step, dp, powerOfTen: step.eq(new Decimal(10).pow(-dp)) }
+}
+
+/** A multiple of the step has at most the step's decimals; only other steps (0.5) need the division. */
+const onGrid = (value: Decimal, grid: Grid): boolean =>
+  value.decimalPlaces() <= grid.dp && (grid.powerOfTen || value.mod(grid.step).isZero())
+
 interface Book {
   readonly instrument: SimInstrument
+  readonly lots: Grid
+  readonly ticks: Grid
   readonly bids: BookSide
   readonly asks: BookSide
   /** Untriggered stop orders in arrival order. */
@@ -33,9 +52,11 @@ interface Book {
 class Tx {
   readonly events: OrderEvent[] = []
   readonly effects: EngineEffect[] = []
-  readonly touched = new Map<string, { symbol: string; side: Side; price: Decimal }>()
+  /** Levels in first-touch order; a command touches a handful, so a scan beats building keys. */
+  readonly touched: Array<{ readonly symbol: string; readonly side: Side; readonly price: Decimal }> = []
   touch(symbol: string, side: Side, price: Decimal): void {
-    this.touched.set(`${symbol}|${side}|${price.toString()}`, { symbol, side, price })
+    for (const t of this.touched) if (t.side === side && t.symbol === symbol && (t.price === price || t.price.eq(price))) return
+    this.touched.push({ symbol, side, price })
   }
 }
 
@@ -44,7 +65,6 @@ const MAX_CLI_ORD_ID = 100
 
 const view = (o: LiveOrder): OrderView => ({ ...o })
 const remaining = (o: LiveOrder): Decimal => o.size.minus(o.filled)
-const isMultiple = (value: Decimal, step: Decimal): boolean => value.mod(step).isZero()
 
 export interface MatchingEngineConfig {
   readonly instruments: ReadonlyArray<SimInstrument>
@@ -66,13 +86,16 @@ export class MatchingEngine {
   private readonly cliOrdIds = new Map<string, Map<string, string>>()
   private readonly fillLog = new Map<string, FillView[]>()
   private readonly positionBook = new Map<string, Map<string, PositionState>>()
+  /** Accounts whose fills are matched and reported but not booked (see `skipBooking`). */
+  private readonly unbooked = new Set<string>()
+  private readonly unbookedFillSeq = new Map<string, number>()
   private readonly random: Random
 
   constructor(config: MatchingEngineConfig) {
     this.random = seededRandom(config.seed)
     for (const instrument of config.instruments) {
       this.books.set(instrument.symbol, {
-        instrument, bids: new BookSide("buy"), asks: new BookSide("sell"), stops: [], lastPrice: undefined, suspended: false
+        instrument, lots: gridOf(lotSize(instrument)), ticks: gridOf(instrument.tickSize), bids: new BookSide("buy"), asks: new BookSide("sell"), stops: [], lastPrice: undefined, suspended: false
       })
     }
   }
@@ -170,6 +193,17 @@ export class MatchingEngine {
     return [...names]
   }
 
+  /**
+   * From now on the account's fills are matched and reported (effects, events) but not booked:
+   * no fill log, no position, no fee; its orders are forgotten once filled or cancelled (a later
+   * cancel of one is `notFound`; client order ids stay taken). For an account that only stands
+   * in for other participants — a replay's recorded liquidity — whose history nobody reads and
+   * would only grow.
+   */
+  skipBooking(account: string): void {
+    this.unbooked.add(account)
+  }
+
   // ---- commands -----------------------------------------------------------------------------
 
   send(cmd: SendCommand, now: number): Outcome<SendStatus> {
@@ -182,9 +216,8 @@ export class MatchingEngine {
     if (cmd.side !== "buy" && cmd.side !== "sell") return reject("invalidSide")
     const type = cmd.orderType as OrderType
     const side: Side = cmd.side
-    const instrument = book.instrument
-    if (cmd.size === undefined || cmd.size.lte(0) || !isMultiple(cmd.size, lotSize(instrument))) return reject("invalidSize")
-    const priceOk = (p: Decimal | undefined): boolean => p !== undefined && p.gt(0) && isMultiple(p, instrument.tickSize)
+    if (cmd.size === undefined || cmd.size.lte(0) || !onGrid(cmd.size, book.lots)) return reject("invalidSize")
+    const priceOk = (p: Decimal | undefined): boolean => p !== undefined && p.gt(0) && onGrid(p, book.ticks)
     const needsLimit = type === "lmt" || type === "post" || type === "ioc" || type === "fok"
     if (needsLimit && !priceOk(cmd.limitPrice)) return reject("invalidPrice")
     if (type === "stp" && (!priceOk(cmd.stopPrice) || (cmd.limitPrice !== undefined && !priceOk(cmd.limitPrice)))) return reject("invalidPrice")
@@ -222,7 +255,7 @@ export class MatchingEngine {
       this.work(book, order, now, tx, "new_placed_order_by_user")
     }
     this.triggerStops(book, now, tx)
-    return this.finish("placed" as SendStatus, this.orders.get(order.orderId), tx)
+    return this.finish("placed" as SendStatus, order, tx)
   }
 
   edit(cmd: EditCommand, now: number): Outcome<EditStatus> {
@@ -232,10 +265,9 @@ export class MatchingEngine {
     if (order === undefined || (order.state !== "open" && order.state !== "untriggered")) return reject("orderForEditNotFound")
     const book = this.books.get(order.symbol) as Book
     if (book.suspended) return reject("marketSuspended")
-    const instrument = book.instrument
     const size = cmd.size ?? order.size
-    if (size.lte(order.filled) || !isMultiple(size, lotSize(instrument))) return reject("invalidSize")
-    const priceOk = (p: Decimal | undefined): boolean => p === undefined || (p.gt(0) && isMultiple(p, instrument.tickSize))
+    if (size.lte(order.filled) || !onGrid(size, book.lots)) return reject("invalidSize")
+    const priceOk = (p: Decimal | undefined): boolean => p === undefined || (p.gt(0) && onGrid(p, book.ticks))
     if (!priceOk(cmd.limitPrice) || !priceOk(cmd.stopPrice)) return reject("invalidPrice")
     if (cmd.stopPrice !== undefined && order.type !== "stp") return reject("invalidPrice")
     if (order.reduceOnly && size.minus(order.filled).gt(this.reducible(order.account, order.symbol, order.side))) return reject("wouldNotReducePosition")
@@ -273,7 +305,7 @@ export class MatchingEngine {
       this.work(book, order, now, tx, "edited_by_user")
     }
     this.triggerStops(book, now, tx)
-    return this.finish("edited" as EditStatus, this.orders.get(order.orderId), tx)
+    return this.finish("edited" as EditStatus, order, tx)
   }
 
   cancel(ref: OrderRef, now: number, reason = "cancelled_by_user"): Outcome<CancelStatus> {
@@ -320,7 +352,7 @@ export class MatchingEngine {
   }
 
   private finish<S extends string>(status: S, order: LiveOrder | undefined, tx: Tx): Outcome<S> {
-    for (const t of tx.touched.values()) {
+    for (const t of tx.touched) {
       const book = this.books.get(t.symbol) as Book
       const qty = (t.side === "buy" ? book.bids : book.asks).totalAt(t.price)
       tx.effects.push({ kind: "book", symbol: t.symbol, side: t.side, price: t.price, qty })
@@ -397,6 +429,7 @@ export class MatchingEngine {
         makers.prune(price)
         maker.state = "filled"
         tx.effects.push({ kind: "order", account: maker.account, order: view(maker), isCancel: true, reason: "full_fill" })
+        this.retireIfUnbooked(maker)
       } else {
         tx.effects.push({ kind: "order", account: maker.account, order: view(maker), isCancel: false, reason: "partial_fill" })
       }
@@ -406,6 +439,7 @@ export class MatchingEngine {
       if (remaining(taker).isZero()) {
         taker.state = "filled"
         tx.effects.push({ kind: "order", account: taker.account, order: view(taker), isCancel: true, reason: "full_fill" })
+        this.retireIfUnbooked(taker)
       }
     }
   }
@@ -414,6 +448,17 @@ export class MatchingEngine {
     const instrument = (this.books.get(order.symbol) as Book).instrument
     order.filled = order.filled.plus(qty)
     order.lastUpdateTime = now
+    if (this.unbooked.has(order.account)) {
+      const seq = (this.unbookedFillSeq.get(order.account) ?? 0) + 1
+      this.unbookedFillSeq.set(order.account, seq)
+      const fill: FillView = {
+        fillId: this.random.uuid(), orderId: order.orderId, cliOrdId: order.cliOrdId, account: order.account, symbol: order.symbol,
+        side: order.side, price, qty, liquidity, fee: ZERO, feeCurrency: "USD", time: now, seq, orderType: order.type,
+        remainingOrderQty: remaining(order)
+      }
+      tx.effects.push({ kind: "fill", account: order.account, fill })
+      return fill
+    }
     const fee = price.times(qty).times(instrument.contractSize).times(liquidity === "maker" ? instrument.makerFee : instrument.takerFee)
     const log = this.fillLog.get(order.account) ?? []
     this.fillLog.set(order.account, log)
@@ -471,6 +516,14 @@ export class MatchingEngine {
     order.state = state
     order.lastUpdateTime = now
     tx.effects.push({ kind: "order", account: order.account, order: view(order), isCancel: true, reason })
+    this.retireIfUnbooked(order)
+  }
+
+  /** A finished order of an unbooked account leaves the engine's memory (it is off the book already). */
+  private retireIfUnbooked(order: LiveOrder): void {
+    if (!this.unbooked.has(order.account)) return
+    this.orders.delete(order.orderId)
+    this.live.delete(order.orderId)
   }
 
   /** Stops trigger on the last trade price; a triggered stop's trades can trigger more (bounded). */

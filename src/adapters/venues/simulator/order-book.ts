@@ -29,22 +29,25 @@ export class BookSide {
     return this.side === "buy" ? a.gt(b) : a.lt(b)
   }
 
-  private indexOf(price: Decimal): { found: boolean; index: number } {
+  /** The level's index when the price has one, else `-(insertion point) - 1`: one comparison per step. */
+  private indexOf(price: Decimal): number {
+    const better = this.side === "buy" ? 1 : -1
     let lo = 0
     let hi = this.levels.length
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
       const level = this.levels[mid] as Level
-      if (level.price.eq(price)) return { found: true, index: mid }
-      if (this.better(level.price, price)) lo = mid + 1
+      const c = level.price === price ? 0 : level.price.cmp(price)
+      if (c === 0) return mid
+      if (c === better) lo = mid + 1
       else hi = mid
     }
-    return { found: false, index: lo }
+    return -lo - 1
   }
 
   level(price: Decimal): Level | undefined {
     const at = this.indexOf(price)
-    return at.found ? this.levels[at.index] : undefined
+    return at >= 0 ? this.levels[at] : undefined
   }
 
   best(): Level | undefined {
@@ -54,25 +57,25 @@ export class BookSide {
   /** Appends at the back of the price's queue (loses to everything already there). */
   add(price: Decimal, entry: Resting): void {
     const at = this.indexOf(price)
-    if (at.found) (this.levels[at.index] as Level).queue.push(entry)
-    else this.levels.splice(at.index, 0, { price, queue: [entry] })
+    if (at >= 0) (this.levels[at] as Level).queue.push(entry)
+    else this.levels.splice(-at - 1, 0, { price, queue: [entry] })
   }
 
   remove(price: Decimal, orderId: string): Resting | undefined {
     const at = this.indexOf(price)
-    if (!at.found) return undefined
-    const level = this.levels[at.index] as Level
+    if (at < 0) return undefined
+    const level = this.levels[at] as Level
     const i = level.queue.findIndex((r) => r.orderId === orderId)
     if (i < 0) return undefined
     const [removed] = level.queue.splice(i, 1)
-    if (level.queue.length === 0) this.levels.splice(at.index, 1)
+    if (level.queue.length === 0) this.levels.splice(at, 1)
     return removed
   }
 
   /** Drops the level if its queue became empty (after fills at its head). */
   prune(price: Decimal): void {
     const at = this.indexOf(price)
-    if (at.found && (this.levels[at.index] as Level).queue.length === 0) this.levels.splice(at.index, 1)
+    if (at >= 0 && (this.levels[at] as Level).queue.length === 0) this.levels.splice(at, 1)
   }
 
   totalAt(price: Decimal): Decimal {
@@ -81,6 +84,12 @@ export class BookSide {
   }
 }
 
-export const levelTotal = (level: Level): Decimal => level.queue.reduce((sum, r) => sum.plus(r.remaining), ZERO)
+export const levelTotal = (level: Level): Decimal => {
+  const q = level.queue
+  if (q.length === 0) return ZERO
+  let sum = (q[0] as Resting).remaining
+  for (let i = 1; i < q.length; i++) sum = sum.plus((q[i] as Resting).remaining)
+  return sum
+}
 
 export const opposite = (side: Side): Side => (side === "buy" ? "sell" : "buy")

@@ -11,21 +11,32 @@ export interface Random {
   readonly uuid: () => string
 }
 
+const HEX = "0123456789abcdef"
+
 export const seededRandom = (seed: number): Random => {
   let state = seed >>> 0
-  const next = (): number => {
+  const nextU32 = (): number => {
     state = (state + 0x6d2b79f5) >>> 0
     let t = state
     t = Math.imul(t ^ (t >>> 15), t | 1)
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    return (t ^ (t >>> 14)) >>> 0
   }
+  const next = (): number => nextU32() / 4294967296
   const int = (min: number, max: number): number => min + Math.floor(next() * (max - min + 1))
+  // One PRNG draw per hex digit, as `int(0, 15)` would take it (its top four bits): ids are
+  // part of a replay's output, so the sequence must not change with the implementation.
   const hex = (n: number): string => {
     let s = ""
-    for (let i = 0; i < n; i++) s += int(0, 15).toString(16)
+    for (let i = 0; i < n; i++) s += HEX[nextU32() >>> 28] as string
     return s
   }
-  const uuid = (): string => `${hex(8)}-${hex(4)}-4${hex(3)}-${(8 + int(0, 3)).toString(16)}${hex(3)}-${hex(12)}`
+  const uuid = (): string => {
+    const a = hex(8)
+    const b = hex(4)
+    const c = hex(3)
+    const variant = HEX[8 + (nextU32() >>> 30)] as string
+    return `${a}-${b}-4${c}-${variant}${hex(3)}-${hex(12)}`
+  }
   return { next, int, uuid }
 }
