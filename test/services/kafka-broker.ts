@@ -52,6 +52,33 @@ export const brokerAnswers = async (brokers: ReadonlyArray<string>, timeoutMs: n
   }
 }
 
+/**
+ * The first consumer group on a new broker creates and loads `__consumer_offsets`; on a loaded
+ * 2-core machine that has taken over a minute. Journal reads are consumer groups, so the broker
+ * is only "ready" once a group coordinator answers.
+ */
+const groupCoordinatorReady = async (brokers: ReadonlyArray<string>, timeoutMs: number): Promise<boolean> => {
+  const kafka = new Kafka({ brokers: [...brokers], clientId: "troupe-probe", logLevel: logLevel.NOTHING, connectionTimeout: 1000, retry: { retries: 0 } })
+  const admin = kafka.admin()
+  const deadline = Date.now() + timeoutMs
+  try {
+    await admin.connect()
+    for (;;) {
+      try {
+        await admin.describeGroups(["troupe-warmup"])
+        return true
+      } catch {
+        if (Date.now() > deadline) return false
+        await new Promise((r) => setTimeout(r, 250))
+      }
+    }
+  } catch {
+    return false
+  } finally {
+    await admin.disconnect().catch(() => undefined)
+  }
+}
+
 const ensureJars = (): void => {
   const present = existsSync(libsDir) && readdirSync(libsDir).some((f) => f.startsWith("kafka_2.13-"))
   if (present) return
@@ -136,7 +163,7 @@ export const startKafka = async (): Promise<KafkaService> => {
   }
 
   const waitReady = async (): Promise<void> => {
-    if (!(await brokerAnswers([`127.0.0.1:${port}`], 90_000))) {
+    if (!(await brokerAnswers([`127.0.0.1:${port}`], 90_000)) || !(await groupCoordinatorReady([`127.0.0.1:${port}`], 90_000))) {
       const tail = existsSync(logFile) ? readFileSync(logFile, "utf8").slice(-2000) : ""
       throw new Error(`the Kafka broker did not answer within 90 s; log tail:\n${tail}`)
     }
