@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { randomBytes } from "node:crypto"
 import { join } from "node:path"
-import { Effect, Either, Layer, Option, type Scope } from "effect"
+import { Effect, Either, Layer, Option, Schedule, type Scope } from "effect"
 import { createActor } from "xstate"
 import { wallClock, WallClockLive, xstateClock, type ClockService } from "../actors/clock.js"
 import { InspectionStream } from "../actors/inspection.js"
@@ -271,7 +271,12 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       () => Effect.promise(() => Promise.allSettled([gateway.stop(), marketData.stop()]))
     )
     yield* Effect.promise(() => Promise.race([fillsSubscribed.promise.then(() => new Promise((r) => setTimeout(r, 300))), new Promise((r) => setTimeout(r, 5_000))]))
-    const reconciled = yield* reconcileWithVenue({ account, clock, rest, trading, instruments, log }, ledger, { cancelRecoveredOrders: config.recovery.cancelRecoveredOrders })
+    // The venue may be slow to answer right after a restart: retry (every step is idempotent —
+    // fills are deduplicated by id, finished orders are skipped) before giving up.
+    const reconciled = yield* reconcileWithVenue({ account, clock, rest, trading, instruments, log }, ledger, { cancelRecoveredOrders: config.recovery.cancelRecoveredOrders }).pipe(
+      Effect.tapError((e) => Effect.sync(() => log(`reconciliation failed, retrying: ${String(e)}`))),
+      Effect.retry(Schedule.exponential("500 millis").pipe(Schedule.intersect(Schedule.recurs(6))))
+    )
     log(`reconciled in ${clock.now() - startedAt} ms since start: ${describeReconcile(reconciled)}`)
     node.send({ type: "RECONCILED", differences: reconciled.differences })
 
