@@ -114,7 +114,12 @@ export class EventJournal {
   private write(event: CanonicalEvent): Promise<JournalOffset> {
     const topic = topicOf[event._tag]
     const durable = topic === "orders" || topic === "control"
-    return Effect.runPromise(this.options.journal.append(topic, keyOf(event), encodeEvent(event), { durable })).then((offset) => {
+    const j = this.options.journal
+    const key = keyOf(event)
+    const payload = encodeEvent(event)
+    // The adapter's Promise path when it has one: a fiber per record costs as much as the broker round trip shares.
+    const appended = j.appendNow !== undefined ? j.appendNow(topic, key, payload, { durable }) : Effect.runPromise(j.append(topic, key, payload, { durable }))
+    return appended.then((offset) => {
       this.appended++
       this.onAppended?.(event, offset)
       this.enqueue(event, offset)

@@ -116,6 +116,11 @@ export type JournalError = JournalIoError | JournalCorruptError | JournalOffsetE
 
 export interface JournalService {
   readonly append: (topic: JournalTopic, key: string, payload: Uint8Array, options: AppendOptions) => Effect.Effect<JournalOffset, JournalError>
+  /**
+   * The same as `append`, as a plain Promise (rejecting with a JournalError): the hot path of a
+   * caller that lives outside Effect (one fiber less per record). Optional for adapters.
+   */
+  readonly appendNow?: (topic: JournalTopic, key: string, payload: Uint8Array, options: AppendOptions) => Promise<JournalOffset>
   /** Appends in order; the offsets are contiguous per partition (all-or-error, not atomic). */
   readonly appendBatch: (topic: JournalTopic, entries: ReadonlyArray<JournalEntry>, options: AppendOptions) => Effect.Effect<ReadonlyArray<JournalOffset>, JournalError>
   /**

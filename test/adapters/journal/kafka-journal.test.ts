@@ -92,6 +92,17 @@ describe.skipIf(brokers.length === 0)("kafka journal (real broker)", () => {
     expect((await read(j, md)).map((r) => text(r.payload))).toEqual(["tick"])
   })
 
+  it("appendNow (the Promise path) gives the same offsets and records as append", async () => {
+    const j = await open()
+    const key = "acct-2/PF_ETHUSD"
+    const p = j.partitionFor("orders", key)
+    const offsets = await Promise.all(["x", "y", "z"].map((t) => j.appendNow!("orders", key, bytes(t), { durable: true })))
+    expect(offsets).toEqual([0, 1, 2].map((o) => journalOffset("orders", p, o)))
+    expect((await read(j, offsets[0]!)).map((r) => text(r.payload))).toEqual(["x", "y", "z"])
+    await Effect.runPromise(j.close())
+    await expect(j.appendNow!("orders", key, bytes("late"), { durable: true })).rejects.toMatchObject({ _tag: "JournalClosedError" })
+  })
+
   it("loses, duplicates and reorders nothing under 5,000 concurrent durable appends over 50 keys (kafkajs#1005)", async () => {
     const j = await open()
     const keys = Array.from({ length: 50 }, (_, i) => `acct-${i % 5}/INST-${i}`)

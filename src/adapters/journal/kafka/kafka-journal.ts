@@ -224,6 +224,13 @@ export const openKafkaJournal = (config: KafkaJournalConfig): Effect.Effect<Kafk
       },
       append: (topic, key, payload, { durable: d }) =>
         appendAll(topic, [{ key, payload }], d).pipe(Effect.map((offsets) => offsets[0] as JournalOffset)),
+      appendNow: (topic, key, payload, { durable: d }) => {
+        const partition = partitionFor(topic, key)
+        return (d ? durable : fast).write(topic, info(topic).name, [{ key, payload, partition }], now(), true).then(
+          (offsets) => ({ topic, partition, offset: offsets[0] as string }),
+          (e: unknown) => Promise.reject(e instanceof JournalIoError || e instanceof JournalClosedError ? e : new JournalIoError({ op: "append", topic, cause: e }))
+        )
+      },
       appendBatch: (topic, entries, { durable: d }) => appendAll(topic, entries, d),
       read: (from) =>
         closed
