@@ -143,6 +143,17 @@ export const openReplayOutputJournal = (dir: string, now: () => number, options:
       const journal: ReplayOutputJournal = {
         flush,
         append: (topic, key, payload) => guarded("append", topic, () => journalOffset(topic, 0, writer(topic).append(key, payload, now()))),
+        // The same without a fiber per record (EventJournal's hot path): the record is encoded now, in call order.
+        appendNow: (topic, key, payload) => {
+          if (closed) return Promise.reject(new JournalClosedError({ op: "append" }))
+          if (failure !== undefined) return Promise.reject(failure)
+          try {
+            return Promise.resolve(journalOffset(topic, 0, writer(topic).append(key, payload, now())))
+          } catch (cause) {
+            failure = new JournalIoError({ op: "append", topic, cause })
+            return Promise.reject(failure)
+          }
+        },
         appendBatch: (topic, entries) =>
           guarded("append", topic, () => {
             const w = writer(topic)
