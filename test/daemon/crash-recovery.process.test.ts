@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -159,5 +160,15 @@ describe("crash recovery: SIGKILL at random moments", () => {
     // A graceful stop at the end still works on the recovered state.
     daemon!.child.kill("SIGTERM")
     expect(await daemon!.exit).toBe(0)
+
+    // And the post-trade report over this store (eleven runs, ten crashes) counts every venue fill once.
+    const reported = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ["--import", "tsx", "src/cli/main.ts", "report", "--json"], { env: { PATH: process.env["PATH"] ?? "", DATABASE_URL: db.url }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+        resolve({ code: error === null ? 0 : (error.code as number | null), stdout, stderr })
+      )
+    })
+    expect(reported.stderr + String(reported.code)).toMatch(/0$/)
+    const report = JSON.parse(reported.stdout) as { execution: Array<{ scope: string; fills: number }> }
+    expect(report.execution.find((r) => r.scope === "total")?.fills).toBe(venueFills)
   }, 600_000)
 })
