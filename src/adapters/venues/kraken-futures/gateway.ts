@@ -197,7 +197,11 @@ class Gateway implements KrakenVenueGateway {
       onSignal: (s) => {
         if (s._tag === "Authenticated") this.feedAuthenticated = true
         else if (s._tag === "Disconnected" || s._tag === "AuthenticationFailed" || s._tag === "GaveUp") this.feedAuthenticated = false
-        if (s._tag === "Unattributed" || s._tag === "DecodeFailed") this.log("warn", `private feed: ${s._tag}`)
+        // A fill we cannot attribute matters (the position still counts it through reconciliation);
+        // an order update we cannot attribute is usually the cancel of an IOC remainder that never
+        // rested (its outcome comes from the sendorder reply): not worth a warning each time.
+        if (s._tag === "Unattributed" && s.what === "fill") this.log("warn", `private feed: unattributed fill of venue order ${s.orderId}: ${s.reason}`)
+        if (s._tag === "DecodeFailed") this.log("warn", `private feed: DecodeFailed: ${s.error.message}`)
         config.onFeedSignal?.(s)
       }
     })
