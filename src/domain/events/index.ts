@@ -61,35 +61,9 @@ export const eventSchemas = {
 export type EventTag = keyof typeof eventSchemas
 export const eventTags = Object.keys(eventSchemas) as ReadonlyArray<EventTag>
 
-export const CanonicalEvent = Schema.Union(
-  BookSnapshot,
-  BookDelta,
-  Trade,
-  Ticker,
-  SubmitOrder,
-  ModifyOrder,
-  CancelOrder,
-  CancelAll,
-  RiskApproved,
-  RiskDenied,
-  TradingStateChanged,
-  OrderSubmitted,
-  OrderAccepted,
-  OrderRejected,
-  OrderModified,
-  OrderModifyRejected,
-  OrderCancelRequested,
-  OrderCanceled,
-  OrderCancelRejected,
-  OrderExpired,
-  OrderFilled,
-  PositionChanged,
-  StrategyRecord,
-  Halt,
-  ReduceOnly,
-  Resume,
-  StrategyCommand
-)
+/** Every canonical event: the union of the table above (one list to keep, in one place). */
+type EventSchema = (typeof eventSchemas)[EventTag]
+export const CanonicalEvent = Schema.Union(...(Object.values(eventSchemas) as [EventSchema, EventSchema, ...EventSchema[]]))
 export type CanonicalEvent = typeof CanonicalEvent.Type
 /** The wire form: Decimals as text, JSON- and msgpack-safe. */
 export type CanonicalEventEncoded = typeof CanonicalEvent.Encoded
