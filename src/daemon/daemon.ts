@@ -242,15 +242,22 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     }
     const snapshots = {
       lastApplied: ledger.applied,
-      saving: false,
-      save: async (): Promise<void> => {
-        if (snapshots.saving) return
-        snapshots.saving = true
+      inFlight: undefined as Promise<void> | undefined,
+      /** One save at a time; a periodic save while one is running is skipped (the next one covers it). */
+      save: (): Promise<void> => {
+        if (snapshots.inFlight !== undefined) return snapshots.inFlight
         const applied = ledger.applied
-        const r = await Effect.runPromise(Effect.either(saveLedgerSnapshot(store, ledgerId, ledger, clock.now())))
-        snapshots.saving = false
-        if (r._tag === "Right") snapshots.lastApplied = applied
-        else log(`ledger snapshot failed: ${String(r.left)}`)
+        snapshots.inFlight = Effect.runPromise(Effect.either(saveLedgerSnapshot(store, ledgerId, ledger, clock.now()))).then((r) => {
+          snapshots.inFlight = undefined
+          if (r._tag === "Right") snapshots.lastApplied = applied
+          else log(`ledger snapshot failed: ${String(r.left)}`)
+        })
+        return snapshots.inFlight
+      },
+      /** At shutdown: after any save in flight, one more of the final state. */
+      saveFinal: async (): Promise<void> => {
+        await snapshots.inFlight
+        await snapshots.save()
       }
     }
     const snapshotTimer = setInterval(() => {
@@ -342,7 +349,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
         trading.deadMansSwitch.stop()
         yield* trading.stop()
         yield* Effect.promise(() => journal.close())
-        yield* Effect.promise(() => snapshots.save())
+        yield* Effect.promise(() => snapshots.saveFinal())
         node.send({ type: "DRAINED" })
         log(`stopped (journal ${journal.appended} events, audit ${journal.projected} rows)`)
       })
