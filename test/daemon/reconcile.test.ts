@@ -1,0 +1,116 @@
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Effect } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { makeSimulatedClock } from "../../src/actors/clock.js"
+import { InspectionStream } from "../../src/actors/inspection.js"
+import { MetricsRegistry } from "../../src/actors/metrics.js"
+import { openFileJournal, type FileJournal } from "../../src/adapters/journal/file/file-journal.js"
+import { makeKrakenRestClient, mapInstruments, type KrakenRestClient } from "../../src/adapters/venues/kraken-futures/index.js"
+import { startSimulator, type Simulator } from "../../src/adapters/venues/simulator/server.js"
+import { EventJournal } from "../../src/daemon/event-journal.js"
+import { reconcileWithVenue, restoreTradingNode } from "../../src/daemon/reconcile.js"
+import { TradingNode } from "../../src/daemon/trading-node.js"
+import { dec } from "../../src/domain/decimal.js"
+import type { OrderEvent } from "../../src/domain/events/orders.js"
+import type { AccountId } from "../../src/domain/ids.js"
+import type { Instrument } from "../../src/domain/instrument.js"
+import { TradingLedger } from "../../src/domain/ledger.js"
+import { openPgliteStore, type PgliteStoreHandle } from "../../src/persistence/pglite.js"
+
+// Reconciliation after a restart, against the simulator over real HTTP: the journal says one
+// thing, the venue another, and every difference becomes an order event — nothing is resent.
+//   a: journaled as submitted, never reached the venue      → rejected ("never reached the venue")
+//   b: journaled as submitted, resting at the venue          → accepted with the venue's order id
+//   c: journaled as accepted, filled at the venue meanwhile  → the missed fill, then filled
+//   d: journaled as accepted, gone from the venue, no fills  → canceled
+//   e: resting at the venue, never journaled (placed elsewhere) → reported, left alone
+
+const SECRET = Buffer.from("reconcile-secret-reconcile-secret").toString("base64")
+const ACCOUNT = "acct" as AccountId
+let sim: Simulator
+let rest: KrakenRestClient
+let instrument: Instrument
+let journal: FileJournal
+let store: PgliteStoreHandle
+
+beforeAll(async () => {
+  sim = await startSimulator({ port: 0, instruments: ["PF_XBTUSD"], accounts: [{ name: "default", apiKey: "k", apiSecret: SECRET }, { name: "other", apiKey: "k2", apiSecret: SECRET }], market: { kind: "none" } })
+  rest = makeKrakenRestClient({ baseUrl: `${sim.url}/derivatives`, credentials: { apiKey: "k", secret: SECRET } })
+  instrument = mapInstruments(await Effect.runPromise(rest.instruments())).instruments.map((k) => k.instrument).find((i) => i.symbol === "PF_XBTUSD")!
+  const dir = mkdtempSync(join(tmpdir(), "troupe-reconcile-"))
+  journal = await Effect.runPromise(openFileJournal({ dir: join(dir, "journal"), fsync: { kind: "never" } }))
+  store = await openPgliteStore({ dataDir: join(dir, "pglite") })
+  await Effect.runPromise(store.store.migrate())
+}, 60_000)
+
+afterAll(async () => {
+  await sim?.stop()
+  await Effect.runPromise(journal.close())
+  await Effect.runPromise(store.store.close())
+})
+
+describe("reconciliation with the venue after a restart", () => {
+  it("turns every difference between the journal and the venue into an order event, and sends nothing", async () => {
+    const place = (account: string, cliOrdId: string | undefined, side: "buy" | "sell", orderType: string, price?: string) => {
+      const out = sim.admin.placeAs({ account, symbol: "PF_XBTUSD", orderType, side, size: "0.001", ...(price === undefined ? {} : { limitPrice: price }), ...(cliOrdId === undefined ? {} : { cliOrdId }) }) as { order: { orderId: string } | null; status: string }
+      return out.order?.orderId ?? out.status
+    }
+    const b = place("default", "mm-1-b", "buy", "lmt", "40000")
+    const c = place("default", "mm-1-c", "buy", "lmt", "41000")
+    place("other", undefined, "sell", "mkt") // fills c while we are "down"
+    place("default", "elsewhere-1", "sell", "lmt", "60000")
+
+    const ledger = new TradingLedger((id) => (id === instrument.id ? instrument : undefined))
+    let ts = 1
+    const env = () => ({ id: `e${ts}`, ts: ts++, source: "test" })
+    const submitted = (cid: string, price: string) =>
+      ({ _tag: "OrderSubmitted", ...env(), account: ACCOUNT, instrument: instrument.id, clientOrderId: cid, strategy: "mm", side: "buy", orderType: "limit", qty: dec("0.001"), price: dec(price), reduceOnly: false }) as never
+    const accepted = (cid: string, venueOrderId: string) => ({ _tag: "OrderAccepted", ...env(), account: ACCOUNT, instrument: instrument.id, clientOrderId: cid, venueOrderId }) as never
+    ledger.apply(submitted("mm-1-a", "39000"))
+    ledger.apply(submitted("mm-1-b", "40000"))
+    ledger.apply(submitted("mm-1-c", "41000"))
+    ledger.apply(accepted("mm-1-c", c))
+    ledger.apply(submitted("mm-1-d", "42000"))
+    ledger.apply(accepted("mm-1-d", "gone-at-the-venue"))
+
+    const sent: unknown[] = []
+    const events: OrderEvent[] = []
+    const trading = new TradingNode({
+      account: ACCOUNT,
+      clock: makeSimulatedClock(1_800_000_000_000),
+      instruments: [instrument],
+      limits: {},
+      gateway: { account: ACCOUNT, send: (a) => void sent.push(a), subscribe: () => () => undefined },
+      marketData: { subscribe: () => () => undefined, resync: () => undefined },
+      journal: new EventJournal({ journal, store: store.store }),
+      metrics: new MetricsRegistry(),
+      inspection: new InspectionStream(16),
+      publish: () => undefined,
+      onOrderEvent: (e) => void events.push(e)
+    })
+    expect(restoreTradingNode(trading, ledger)).toBe(4)
+    expect(trading.risk.openOrderCount).toBe(4)
+
+    const report = await Effect.runPromise(reconcileWithVenue({ account: ACCOUNT, clock: makeSimulatedClock(1_800_000_000_000), rest, trading, instruments: [instrument], log: () => undefined }, ledger, { cancelRecoveredOrders: false }))
+
+    const outcome = (cid: string) => events.filter((e) => e.clientOrderId === cid).map((e) => e._tag)
+    expect(outcome("mm-1-a")).toEqual(["OrderRejected"])
+    expect(events.find((e) => e.clientOrderId === "mm-1-a" && e._tag === "OrderRejected")).toMatchObject({ reason: expect.stringMatching(/never reached/) })
+    expect(outcome("mm-1-b")).toEqual(["OrderAccepted"])
+    expect(events.find((e) => e.clientOrderId === "mm-1-b")).toMatchObject({ venueOrderId: b })
+    expect(outcome("mm-1-c")).toEqual(["OrderFilled"])
+    expect(outcome("mm-1-d")).toEqual(["OrderCanceled"])
+    expect(trading.orders.order("mm-1-b")?.status).toMatch(/accepted/)
+    expect(trading.orders.order("mm-1-c")?.status).toBe("filled")
+    expect(trading.orders.liveOrderIds()).toEqual(["mm-1-b"])
+    expect(trading.risk.openOrderCount).toBe(1)
+    // The missed fill made the position; it equals the venue's now, so nothing was adopted.
+    expect(trading.portfolio.position(instrument.id)?.quantity.toString()).toBe("0.001")
+    expect(report).toMatchObject({ restoredOrders: 4, missedFills: 1, acceptedWhileAway: 1, rejectedNeverSent: 1, canceledWhileAway: 1, unknownVenueOrders: ["elsewhere-1"], positionDifferences: [], canceledOnRecovery: 0 })
+    // Nothing was sent to the venue: every outcome was resolved by client order id.
+    expect(sent).toEqual([])
+    await Effect.runPromise(trading.stop())
+  }, 60_000)
+})
