@@ -15,6 +15,7 @@ import { StrategyHost } from "../src/actors/strategy/strategy-host.js"
 import { makeSupervisor, supervisorChild } from "../src/actors/supervisor/index.js"
 import { makeKrakenMarketDataPort, makeKrakenRestClient, makeKrakenVenueGateway, mapInstruments } from "../src/adapters/venues/kraken-futures/index.js"
 import { startSimulator } from "../src/adapters/venues/simulator/server.js"
+import { sharedKeepAliveFetch } from "../src/adapters/venues/kraken-futures/http-fetch.js"
 import { dec, Decimal } from "../src/domain/decimal.js"
 import type { OrderIntent } from "../src/domain/events/intents.js"
 import type { AccountId, InstrumentId } from "../src/domain/ids.js"
@@ -96,10 +97,12 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
   try {
     // ---- the trading stack (as TradingNode composes it, without journal and portfolio) --------
     let captured: { path: string; headers: Record<string, string>; body: string } | undefined
+    // The REST client's own default transport (keep-alive node:http), timed at the request.
+    const transport = sharedKeepAliveFetch()
     const timedFetch: typeof fetch = (input, init) => {
       const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url
       if (stackActive && current !== undefined && current.written === 0 && url.includes("sendorder")) current.written = performance.now()
-      return fetch(input, init)
+      return transport(input, init)
     }
     const rest = makeKrakenRestClient({ baseUrl: `${sim.url}/derivatives`, credentials: { apiKey, secret: apiSecret }, fetch: timedFetch })
     const loaded = mapInstruments(await Effect.runPromise(rest.instruments()))

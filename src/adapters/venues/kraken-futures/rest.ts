@@ -1,6 +1,7 @@
 import { Effect, Either, ParseResult, Schema } from "effect"
 import type { Decimal } from "../../../domain/decimal.js"
 import { monotonicNonce, signRest } from "./auth.js"
+import { sharedKeepAliveFetch } from "./http-fetch.js"
 import {
   AuthenticationFailed,
   DuplicateClientOrderId,
@@ -32,6 +33,7 @@ export interface KrakenRestConfig {
   /** Nonce source; `"none"` sends no `Nonce` header (the signature then uses an empty nonce). */
   readonly nonce?: "none" | (() => string)
   readonly timeoutMs?: number
+  /** Default: node:http(s) with keep-alive agents (`http-fetch.ts`), faster than global fetch per request. */
   readonly fetch?: typeof fetch
 }
 
@@ -123,7 +125,7 @@ export interface KrakenRestClient {
 
 export const makeKrakenRestClient = (config: KrakenRestConfig): KrakenRestClient => {
   const base = config.baseUrl.replace(/\/+$/, "")
-  const doFetch = config.fetch ?? fetch
+  const doFetch = config.fetch ?? sharedKeepAliveFetch()
   const nonce = config.nonce === "none" ? () => "" : (config.nonce ?? monotonicNonce())
   const timeoutMs = config.timeoutMs ?? 10_000
 
