@@ -141,7 +141,14 @@ export class TradingNode {
     )
     // Books feed risk (fat-finger band, exposure marks) and the portfolio (unrealized PnL).
     for (const actor of this.instrumentActors) {
+      // Both only read the top of the book: most updates do not move it, and then nothing is built.
+      let lastBid = Number.NaN
+      let lastAsk = Number.NaN
       actor.subscribe((view) => {
+        const [bidUnits, askUnits] = view.topUnits
+        if (bidUnits === lastBid && askUnits === lastAsk) return
+        lastBid = bidUnits
+        lastAsk = askUnits
         const bid = view.bestBid?.price
         const ask = view.bestAsk?.price
         this.risk.onBook(view.instrumentId, bid, ask)

@@ -23,6 +23,11 @@ export interface BookView {
   readonly bestAsk: BookLevel | undefined
   /** The top `depth` levels per side when the subscriber asked for depth, else undefined. */
   readonly depth: BookDepth | undefined
+  /**
+   * The best bid and ask prices in the book's scaled units (no Decimal built): cheap to compare,
+   * for subscribers that only care whether the top of the book moved.
+   */
+  readonly topUnits: readonly [bid: number, ask: number]
 }
 
 export type BookViewSubscriber = (view: BookView) => void | PromiseLike<void>
@@ -84,6 +89,10 @@ class LazyBookView implements BookView {
     }
   }
 
+  get topUnits(): readonly [number, number] {
+    return [this.#bidPrice, this.#askPrice]
+  }
+
   get bestBid(): BookLevel | undefined {
     if (this.#bestBid === NOT_YET) this.#bestBid = level(this.#bidPrice, this.#bidQty, this.#priceDecimals, this.#qtyDecimals)
     return this.#bestBid
@@ -111,7 +120,7 @@ class LazyBookView implements BookView {
   }
 
   toJSON(): BookView {
-    return { instrumentId: this.instrumentId, seq: this.seq, status: this.status, ts: this.ts, bestBid: this.bestBid, bestAsk: this.bestAsk, depth: this.depth }
+    return { instrumentId: this.instrumentId, seq: this.seq, status: this.status, ts: this.ts, bestBid: this.bestBid, bestAsk: this.bestAsk, depth: this.depth, topUnits: this.topUnits }
   }
 }
 
