@@ -2,6 +2,7 @@ import { Data, Either } from "effect"
 import type { Decimal } from "./decimal.js"
 import type { ClientOrderId, FillId, InstrumentId, VenueOrderId } from "./ids.js"
 import { sideSign, type Side } from "./order.js"
+import type { OrderFilled } from "./events/orders.js"
 
 export type Liquidity = "maker" | "taker"
 
@@ -47,3 +48,18 @@ export const validateFill = (fill: Fill): Either.Either<Fill, FillInvalid> => {
   if (!Number.isSafeInteger(fill.ts) || fill.ts < 0) return invalid("ts", fill.ts, "must be epoch milliseconds")
   return Either.right(fill)
 }
+
+/** The fill an `OrderFilled` event reports (venue time when the venue gave one). */
+export const fillOfEvent = (e: OrderFilled): Fill => ({
+  fillId: e.fillId,
+  clientOrderId: e.clientOrderId,
+  venueOrderId: e.venueOrderId,
+  instrumentId: e.instrument,
+  side: e.side,
+  price: e.price,
+  quantity: e.qty,
+  fee: e.fee,
+  feeCurrency: e.feeCurrency,
+  liquidity: e.liquidity,
+  ts: e.venueTs ?? e.ts
+})

@@ -6,6 +6,7 @@ import type { OrderFilled, OrderSubmitted } from "./events/orders.js"
 import type { TradingState } from "./events/risk.js"
 import { runOfClientOrderId } from "./ids.js"
 import type { Instrument } from "./instrument.js"
+import { fillOfEvent } from "./fill.js"
 import { applyFill, positionFor, type Position } from "./position.js"
 
 /**
@@ -165,19 +166,7 @@ export class TradingLedger {
       if (current !== undefined) {
         this.positions.set(
           e.instrument,
-          applyFill(current, {
-            fillId: e.fillId,
-            clientOrderId: e.clientOrderId,
-            venueOrderId: e.venueOrderId,
-            instrumentId: e.instrument,
-            side: e.side,
-            price: e.price,
-            quantity: e.qty,
-            fee: e.fee,
-            feeCurrency: e.feeCurrency,
-            liquidity: e.liquidity,
-            ts: e.venueTs ?? e.ts
-          })
+          applyFill(current, fillOfEvent(e))
         )
       }
     }

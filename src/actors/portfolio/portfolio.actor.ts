@@ -2,7 +2,7 @@ import { Either } from "effect"
 import { Decimal, ZERO } from "../../domain/decimal.js"
 import type { OrderFilled } from "../../domain/events/orders.js"
 import type { PositionChanged } from "../../domain/events/portfolio.js"
-import type { Fill } from "../../domain/fill.js"
+import { fillOfEvent } from "../../domain/fill.js"
 import type { AccountId, InstrumentId } from "../../domain/ids.js"
 import type { Instrument } from "../../domain/instrument.js"
 import { applyFill, positionFor, unrealizedPnl, type Position, type PositionUnsupported } from "../../domain/position.js"
@@ -127,19 +127,7 @@ export class PortfolioActor {
       return false
     }
     this.fillIds.add(e.fillId)
-    const fill: Fill = {
-      fillId: e.fillId,
-      clientOrderId: e.clientOrderId,
-      venueOrderId: e.venueOrderId,
-      instrumentId: e.instrument,
-      side: e.side,
-      price: e.price,
-      quantity: e.qty,
-      fee: e.fee,
-      feeCurrency: e.feeCurrency,
-      liquidity: e.liquidity,
-      ts: e.venueTs ?? e.ts
-    }
+    const fill = fillOfEvent(e)
     b.position = applyFill(b.position, fill)
     const unrealized = b.mark === undefined ? undefined : unrealizedPnl(b.position, b.mark)
     this.deps.emit({

@@ -5,7 +5,7 @@ import type { CancelAll, CancelOrder, ModifyOrder, OrderIntent, SubmitOrder } fr
 import type { Trade } from "../../domain/events/market.js"
 import type { OrderEvent, OrderFilled } from "../../domain/events/orders.js"
 import type { StrategyRecord } from "../../domain/events/strategy.js"
-import type { Fill } from "../../domain/fill.js"
+import { fillOfEvent } from "../../domain/fill.js"
 import { makeClientOrderId, type AccountId, type ClientOrderId, type InstrumentId, type StrategyId } from "../../domain/ids.js"
 import type { Instrument } from "../../domain/instrument.js"
 import { limitPriceOf, triggerPriceOf } from "../../domain/order.js"
@@ -189,19 +189,7 @@ export class StrategyRuntime {
   }
 
   private applyFill(e: OrderFilled): void {
-    const fill: Fill = {
-      fillId: e.fillId,
-      clientOrderId: e.clientOrderId,
-      venueOrderId: e.venueOrderId,
-      instrumentId: e.instrument,
-      side: e.side,
-      price: e.price,
-      quantity: e.qty,
-      fee: e.fee,
-      feeCurrency: e.feeCurrency,
-      liquidity: e.liquidity,
-      ts: e.venueTs ?? e.ts
-    }
+    const fill = fillOfEvent(e)
     this.positions.set(e.instrument, applyFill(this.position(e.instrument), fill))
   }
 
