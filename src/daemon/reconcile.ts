@@ -64,12 +64,12 @@ export const restoreTradingNode = (trading: TradingNode, ledger: TradingLedger):
 
 type RestFill = Effect.Effect.Success<ReturnType<KrakenRestClient["fills"]>>[number]
 
-/** Venue fills newest first, paged back until `sinceMs` (or the venue has no more). */
-const venueFills = (rest: KrakenRestClient, sinceMs: number): Effect.Effect<RestFill[], unknown> =>
+/** Venue fills, oldest first, paged back until `sinceMs` (at most `maxPages` pages of up to 100). */
+const venueFills = (rest: KrakenRestClient, sinceMs: number, maxPages: number): Effect.Effect<RestFill[], unknown> =>
   Effect.gen(function* () {
     const seen = new Map<string, RestFill>()
     let before: string | undefined = undefined
-    for (let page = 0; page < 100; page++) {
+    for (let page = 0; page < maxPages; page++) {
       const fills: ReadonlyArray<RestFill> = yield* rest.fills(before)
       let added = 0
       let oldest = Number.POSITIVE_INFINITY
@@ -99,7 +99,15 @@ export const reconcileWithVenue = (deps: ReconcileDeps, ledger: TradingLedger, o
     const restored = ledger.orders.size
 
     // Fills first: they decide whether an order is done.
-    const fills = yield* venueFills(deps.rest, ledger.lastFillTs === 0 ? 0 : ledger.lastFillTs - 60_000)
+    // Since the last fill we know (a minute of slack for clock skew). A ledger without fills but
+    // with orders only needs the recent page; a new ledger (first start on an account) imports no
+    // history: its positions are taken from the venue below. Paging costs rate budget (25 a page).
+    const fills =
+      ledger.lastFillTs > 0
+        ? yield* venueFills(deps.rest, ledger.lastFillTs - 60_000, 40)
+        : ledger.orders.size > 0
+          ? yield* venueFills(deps.rest, 0, 1)
+          : []
     let missedFills = 0
     let unattributedFills = 0
     for (const f of fills) {
