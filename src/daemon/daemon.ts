@@ -348,7 +348,9 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
         }
         trading.deadMansSwitch.stop()
         yield* trading.stop()
-        yield* Effect.promise(() => journal.close())
+        const left = yield* Effect.promise(() => journal.close())
+        if (left.unjournaled > 0) log(`LOST: ${left.unjournaled} events could not be journaled (the journal stayed unavailable through shutdown)`)
+        if (left.unprojected > 0) log(`${left.unprojected} audit rows not projected yet: they are re-projected from the journal at the next start`)
         yield* Effect.promise(() => snapshots.saveFinal())
         node.send({ type: "DRAINED" })
         log(`stopped (journal ${journal.appended} events, audit ${journal.projected} rows)`)

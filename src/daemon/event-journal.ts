@@ -303,11 +303,15 @@ export class EventJournal {
     }
   }
 
-  /** Flushes the journal and the projection (graceful shutdown). */
-  async close(): Promise<void> {
+  /**
+   * Flushes the journal and the projection (graceful shutdown). Returns what could not be written:
+   * backlogged events (the journal stayed down through the last 5 s) and unprojected audit rows
+   * (these are re-projected from the journal at the next start).
+   */
+  async close(): Promise<{ readonly unjournaled: number; readonly unprojected: number }> {
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
-    // A last chance for a backlog (journal back?) before giving up on it: it is lost only if the journal stays down.
+    // A last chance for a backlog (journal back?) before giving up on it.
     for (let i = 0; i < 20 && this.backlog.length > 0; i++) await new Promise((r) => setTimeout(r, 250))
     this.closed = true
     await this.durable()
@@ -316,5 +320,6 @@ export class EventJournal {
       await this.project()
       if (this.queue.length === before) break
     }
+    return { unjournaled: this.backlog.length, unprojected: this.queue.length }
   }
 }
