@@ -53,6 +53,8 @@ export interface EventJournalOptions {
   /** ... and so does the oldest unprojected row being older than this (default 10 s). */
   readonly auditLagMs?: number
   readonly now?: () => number
+  /** Backlog size beyond which strategy records are dropped (counted) while the journal is down. Default 100 000. */
+  readonly backlogBound?: number
   readonly onHealth?: (healthy: boolean, reason: string) => void
 }
 
@@ -97,6 +99,12 @@ export class EventJournal {
     if (topic === "md" && this.options.recordMarketData !== true) return Promise.resolve(undefined)
     const durable = topic === "orders" || topic === "control"
     if (this.backlog.length > 0) {
+      // A long outage must not grow memory without end: strategy records (analytics, not facts)
+      // are dropped beyond the bound, and counted; order and control events always wait.
+      if (topic === "strategy" && this.backlog.length >= (this.options.backlogBound ?? 100_000)) {
+        this.options.metrics?.counter("journal_records_dropped_total", "strategy records dropped while the journal was down and its backlog full").inc()
+        return Promise.resolve(undefined)
+      }
       if (durable) this.durableFailures++
       return this.defer(event)
     }
