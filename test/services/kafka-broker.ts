@@ -97,8 +97,16 @@ const javaBin = (): string => {
   return "java"
 }
 
-/** Kafka cluster ids are 16 random bytes in URL-safe base64 without padding. */
-const clusterId = (): string => randomBytes(16).toString("base64url")
+/**
+ * Kafka cluster ids are 16 random bytes in URL-safe base64 without padding. One starting with
+ * "-" (1 in 64) is read as an option by kafka-storage's argument parser: draw again.
+ */
+const clusterId = (): string => {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url")
+    if (!id.startsWith("-")) return id
+  }
+}
 
 export const startKafka = async (): Promise<KafkaService> => {
   const fromEnv = process.env.KAFKA_BROKERS
@@ -142,7 +150,7 @@ export const startKafka = async (): Promise<KafkaService> => {
     ["Configuration:", "  Appenders:", "    Console:", "      name: STDOUT", "      PatternLayout:", '        Pattern: "[%d] %p %m (%c)%n"', "  Loggers:", "    Root:", "      level: WARN", "      AppenderRef:", "        - ref: STDOUT", ""].join("\n")
   )
   const classpath = `${libsDir}/*`
-  const format = spawnSync(javaBin(), ["-cp", classpath, "kafka.tools.StorageTool", "format", "-t", clusterId(), "-c", join(dir, "server.properties")], { encoding: "utf8" })
+  const format = spawnSync(javaBin(), ["-cp", classpath, "kafka.tools.StorageTool", "format", `--cluster-id=${clusterId()}`, "-c", join(dir, "server.properties")], { encoding: "utf8" })
   if (format.error || format.status !== 0) {
     throw new Error(`formatting Kafka storage failed (is Java 17+ installed?): ${format.error?.message ?? format.stderr}`)
   }
