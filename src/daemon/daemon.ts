@@ -11,8 +11,7 @@ import type { JournalService } from "../actors/ports/journal.js"
 import { Snapshots, type SnapshotsService, SnapshotError } from "../actors/ports/snapshots.js"
 import type { StoreService } from "../actors/ports/store.js"
 import { StrategyHost } from "../actors/strategy/strategy-host.js"
-import { bookViewFromLevels } from "../strategies/book-view.js"
-import { makeSupervisor, supervisorChild, type Supervisor } from "../actors/supervisor/index.js"
+import type { Supervisor } from "../actors/supervisor/index.js"
 import { openFileJournal } from "../adapters/journal/file/file-journal.js"
 import { openKafkaJournal } from "../adapters/journal/kafka/kafka-journal.js"
 import { makeKrakenMarketDataPort, makeKrakenRestClient, makeKrakenVenueGateway, mapInstruments } from "../adapters/venues/kraken-futures/index.js"
@@ -289,37 +288,21 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
 
     // The supervision tree: instruments (one actor each) and strategies (dynamic).
     const layer = Layer.mergeAll(marketDataLayer(marketData), Layer.succeed(Snapshots, storeSnapshots(store)), WallClockLive)
-    const root = yield* makeSupervisor({
-      id: "root",
-      strategy: "one_for_one",
-      children: [
-        supervisorChild({ id: "instruments", strategy: "one_for_one", children: trading.instrumentActors.map((a) => a.host.child) }),
-        supervisorChild(
-          { id: "strategies", strategy: "one_for_one", children: [] },
-          {
-            onStarted: (sup) => {
-              late.strategies = new StrategyHost({
-                supervisor: sup,
-                account,
-                run,
-                clock,
-                gateway: trading.intentGateway,
-                feed: {
-                  subscribeBook: (instrument, depth, deliver) => {
-                    const actor = trading.instrumentActors.find((a) => a.instrumentId === instrument)
-                    if (actor === undefined) return () => undefined
-                    return actor.subscribe((view) => deliver(bookViewFromLevels(view)), { depth })
-                  }
-                },
-                records: (r) => void journal.append(r).catch(() => undefined),
-                instruments: (id) => trading.instrument(id),
-                log: (level, strategy, message) => log(`strategy ${strategy} ${level}: ${message}`)
-              })
-            }
-          }
-        )
-      ]
-    }).pipe(Effect.provide(layer))
+    const root = yield* trading
+      .supervisionTree("root", (sup) => {
+        late.strategies = new StrategyHost({
+          supervisor: sup,
+          account,
+          run,
+          clock,
+          gateway: trading.intentGateway,
+          feed: { subscribeBook: trading.subscribeBook },
+          records: (r) => void journal.append(r).catch(() => undefined),
+          instruments: (id) => trading.instrument(id),
+          log: (level, strategy, message) => log(`strategy ${strategy} ${level}: ${message}`)
+        })
+      })
+      .pipe(Effect.provide(layer))
     late.root = root
     trading.deadMansSwitch.start()
 

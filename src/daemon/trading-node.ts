@@ -8,7 +8,10 @@ import { PortfolioActor } from "../actors/portfolio/index.js"
 import type { MarketDataService } from "../actors/ports/market-data.js"
 import type { VenueGatewayService } from "../actors/ports/venue-gateway.js"
 import { RiskActor, type AccountLimits, type InstrumentLimits } from "../actors/risk/index.js"
-import type { IntentGateway } from "../actors/strategy/ports.js"
+import type { IntentGateway, StrategyMarketFeed } from "../actors/strategy/ports.js"
+import { makeSupervisor, supervisorChild, type Supervisor } from "../actors/supervisor/index.js"
+import type { MarketData } from "../actors/ports/market-data.js"
+import { bookViewFromLevels } from "../strategies/book-view.js"
 import { dec, Decimal } from "../domain/decimal.js"
 import type { CanonicalEvent } from "../domain/events/index.js"
 import type { OrderEvent } from "../domain/events/orders.js"
@@ -168,6 +171,28 @@ export class TradingNode {
       this.deps.publish(intent)
       return Promise.resolve(this.orders.handle(intent))
     }
+  }
+
+  /** Book views for strategies: the StrategyHost's feed (strategy-facing views, at the depth asked). */
+  readonly subscribeBook: StrategyMarketFeed["subscribeBook"] = (instrument, depth, deliver) => {
+    const actor = this.instrumentActors.find((a) => a.instrumentId === instrument)
+    if (actor === undefined) return () => undefined
+    return actor.subscribe((view) => deliver(bookViewFromLevels(view)), { depth })
+  }
+
+  /**
+   * The node's supervision tree under `id`: one child per instrument actor, and a strategies
+   * supervisor (empty; strategies are added at run time) handed to `onStrategies` on every start.
+   */
+  supervisionTree(id: string, onStrategies: (strategies: Supervisor<MarketData>) => void) {
+    return makeSupervisor({
+      id,
+      strategy: "one_for_one",
+      children: [
+        supervisorChild({ id: "instruments", strategy: "one_for_one", children: this.instrumentActors.map((a) => a.host.child) }),
+        supervisorChild<MarketData>({ id: "strategies", strategy: "one_for_one", children: [] }, { onStarted: onStrategies })
+      ]
+    })
   }
 
   /** Synchronous view of open orders for the control API. */

@@ -8,7 +8,6 @@ import { marketDataLayer } from "../actors/ports/market-data.js"
 import { Snapshots, type SnapshotsService } from "../actors/ports/snapshots.js"
 import type { StoreService } from "../actors/ports/store.js"
 import { StrategyHost, type StrategySpec } from "../actors/strategy/strategy-host.js"
-import { makeSupervisor, supervisorChild } from "../actors/supervisor/index.js"
 import { EventJournal } from "../daemon/event-journal.js"
 import { TradingNode } from "../daemon/trading-node.js"
 import type { RiskLimitsConfig } from "../daemon/config.js"
@@ -16,7 +15,6 @@ import type { CanonicalEvent } from "../domain/events/index.js"
 import type { AccountId, StrategyId } from "../domain/ids.js"
 import type { Position } from "../domain/position.js"
 import { openPgliteStore } from "../persistence/pglite.js"
-import { bookViewFromLevels } from "../strategies/book-view.js"
 import { decodeParams, type AnyStrategyDefinition } from "../strategies/ports.js"
 import { replayInstruments, REPLAY_VENUE } from "./instruments.js"
 import type { MarketInput } from "./market-input.js"
@@ -214,40 +212,21 @@ export const runReplay = async (options: ReplayOptions): Promise<ReplayResult> =
   try {
     const layer = Layer.mergeAll(marketDataLayer(marketData), Layer.succeed(Snapshots, noSnapshots), simulatedClockLayer(clock))
     await run(
-      makeSupervisor({
-        id: "replay",
-        strategy: "one_for_one",
-        children: [
-          supervisorChild({ id: "instruments", strategy: "one_for_one", children: trading.instrumentActors.map((a) => a.host.child) }),
-          supervisorChild(
-            { id: "strategies", strategy: "one_for_one", children: [] },
-            {
-              onStarted: (sup) => {
-                late.host = new StrategyHost({
-                  supervisor: sup,
-                  account,
-                  run: 1,
-                  clock,
-                  gateway: trading.intentGateway,
-                  feed: {
-                    subscribeBook: (instrument, depth, deliver) => {
-                      const actor = trading.instrumentActors.find((a) => a.instrumentId === instrument)
-                      if (actor === undefined) return () => undefined
-                      return actor.subscribe((view) => deliver(bookViewFromLevels(view)), { depth })
-                    },
-                    subscribeTrades: marketData.subscribeTrades
-                  },
-                  records: (r) => {
-                    count(r)
-                    void journal.append(r).catch(() => undefined)
-                  },
-                  instruments: (id) => byId.get(id),
-                  log: (level, strategy, message) => log(level, `strategy ${strategy}: ${message}`)
-                })
-              }
-            }
-          )
-        ]
+      trading.supervisionTree("replay", (sup) => {
+        late.host = new StrategyHost({
+          supervisor: sup,
+          account,
+          run: 1,
+          clock,
+          gateway: trading.intentGateway,
+          feed: { subscribeBook: trading.subscribeBook, subscribeTrades: marketData.subscribeTrades },
+          records: (r) => {
+            count(r)
+            void journal.append(r).catch(() => undefined)
+          },
+          instruments: (id) => byId.get(id),
+          log: (level, strategy, message) => log(level, `strategy ${strategy}: ${message}`)
+        })
       }).pipe(Effect.provide(layer))
     )
 
