@@ -235,10 +235,6 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     const ledger = recovered.ledger
     const restoredOrders = restoreTradingNode(trading, ledger)
     const run = ledger.maxRun >= instance ? nextRun(config.home, ledger.maxRun + 1) : instance
-    journal.onAppended = (e, o) => {
-      ledger.apply(e, o)
-      if (ledger.applied - snapshots.lastApplied >= config.recovery.snapshotEveryEvents) void snapshots.save()
-    }
     const snapshots = {
       lastApplied: ledger.applied,
       inFlight: undefined as Promise<void> | undefined,
@@ -258,6 +254,12 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
         await snapshots.inFlight
         await snapshots.save()
       }
+    }
+    // The ledger folds the orders topic (what recovery replays); other topics do not change it.
+    journal.onAppended = (e, o) => {
+      if (o.topic !== "orders") return
+      ledger.apply(e, o)
+      if (ledger.applied - snapshots.lastApplied >= config.recovery.snapshotEveryEvents) void snapshots.save()
     }
     const snapshotTimer = setInterval(() => {
       if (ledger.applied > snapshots.lastApplied) void snapshots.save()

@@ -29,9 +29,6 @@ interface Book {
   position: Position
   /** Venue mark if it sends one, else the book mid. */
   mark: Decimal | undefined
-  /** The top of the book the mark was taken from. */
-  bid?: Decimal
-  ask?: Decimal
   venueMarked: boolean
   realizedAtDayStart: Decimal
   unrealizedAtDayStart: Decimal
@@ -151,10 +148,6 @@ export class PortfolioActor {
   onBook(instrument: InstrumentId, bestBid: Decimal | undefined, bestAsk: Decimal | undefined): void {
     const b = this.books.get(instrument)
     if (b === undefined || b.venueMarked || bestBid === undefined || bestAsk === undefined) return
-    // Most book updates leave the top of the book alone: nothing to re-mark then.
-    if (b.bid !== undefined && b.ask !== undefined && b.bid.eq(bestBid) && b.ask.eq(bestAsk)) return
-    b.bid = bestBid
-    b.ask = bestAsk
     b.mark = bestBid.plus(bestAsk).dividedBy(2)
     this.changed(b)
   }
