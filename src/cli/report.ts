@@ -46,7 +46,8 @@ const openStore = async (env: Env): Promise<OpenedStore> => {
   const url = env["DATABASE_URL"]
   if (url !== undefined && url.trim() !== "") {
     const { makePostgresStore } = await import("../persistence/postgres.js")
-    const handle = makePostgresStore({ url })
+    const appUrl = env["TROUPE_APP_DATABASE_URL"]?.trim()
+    const handle = makePostgresStore({ url, ...(appUrl !== undefined && appUrl !== "" ? { appUrl } : {}) })
     return { store: handle.store, sql: handle.app, where: "the Postgres store (DATABASE_URL)" }
   }
   const dir = join(env["TROUPE_HOME"] ?? DEFAULT_HOME, "pglite")

@@ -1,12 +1,18 @@
 import { readFile } from "node:fs/promises"
 import { Data, Effect, Either, Schema } from "effect"
-import { AccountId, DecimalFromString, describeParseError, InstrumentId, StrategyId, VenueId } from "../domain/schema.js"
+import { AccountId, DecimalFromString, describeParseError, InstrumentId, StrategyId } from "../domain/schema.js"
+import { appUrlOf } from "../persistence/migrations.js"
+import { checkRules, REMOVED_KEYS, removedKeyError } from "./config-rules.js"
+
+export { RISK_DEFAULTS, riskLimit, TOKEN_MIN_LENGTH } from "./config-rules.js"
 
 /**
  * Daemon configuration: an optional JSON file, then environment variables on top (env wins).
  * With neither, the daemon runs fully embedded: simulator venue, file journal, PGlite store.
- * Every value is decoded with Schema; a bad one is a `ConfigError` naming the key path (or the
- * environment variable), what was expected and what was given.
+ * Every value is decoded with Schema (types, unknown keys), then checked against the rules in
+ * `config-rules.ts` (signs, ranges, relations between keys, what a venue needs); a bad one is a
+ * `ConfigError` naming the key path (or the environment variable), what was expected and what was
+ * given. Every key that is accepted is used for what its name says.
  */
 
 export class ConfigError extends Data.TaggedError("ConfigError")<{
@@ -47,9 +53,17 @@ const Broker = Schema.String.pipe(
   Schema.annotations({ description: "host:port" })
 )
 
+/**
+ * `simulator`: the exchange simulator — in-process on loopback unless `baseUrl` points at one
+ * started with `troupe simulator`. `kraken-futures`: the real venue, so `baseUrl`, `wsUrl` and the
+ * credentials are required (never a silent fall-back to the simulator). Both speak the Kraken
+ * Futures API through the same adapter, so instruments are `kraken-futures:<symbol>` either way.
+ */
+export const VENUE_KINDS = ["simulator", "kraken-futures"] as const
+export type VenueKind = (typeof VENUE_KINDS)[number]
+
 export const VenueConfig = Schema.Struct({
-  /** Which adapter: `simulator` (local, default) or `kraken-futures`. */
-  id: withDefault(VenueId, () => "simulator" as typeof VenueId.Type),
+  id: withDefault(Schema.Literal(...VENUE_KINDS), () => "simulator" as const),
   account: withDefault(AccountId, () => "default" as typeof AccountId.Type),
   baseUrl: optional(Url(["http:", "https:"])),
   wsUrl: optional(Url(["ws:", "wss:"])),
@@ -58,7 +72,12 @@ export const VenueConfig = Schema.Struct({
 })
 export type VenueConfig = typeof VenueConfig.Type
 
-/** Per-account limits; an absent limit is not checked. Money and quantities are decimal text. */
+/**
+ * Per-account risk limits; an absent one takes its value from `RISK_DEFAULTS`. Money and
+ * quantities are decimal text and must be positive; see `config-rules.ts` for the relations.
+ * There is no account-wide `ordersPerSecond`: the venue's rate budget, reserved in the risk actor
+ * for every request, is that limit (an extra, lower cap would be a second budget to keep honest).
+ */
 export const RiskLimitsConfig = Schema.Struct({
   maxOrderQty: optional(DecimalFromString),
   maxNotional: optional(DecimalFromString),
@@ -69,10 +88,11 @@ export const RiskLimitsConfig = Schema.Struct({
   maxNetExposure: optional(DecimalFromString),
   maxOpenOrders: optional(PositiveInt),
   dailyLossLimit: optional(DecimalFromString),
-  ordersPerSecond: optional(PositiveInt),
+  /** Intents per second one strategy instance may send (default 20). */
   strategyOrdersPerSecond: optional(PositiveInt)
 })
 export type RiskLimitsConfig = typeof RiskLimitsConfig.Type
+
 
 export const StrategyConfig = Schema.Struct({
   id: StrategyId,
@@ -113,7 +133,10 @@ export const ConfigFile = Schema.Struct({
   home: optional(NonEmpty),
   port: optional(Port),
   token: optional(NonEmpty),
+  /** The schema owner's login: migrations only. */
   databaseUrl: optional(Url(["postgres:", "postgresql:"])),
+  /** The daemon's own login (the application role); default: `databaseUrl` as user `troupe_app`. */
+  appDatabaseUrl: optional(Url(["postgres:", "postgresql:"])),
   kafkaBrokers: optional(Schema.Array(Broker)),
   venue: withDefault(VenueConfig, () => Schema.decodeSync(VenueConfig)({})),
   risk: withDefault(RiskLimitsConfig, () => ({})),
@@ -131,9 +154,12 @@ export interface Config {
   readonly home: string
   /** Control API, inspector and metrics port. */
   readonly port: number
-  /** Bearer token for the control API; absent = loopback-only without auth. */
+  /** Bearer token for the control API (at least TOKEN_MIN_LENGTH characters); absent = generated. */
   readonly token?: string
+  /** Owner login, for migrations. */
   readonly databaseUrl?: string
+  /** Application-role login, for everything else (set whenever `databaseUrl` is). */
+  readonly appDatabaseUrl?: string
   /** Empty when Kafka is not used. */
   readonly kafkaBrokers: ReadonlyArray<string>
   readonly venue: VenueConfig
@@ -155,6 +181,7 @@ interface EnvOverrides {
   port?: number
   token?: string
   databaseUrl?: string
+  appDatabaseUrl?: string
   kafkaBrokers?: ReadonlyArray<string>
   apiKey?: string
   apiSecret?: string
@@ -189,6 +216,8 @@ const readEnv = (env: Env): Either.Either<EnvOverrides, ConfigError> =>
     if (token !== undefined) out.token = token
     const databaseUrl = yield* envValue(env, "DATABASE_URL", Url(["postgres:", "postgresql:"]))
     if (databaseUrl !== undefined) out.databaseUrl = databaseUrl
+    const appDatabaseUrl = yield* envValue(env, "TROUPE_APP_DATABASE_URL", Url(["postgres:", "postgresql:"]))
+    if (appDatabaseUrl !== undefined) out.appDatabaseUrl = appDatabaseUrl
     const brokers = yield* envValue(env, "KAFKA_BROKERS", BrokerList)
     if (brokers !== undefined) out.kafkaBrokers = brokers
     const apiKey = yield* envValue(env, "TROUPE_VENUE_API_KEY", NonEmpty)
@@ -204,21 +233,18 @@ const readEnv = (env: Env): Either.Either<EnvOverrides, ConfigError> =>
  */
 export const parseConfig = (file: unknown, env: Env): Either.Either<Config, ConfigError> =>
   Either.gen(function* () {
+    const removed = removedKeyError(file, REMOVED_KEYS)
+    if (removed !== undefined) return yield* Either.left(new ConfigError(removed))
     const decoded = yield* Either.mapLeft(
       Schema.decodeUnknownEither(ConfigFile, { errors: "first", onExcessProperty: "error" })(file ?? {}),
       (e) => new ConfigError(describeParseError(e))
     )
     const over = yield* readEnv(env)
 
-    const seen = new Set<string>()
-    for (const [i, s] of decoded.strategies.entries()) {
-      if (seen.has(s.id)) return yield* Either.left(new ConfigError({ path: `strategies[${i}].id`, reason: `expected a unique strategy id, got ${JSON.stringify(s.id)} twice` }))
-      seen.add(s.id)
-    }
-
     const databaseUrl = over.databaseUrl ?? decoded.databaseUrl
     const kafkaBrokers = over.kafkaBrokers ?? decoded.kafkaBrokers ?? []
     const token = over.token ?? decoded.token
+    const appDatabaseUrl = over.appDatabaseUrl ?? decoded.appDatabaseUrl
     const journalKind = decoded.journal.kind ?? (kafkaBrokers.length > 0 ? "kafka" : "file")
     if (journalKind === "kafka" && kafkaBrokers.length === 0) {
       return yield* Either.left(new ConfigError({ path: "journal.kind", reason: `expected KAFKA_BROKERS (or kafkaBrokers) to be set for "kafka", got none` }))
@@ -232,11 +258,20 @@ export const parseConfig = (file: unknown, env: Env): Either.Either<Config, Conf
       ...(over.apiKey !== undefined ? { apiKey: over.apiKey } : {}),
       ...(over.apiSecret !== undefined ? { apiSecret: over.apiSecret } : {})
     }
+    const broken = checkRules({
+      risk: decoded.risk,
+      venue,
+      strategies: decoded.strategies,
+      token: token === undefined ? undefined : { value: token, path: over.token !== undefined ? "TROUPE_TOKEN" : "token" },
+      databaseUrl,
+      appDatabaseUrl: appDatabaseUrl === undefined ? undefined : { value: appDatabaseUrl, path: over.appDatabaseUrl !== undefined ? "TROUPE_APP_DATABASE_URL" : "appDatabaseUrl" }
+    })
+    if (broken !== undefined) return yield* Either.left(new ConfigError(broken))
     const config: Config = {
       home: over.home ?? decoded.home ?? DEFAULT_HOME,
       port: over.port ?? decoded.port ?? DEFAULT_PORT,
       ...(token !== undefined ? { token } : {}),
-      ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+      ...(databaseUrl !== undefined ? { databaseUrl, appDatabaseUrl: appDatabaseUrl ?? appUrlOf(databaseUrl) } : {}),
       kafkaBrokers,
       venue,
       risk: decoded.risk,
@@ -267,11 +302,14 @@ export const loadConfig = (options: { readonly path?: string; readonly env?: Env
     return yield* parseConfig(file, env)
   })
 
+const maskPassword = (url: string): string => url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")
+
 /** The config with secrets masked, for logs and the control API. */
 export const redactConfig = (config: Config): Config => ({
   ...config,
   ...(config.token !== undefined ? { token: "***" } : {}),
-  ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@") } : {}),
+  ...(config.databaseUrl !== undefined ? { databaseUrl: maskPassword(config.databaseUrl) } : {}),
+  ...(config.appDatabaseUrl !== undefined ? { appDatabaseUrl: maskPassword(config.appDatabaseUrl) } : {}),
   venue: {
     ...config.venue,
     ...(config.venue.apiKey !== undefined ? { apiKey: "***" } : {}),

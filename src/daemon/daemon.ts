@@ -132,7 +132,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     // The store and the journal: embedded (PGlite, file) unless DATABASE_URL / KAFKA_BROKERS.
     const store: StoreService = yield* Effect.acquireRelease(
       Effect.promise(async () => {
-        if (config.store.kind === "postgres" && config.databaseUrl !== undefined) return makePostgresStore({ url: config.databaseUrl }).store
+        if (config.store.kind === "postgres" && config.databaseUrl !== undefined) return makePostgresStore({ url: config.databaseUrl, ...(config.appDatabaseUrl !== undefined ? { appUrl: config.appDatabaseUrl } : {}) }).store
         return (await openPgliteStore({ dataDir: join(config.home, "pglite") })).store
       }),
       (s) => s.close().pipe(Effect.ignore)

@@ -12,13 +12,13 @@ import type { IntentGateway, StrategyMarketFeed } from "../actors/strategy/ports
 import { makeSupervisor, supervisorChild, type Supervisor } from "../actors/supervisor/index.js"
 import type { MarketData } from "../actors/ports/market-data.js"
 import { bookViewFromLevels } from "../strategies/book-view.js"
-import { dec, Decimal } from "../domain/decimal.js"
+import { Decimal } from "../domain/decimal.js"
 import type { CanonicalEvent } from "../domain/events/index.js"
 import type { OrderEvent } from "../domain/events/orders.js"
 import type { OrderIntent } from "../domain/events/intents.js"
 import type { AccountId, InstrumentId } from "../domain/ids.js"
 import type { Instrument } from "../domain/instrument.js"
-import type { RiskLimitsConfig } from "./config.js"
+import { RISK_DEFAULTS, riskLimit, type RiskLimitsConfig } from "./config.js"
 import type { EventJournal } from "./event-journal.js"
 
 /**
@@ -54,22 +54,19 @@ const ORDER_EVENT_TAGS = new Set([
   "OrderCancelRequested"
 ])
 
-const orDefault = (d: Decimal | undefined, fallback: string): Decimal => d ?? dec(fallback)
-
-/** Config limits → the risk actor's; absent limits are generous defaults, stated here. */
 export const accountLimitsOf = (risk: RiskLimitsConfig): AccountLimits => ({
-  maxGrossExposure: orDefault(risk.maxGrossExposure, "1000000"),
-  maxNetExposure: orDefault(risk.maxNetExposure, "500000"),
-  maxOpenOrders: risk.maxOpenOrders ?? 200,
-  dailyLossLimit: orDefault(risk.dailyLossLimit, "50000")
+  maxGrossExposure: riskLimit(risk, "maxGrossExposure"),
+  maxNetExposure: riskLimit(risk, "maxNetExposure"),
+  maxOpenOrders: risk.maxOpenOrders ?? RISK_DEFAULTS.maxOpenOrders,
+  dailyLossLimit: riskLimit(risk, "dailyLossLimit")
 })
 
 export const instrumentLimitsOf = (risk: RiskLimitsConfig, instrument: Instrument): InstrumentLimits => ({
-  maxOrderQty: Decimal.min(orDefault(risk.maxOrderQty, "1000"), instrument.maxQty),
-  maxOrderNotional: orDefault(risk.maxNotional, "250000"),
-  // Config gives the band as a fraction ("0.05"); risk wants basis points.
-  priceBandBps: risk.priceBand === undefined ? 500 : risk.priceBand.times(10_000).floor().toNumber(),
-  maxPosition: orDefault(risk.maxPosition, "100")
+  maxOrderQty: Decimal.min(riskLimit(risk, "maxOrderQty"), instrument.maxQty),
+  maxOrderNotional: riskLimit(risk, "maxNotional"),
+  // Config gives the band as a fraction ("0.05") in whole basis points (checked there); risk wants basis points.
+  priceBandBps: riskLimit(risk, "priceBand").times(10_000).toNumber(),
+  maxPosition: riskLimit(risk, "maxPosition")
 })
 
 export class TradingNode {
@@ -89,7 +86,7 @@ export class TradingNode {
       deps.publish(event)
     }
     this.risk = new RiskActor(
-      { account, limits: accountLimitsOf(deps.limits), strategyRate: { maxActions: deps.limits.strategyOrdersPerSecond ?? 20, windowMs: 1000 } },
+      { account, limits: accountLimitsOf(deps.limits), strategyRate: { maxActions: deps.limits.strategyOrdersPerSecond ?? RISK_DEFAULTS.strategyOrdersPerSecond, windowMs: 1000 } },
       {
         clock,
         emit: (e) => {

@@ -11,6 +11,18 @@ import type { SqlClient } from "./sql-client.js"
 
 export const APP_ROLE = "troupe_app"
 
+/**
+ * The application's login derived from the owner's URL: same server and database, user
+ * `troupe_app`, no password (the owner's is not the app's; a server that asks for one is given
+ * the app's own URL instead).
+ */
+export const appUrlOf = (ownerUrl: string): string => {
+  const u = new URL(ownerUrl)
+  u.username = APP_ROLE
+  u.password = ""
+  return u.toString()
+}
+
 export interface Migration {
   readonly version: number
   readonly name: string
