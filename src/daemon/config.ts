@@ -62,6 +62,13 @@ const Broker = Schema.String.pipe(
 export const VENUE_KINDS = ["simulator", "kraken-futures"] as const
 export type VenueKind = (typeof VENUE_KINDS)[number]
 
+// A DNS name or an IP address (IPv6 in brackets), as it appears in a `Host` header without the port.
+const HOST_NAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])$/i
+const HostName = Schema.String.pipe(
+  Schema.filter((s) => s.length <= 253 && HOST_NAME.test(s)),
+  Schema.annotations({ description: "a host name without port (e.g. troupe.internal, 10.0.0.5, [fd00::5])" })
+)
+
 export const VenueConfig = Schema.Struct({
   id: withDefault(Schema.Literal(...VENUE_KINDS), () => "simulator" as const),
   account: withDefault(AccountId, () => "default" as typeof AccountId.Type),
@@ -132,6 +139,8 @@ const StoreKind = Schema.Literal("pglite", "postgres")
 export const ConfigFile = Schema.Struct({
   home: optional(NonEmpty),
   port: optional(Port),
+  /** Names the control API answers to besides loopback (a proxy's or tunnel's); see host-check.ts. */
+  allowedHosts: optional(Schema.Array(HostName)),
   token: optional(NonEmpty),
   /** The schema owner's login: migrations only. */
   databaseUrl: optional(Url(["postgres:", "postgresql:"])),
@@ -154,6 +163,8 @@ export interface Config {
   readonly home: string
   /** Control API, inspector and metrics port. */
   readonly port: number
+  /** `Host` names the control API accepts besides loopback ones. */
+  readonly allowedHosts: ReadonlyArray<string>
   /** Bearer token for the control API (at least TOKEN_MIN_LENGTH characters); absent = generated. */
   readonly token?: string
   /** Owner login, for migrations. */
@@ -179,6 +190,7 @@ export type Env = Readonly<Record<string, string | undefined>>
 interface EnvOverrides {
   home?: string
   port?: number
+  allowedHosts?: ReadonlyArray<string>
   token?: string
   databaseUrl?: string
   appDatabaseUrl?: string
@@ -199,6 +211,12 @@ const BrokerList = Schema.transform(Schema.String, Schema.Array(Broker), {
   encode: (bs) => bs.join(",")
 })
 
+const HostList = Schema.transform(Schema.String, Schema.Array(HostName), {
+  strict: true,
+  decode: (s) => s.split(",").map((h) => h.trim()),
+  encode: (hs) => hs.join(",")
+})
+
 const readEnv = (env: Env): Either.Either<EnvOverrides, ConfigError> =>
   Either.gen(function* () {
     const out: EnvOverrides = {}
@@ -212,6 +230,8 @@ const readEnv = (env: Env): Either.Either<EnvOverrides, ConfigError> =>
       }
       out.port = port
     }
+    const allowedHosts = yield* envValue(env, "TROUPE_ALLOWED_HOSTS", HostList)
+    if (allowedHosts !== undefined) out.allowedHosts = allowedHosts
     const token = yield* envValue(env, "TROUPE_TOKEN", NonEmpty)
     if (token !== undefined) out.token = token
     const databaseUrl = yield* envValue(env, "DATABASE_URL", Url(["postgres:", "postgresql:"]))
@@ -270,6 +290,7 @@ export const parseConfig = (file: unknown, env: Env): Either.Either<Config, Conf
     const config: Config = {
       home: over.home ?? decoded.home ?? DEFAULT_HOME,
       port: over.port ?? decoded.port ?? DEFAULT_PORT,
+      allowedHosts: over.allowedHosts ?? decoded.allowedHosts ?? [],
       ...(token !== undefined ? { token } : {}),
       ...(databaseUrl !== undefined ? { databaseUrl, appDatabaseUrl: appDatabaseUrl ?? appUrlOf(databaseUrl) } : {}),
       kafkaBrokers,

@@ -226,7 +226,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     metrics.sampled("market_resyncs_total", "book resynchronisations (gaps, crossed books)", "counter", {}, () => marketData.counters().resyncs)
     metrics.sampled("rate_budget_used", "venue rate budget used in the current 10 s window", "gauge", { account }, () => trading.risk.rateUsed)
 
-    const api = yield* controlApi({ port: config.port, host: "127.0.0.1", token, control: control.control, metrics })
+    const api = yield* controlApi({ port: config.port, host: "127.0.0.1", allowedHosts: config.allowedHosts, token, control: control.control, metrics })
     node.send({ type: "STARTED" })
 
     // Recovery: the ledger from its snapshot and the journal after it, handed to the actors.

@@ -7,6 +7,7 @@ import { allStateNodes, exportMachine, findMachine, machines, toGraphJson } from
 import { ControlError, type DaemonControl, type OperatorCommand, type StrategyAction } from "../control.js"
 import { AddStrategyBody, decodeBody, OperatorBody, StrategyActionBody, type BodyError } from "./bodies.js"
 import { defaultInspectorDir, INSPECTOR_CSP, readInspectorFile } from "./static.js"
+import { hostAllowed } from "./host-check.js"
 import { makeStreamHub } from "./stream.js"
 
 /**
@@ -14,7 +15,8 @@ import { makeStreamHub } from "./stream.js"
  * `/api` needs `Authorization: Bearer <token>`; `/healthz`, `/readyz`, `/metrics` and the
  * inspector's files do not. Routing, auth, body limits and error mapping live here; every
  * answer comes from `DaemonControl`. Every error answer is counted
- * (`troupe_control_api_errors_total{status}`).
+ * (`troupe_control_api_errors_total{status}`). Every request, open routes and the WebSocket
+ * upgrade included, must carry a `Host` this API answers to (see `host-check.ts`), else 421.
  */
 
 export const MAX_BODY_BYTES = 64 * 1024
@@ -25,6 +27,11 @@ export interface ControlApiOptions {
   readonly host?: string
   readonly token: string
   readonly control: DaemonControl
+  /**
+   * Host names, besides loopback (`localhost`, 127.0.0.0/8, `::1`) and the bound address, that
+   * requests may carry in `Host` (a proxy's or tunnel's name). Anything else is refused.
+   */
+  readonly allowedHosts?: ReadonlyArray<string>
   /** Folder of the inspector page; default `src/inspector`. */
   readonly staticDir?: string
   /**
@@ -213,6 +220,15 @@ const send = (res: ServerResponse, status: number, body: string | Buffer, conten
 const sendJson = (res: ServerResponse, status: number, json: unknown, headers?: Readonly<Record<string, string>>): void =>
   send(res, status, JSON.stringify(json) + "\n", "application/json; charset=utf-8", headers)
 
+/** A path segment decoded, or `undefined` for a malformed escape (`%zz`, a lone `%`, bad UTF-8). */
+const decodeSegment = (segment: string): string | undefined => {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return undefined
+  }
+}
+
 const errorJson = (status: number, message: string, field?: string): unknown => ({ error: { status, message, ...(field === undefined ? {} : { field }) } })
 
 /** Starts listening; resolves once the port is bound. */
@@ -237,6 +253,9 @@ export const startControlApi = async (options: ControlApiOptions): Promise<Contr
   registry.sampled("control_api_stream_clients", "WebSocket stream clients connected.", "gauge", {}, () => hub.counters.clients)
   registry.sampled("control_api_stream_slow_clients_closed_total", "Stream clients cut off for falling behind.", "counter", {}, () => hub.counters.slowClientsClosed)
   const table = routes(control)
+  const hostOk = hostAllowed(host, options.allowedHosts)
+  const hostRefusal = (header: string | undefined): string =>
+    `host ${JSON.stringify(header ?? "")} is not served here: only loopback names, the bound address and the configured allowedHosts (a guard against DNS rebinding)`
 
   const fail = (res: ServerResponse, status: number, message: string, field?: string, headers?: Readonly<Record<string, string>>): void => {
     countError(status)
@@ -245,6 +264,7 @@ export const startControlApi = async (options: ControlApiOptions): Promise<Contr
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     requests.inc()
+    if (!hostOk(req.headers.host)) return fail(res, 421, hostRefusal(req.headers.host))
     const url = new URL(req.url ?? "/", "http://localhost")
     const path = url.pathname
     const method = req.method ?? "GET"
@@ -275,15 +295,17 @@ export const startControlApi = async (options: ControlApiOptions): Promise<Contr
 
     const matching = table.flatMap((r) => {
       const m = r.pattern.exec(path)
-      return m === null ? [] : [{ route: r, params: m.slice(1).map((p) => decodeURIComponent(p)) }]
+      return m === null ? [] : [{ route: r, params: m.slice(1).map(decodeSegment) }]
     })
     if (matching.length === 0) return fail(res, 404, `no route ${path}`)
+    const malformed = matching.find((m) => m.params.some((p) => p === undefined))
+    if (malformed !== undefined) return fail(res, 400, `path ${path}: expected valid percent-escapes (%XX of UTF-8), got a malformed one`)
     const hit = matching.find((m) => m.route.method === method)
     if (hit === undefined) {
       const allow = [...new Set(matching.map((m) => m.route.method))].join(", ")
       return fail(res, 405, `${method} is not allowed on ${path} (allowed: ${allow})`, undefined, { allow })
     }
-    const exit = await Effect.runPromiseExit(hit.route.handler({ url, params: hit.params, body: () => readBody(req) }))
+    const exit = await Effect.runPromiseExit(hit.route.handler({ url, params: hit.params as ReadonlyArray<string>, body: () => readBody(req) }))
     if (Exit.isSuccess(exit)) {
       const reply = exit.value
       return "json" in reply ? sendJson(res, reply.status, reply.json) : send(res, reply.status, reply.text, reply.contentType)
@@ -314,6 +336,7 @@ export const startControlApi = async (options: ControlApiOptions): Promise<Contr
       countError(status)
       socket.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`)
     }
+    if (!hostOk(req.headers.host)) return reject(421, "Misdirected Request")
     if (url.pathname !== "/api/stream") return reject(404, "Not Found")
     const token = bearer(req) ?? url.searchParams.get("token") ?? undefined
     if (token !== undefined && !checkToken(token)) return reject(401, "Unauthorized")

@@ -1,3 +1,5 @@
+import { request as httpRequest } from "node:http"
+import { connect } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import WebSocket from "ws"
 import { MAX_BODY_BYTES, startControlApi, type ControlApi } from "../../../src/daemon/control-api/server.js"
@@ -171,5 +173,97 @@ describe("control API stream", () => {
     const header = await open("/api/stream", { authorization: `Bearer ${TOKEN}` })
     await until(() => header.messages.some((m) => m.type === "ready"))
     header.ws.close()
+  })
+})
+
+/** A request with the Host header we choose (fetch would always send the URL's). */
+const withHost = (path: string, host: string | null, token: string | null = null) =>
+  new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const headers: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` }
+    const req = httpRequest({ host: "127.0.0.1", port: api.port, path, method: "GET", headers, setHost: false }, (res) => {
+      let body = ""
+      res.on("data", (c: Buffer) => (body += c.toString()))
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    if (host !== null) req.setHeader("host", host)
+    req.on("error", reject)
+    req.end()
+  })
+
+describe("control API Host check (DNS rebinding)", () => {
+  it("refuses a foreign Host with 421 on every route, the open ones and the token-checked ones", async () => {
+    for (const path of ["/healthz", "/readyz", "/metrics", "/inspector/", "/api/status"]) {
+      const res = await withHost(path, "rebind.attacker.example:7400", TOKEN)
+      expect([path, res.status]).toEqual([path, 421])
+      expect(JSON.parse(res.body)).toEqual({
+        error: {
+          status: 421,
+          message: 'host "rebind.attacker.example:7400" is not served here: only loopback names, the bound address and the configured allowedHosts (a guard against DNS rebinding)'
+        }
+      })
+    }
+    expect(api.errorCount(421)).toBeGreaterThanOrEqual(5)
+  })
+
+  it("refuses a request without a Host header", async () => {
+    // HTTP/1.0 may omit Host; Node insists on it for 1.1 itself, so this reaches our check as 1.0.
+    const res = await new Promise<string>((resolve, reject) => {
+      const socket = connect(api.port, "127.0.0.1", () => socket.end("GET /healthz HTTP/1.0\r\n\r\n"))
+      let text = ""
+      socket.on("data", (c: Buffer) => (text += c.toString()))
+      socket.on("end", () => resolve(text))
+      socket.on("error", reject)
+    })
+    expect(res.split("\r\n")[0]).toBe("HTTP/1.1 421 Misdirected Request")
+  })
+
+  it("answers loopback names with or without a port", async () => {
+    for (const host of ["127.0.0.1", `127.0.0.1:${api.port}`, `localhost:${api.port}`, "LOCALHOST.", `[::1]:${api.port}`, "127.8.9.10"]) {
+      expect([host, (await withHost("/healthz", host)).status]).toEqual([host, 200])
+    }
+    expect((await withHost("/api/status", `localhost:${api.port}`, TOKEN)).status).toBe(200)
+  })
+
+  it("answers a configured name and still refuses others", async () => {
+    const other = await startControlApi({ port: 0, token: TOKEN, control, allowedHosts: ["troupe.internal"] })
+    try {
+      const get = (host: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = httpRequest({ host: "127.0.0.1", port: other.port, path: "/healthz", setHost: false, headers: { host } }, (res) => {
+            res.resume()
+            resolve(res.statusCode ?? 0)
+          })
+          req.on("error", reject)
+          req.end()
+        })
+      expect(await get("troupe.internal:8443")).toBe(200)
+      expect(await get("troupe.internal.attacker.example")).toBe(421)
+      expect(await get("localhost")).toBe(200)
+    } finally {
+      await other.close()
+    }
+  })
+
+  it("refuses the WebSocket upgrade with a foreign Host, even with the right token", async () => {
+    const ws = new WebSocket(`${api.url.replace("http", "ws")}/api/stream`, { headers: { host: "rebind.attacker.example", authorization: `Bearer ${TOKEN}` } })
+    await expect(
+      new Promise((resolve, reject) => {
+        ws.once("open", resolve)
+        ws.once("error", reject)
+      })
+    ).rejects.toThrow(/Unexpected server response: 421/)
+  })
+})
+
+describe("control API paths", () => {
+  it("answers a malformed percent-escape in a path with 400, not 500", async () => {
+    for (const path of ["/api/actors/%E0%A4%A", "/api/actors/%zz", "/api/strategies/mm%/start"]) {
+      const method = path.includes("strategies") ? "POST" : "GET"
+      const res = await call(method, path, method === "POST" ? { body: "{}" } : {})
+      expect([path, res.status, errorOf(res.json).message]).toEqual([path, 400, `path ${path}: expected valid percent-escapes (%XX of UTF-8), got a malformed one`])
+    }
+    expect(api.errorCount(500)).toBe(0)
+    // A well-formed escape still reaches the route with the decoded id.
+    expect((await call("GET", `/api/actors/${encodeURIComponent(ORDER_ACTOR)}`)).status).toBe(200)
   })
 })
