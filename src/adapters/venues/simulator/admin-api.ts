@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from "node:crypto"
 import { Either } from "effect"
 import { parseDecimal } from "../../../domain/decimal.js"
 import type { Exchange } from "./exchange.js"
@@ -16,6 +17,36 @@ export interface MarketControl {
 export interface AdminReply {
   readonly status: number
   readonly body: unknown
+}
+
+const LOOPBACK_ADDRESS = /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/
+const LOOPBACK_HOST = /^(?:localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])\.?(?::\d{1,5})?$/i
+const digest = (s: string): Buffer => createHash("sha256").update(s).digest()
+
+export interface AdminRequest {
+  /** The TCP peer (`socket.remoteAddress`). */
+  readonly remoteAddress: string | undefined
+  readonly host: string | undefined
+  readonly authorization: string | undefined
+}
+
+/**
+ * Who may use `/__admin/`: it places orders for any account and injects faults, so only a
+ * process on this machine (the peer is a loopback address, whatever address the simulator is
+ * bound to), through a loopback name in `Host` (a web page that rebinds its DNS name to
+ * 127.0.0.1 still sends that name), and with `Authorization: Bearer <token>` when a token is set.
+ * Returns the refusal, or `undefined` to go ahead.
+ */
+export const adminAccess = (token: string | undefined): ((req: AdminRequest) => AdminReply | undefined) => {
+  const want = token === undefined ? undefined : digest(token)
+  return (req) => {
+    if (req.remoteAddress === undefined || !LOOPBACK_ADDRESS.test(req.remoteAddress)) return { status: 403, body: { error: "forbidden", reason: "the admin API answers loopback clients only" } }
+    if (req.host === undefined || !LOOPBACK_HOST.test(req.host.trim())) return { status: 403, body: { error: "forbidden", reason: "the admin API answers requests to a loopback host name only" } }
+    if (want === undefined) return undefined
+    const m = req.authorization === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(req.authorization)
+    if (m === null || !timingSafeEqual(want, digest(m[1] as string))) return { status: 401, body: { error: "unauthorized", reason: "send Authorization: Bearer <admin token>" } }
+    return undefined
+  }
 }
 
 /**
@@ -90,7 +121,12 @@ export class SimulatorAdmin {
     const ok = (b: unknown): AdminReply => ({ status: 200, body: b })
     const notFound: AdminReply = { status: 404, body: { error: "notFound" } }
     const fields = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>
-    const parts = path.replace(/^\/__admin\/?/, "").split("/").filter((p) => p !== "").map(decodeURIComponent)
+    let parts: string[]
+    try {
+      parts = path.replace(/^\/__admin\/?/, "").split("/").filter((p) => p !== "").map(decodeURIComponent)
+    } catch {
+      return { status: 400, body: { error: "badPath", reason: "malformed percent-escape" } }
+    }
     const [head, arg, action] = parts
     if (method === "GET") {
       if (head === "accounts" && arg === undefined) return ok({ accounts: this.exchange.accounts().map((a) => ({ name: a.name, apiKey: a.apiKey })) })

@@ -1,7 +1,10 @@
 import { startSimulator, type SimulatorConfig } from "./server.js"
 
 const usage = `usage: troupe simulator [--port N] [--api-key K --api-secret S] [--instruments PF_XBTUSD,PF_ETHUSD]
-                        [--seed N] [--rate msgs/s] [--replay FILE]
+                        [--seed N] [--rate msgs/s] [--replay FILE] [--admin-token T]
+
+The admin API (/__admin/: ground truth, faults, orders for any account) answers loopback
+clients only; with --admin-token it also wants "Authorization: Bearer T".
 `
 
 /**
@@ -41,6 +44,18 @@ export const runSimulatorCli = async (argv: ReadonlyArray<string>): Promise<numb
     process.stderr.write("troupe simulator: --api-key and --api-secret go together\n")
     return 64
   }
+  const adminToken = opts.get("admin-token")
+  if (adminToken !== undefined && adminToken.trim().length < 16) {
+    process.stderr.write("troupe simulator: --admin-token must have at least 16 characters\n")
+    return 64
+  }
+  const known = new Set(["port", "seed", "rate", "api-key", "api-secret", "instruments", "replay", "admin-token"])
+  for (const name of opts.keys()) {
+    if (!known.has(name)) {
+      process.stderr.write(`troupe simulator: unknown option --${name}\n${usage}`)
+      return 64
+    }
+  }
   const replay = opts.get("replay")
   const rate = num("rate") ?? 20
   const config: SimulatorConfig = {
@@ -48,12 +63,13 @@ export const runSimulatorCli = async (argv: ReadonlyArray<string>): Promise<numb
     seed: num("seed") ?? 1,
     market: replay === undefined ? { kind: "synthetic", rate } : { kind: "replay", file: replay, rate },
     ...(opts.has("instruments") ? { instruments: (opts.get("instruments") ?? "").split(",").filter((s) => s !== "") } : {}),
-    ...(key !== undefined && secret !== undefined ? { accounts: [{ name: "default", apiKey: key, apiSecret: secret }] } : {})
+    ...(key !== undefined && secret !== undefined ? { accounts: [{ name: "default", apiKey: key, apiSecret: secret }] } : {}),
+    ...(adminToken !== undefined ? { adminToken: adminToken.trim() } : {})
   }
   const sim = await startSimulator(config)
   const account = sim.accounts[0]
   process.stdout.write(
-    `simulator (Kraken Futures protocol) listening\n  rest:   ${sim.url}/derivatives/api/v3/\n  ws:     ${sim.wsUrl}\n  admin:  ${sim.url}/__admin/\n` +
+    `simulator (Kraken Futures protocol) listening\n  rest:   ${sim.url}/derivatives/api/v3/\n  ws:     ${sim.wsUrl}\n  admin:  ${sim.url}/__admin/ (loopback only${adminToken !== undefined ? ", Bearer token" : ""})\n` +
       `  api key:    ${account?.apiKey ?? ""}\n  api secret: ${account?.apiSecret ?? ""}\n`
   )
   await new Promise<void>((resolve) => {

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net"
 import { WebSocketServer, type WebSocket } from "ws"
 import { Decimal } from "../../../domain/decimal.js"
-import { SimulatorAdmin } from "./admin-api.js"
+import { adminAccess, SimulatorAdmin } from "./admin-api.js"
 import { Exchange, systemClock, type SimAccount, type SimClock } from "./exchange.js"
 import { defaultFaults, updateFaults, type Faults } from "./faults.js"
 import { DEFAULT_SYMBOLS, defaultInstrument, type SimInstrument } from "./instruments.js"
@@ -36,6 +36,8 @@ export interface SimulatorConfig {
   readonly heartbeatMs?: number
   readonly tickerMs?: number
   readonly rateLimit?: { readonly limit: number; readonly windowMs: number }
+  /** When set, `/__admin/` also wants `Authorization: Bearer <adminToken>` (it is loopback-only either way). */
+  readonly adminToken?: string
 }
 
 export interface Simulator {
@@ -170,11 +172,17 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
   })
 
   // ---- HTTP ----
+  const adminAllowed = adminAccess(config.adminToken)
   const server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req)
       const url = new URL(req.url ?? "/", "http://localhost")
       if (url.pathname.startsWith("/__admin")) {
+        const refused = adminAllowed({ remoteAddress: req.socket.remoteAddress, host: req.headers.host, authorization: req.headers.authorization })
+        if (refused !== undefined) {
+          reply(res, refused.status, refused.body)
+          return
+        }
         let parsed: unknown = {}
         try {
           parsed = body === "" ? {} : JSON.parse(body)
