@@ -31,8 +31,8 @@ export class StrategyCatalog {
     if (builtIn !== undefined) return Effect.succeed(builtIn)
     return Effect.tryPromise({
       try: async () => {
-        // A strategy written in TypeScript: load it through tsx (a dev dependency) when the
-        // daemon itself runs compiled JavaScript.
+        // A strategy written in TypeScript: load it through tsx (a run-time dependency for this
+        // reason, not a dev one) when the daemon itself runs compiled JavaScript.
         if (/\.[cm]?ts$/.test(kindOrFile) && !tsxRegistered) {
           const { register } = (await import("tsx/esm/api")) as { register: () => unknown }
           register()
