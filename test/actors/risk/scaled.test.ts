@@ -1,3 +1,5 @@
+import { createRequire } from "node:module"
+import { readFileSync } from "node:fs"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { Decimal } from "../../../src/domain/decimal.js"
@@ -5,6 +7,14 @@ import { PriceLevels } from "../../../src/actors/risk/price-levels.js"
 import { NOT_EXACT, toUnits } from "../../../src/actors/risk/scaled.js"
 
 describe("toUnits", () => {
+  it("runs on exactly the decimal.js version pinned in package.json, whose internal layout it reads", () => {
+    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { dependencies: Record<string, string> }
+    const installed = (createRequire(import.meta.url)("decimal.js/package.json") as { version: string }).version
+    // An exact pin, not a range: a new decimal.js is taken on purpose, with this file's property test.
+    expect(pkg.dependencies["decimal.js"]).toMatch(/^\d+\.\d+\.\d+$/)
+    expect(installed).toBe(pkg.dependencies["decimal.js"])
+  })
+
   it("gives the same integer as decimal.js arithmetic, or NOT_EXACT when the value is off the scale", () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: 10n ** 18n }), fc.integer({ min: -12, max: 12 }), fc.integer({ min: 0, max: 12 }), (mantissa, exp, decimals) => {
