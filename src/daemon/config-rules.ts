@@ -161,6 +161,32 @@ const checkStrategies = (strategies: ReadonlyArray<StrategyConfig>): RuleBroken 
   return undefined
 }
 
+/** What the per-instrument rules need of an instrument (the venue lists them at start-up). */
+interface InstrumentInput {
+  readonly id: string
+  readonly minQty: Decimal
+  readonly lotSize: Decimal
+}
+
+/**
+ * The rules that need the venue's instruments, checked when they are known (start-up, before the
+ * risk actor takes the limits): a quantity limit below an instrument's smallest order would deny
+ * every order on it.
+ */
+export const checkLimitsForInstruments = (risk: RiskLimitsConfig, instruments: ReadonlyArray<InstrumentInput>): RuleBroken | undefined => {
+  for (const key of ["maxOrderQty", "maxPosition"] as const) {
+    const limit = risk[key]
+    if (limit === undefined) continue
+    for (const i of instruments) {
+      const smallest = Decimal.max(i.minQty, i.lotSize)
+      if (limit.lessThan(smallest)) {
+        return { path: `risk.${key}`, reason: `expected at least the smallest order of ${i.id} (${smallest.toString()}): every order on it would be denied, got ${text(limit)}` }
+      }
+    }
+  }
+  return undefined
+}
+
 export interface RulesInput {
   readonly risk: RiskLimitsConfig
   readonly venue: VenueConfig

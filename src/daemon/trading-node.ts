@@ -18,7 +18,8 @@ import type { OrderEvent } from "../domain/events/orders.js"
 import type { OrderIntent } from "../domain/events/intents.js"
 import type { AccountId, InstrumentId } from "../domain/ids.js"
 import type { Instrument } from "../domain/instrument.js"
-import { RISK_DEFAULTS, riskLimit, type RiskLimitsConfig } from "./config.js"
+import { ConfigError, RISK_DEFAULTS, riskLimit, type RiskLimitsConfig } from "./config.js"
+import { checkLimitsForInstruments } from "./config-rules.js"
 import type { EventJournal } from "./event-journal.js"
 
 /**
@@ -104,6 +105,8 @@ export class TradingNode {
         this.risk.onDailyPnl(u.dailyPnl)
       }
     })
+    const broken = checkLimitsForInstruments(deps.limits, deps.instruments)
+    if (broken !== undefined) throw new ConfigError(broken)
     for (const instrument of deps.instruments) {
       this.byId.set(instrument.id, instrument)
       const registered = this.risk.registerInstrument(instrument, instrumentLimitsOf(deps.limits, instrument))

@@ -4,6 +4,7 @@ import { join } from "node:path"
 import { Effect, Either } from "effect"
 import { describe, expect, it } from "vitest"
 import { ConfigError, loadConfig, parseConfig, redactConfig, RISK_DEFAULTS, riskLimit, TOKEN_MIN_LENGTH, type Config } from "../../src/daemon/config.js"
+import { checkLimitsForInstruments } from "../../src/daemon/config-rules.js"
 import { accountLimitsOf } from "../../src/daemon/trading-node.js"
 import { Decimal } from "../../src/domain/decimal.js"
 
@@ -338,5 +339,29 @@ describe("config rules: token, database logins and strategies", () => {
   it("refuses a duplicate strategy id with the index of the second", () => {
     const s = { id: "mm1", kind: "avellaneda-stoikov", instruments: ["kraken-futures:PF_XBTUSD"] }
     expect(message({ strategies: [s, s] })).toBe('config error at strategies[1].id: expected a unique strategy id, got "mm1" twice')
+  })
+})
+
+describe("config rules: limits against the venue's instruments and the control API's hosts", () => {
+  const xbt = { id: "kraken-futures:PF_XBTUSD", minQty: new Decimal("0.0001"), lotSize: new Decimal("0.0001") }
+
+  it("refuses a maxOrderQty or maxPosition below an instrument's smallest order, naming the instrument", () => {
+    expect(new ConfigError(checkLimitsForInstruments({ maxOrderQty: new Decimal("0.00005") }, [xbt])!).message).toBe(
+      'config error at risk.maxOrderQty: expected at least the smallest order of kraken-futures:PF_XBTUSD (0.0001): every order on it would be denied, got "0.00005"'
+    )
+    expect(checkLimitsForInstruments({ maxPosition: new Decimal("0.00001"), maxOrderQty: new Decimal("0.00001") }, [xbt])?.path).toBe("risk.maxOrderQty")
+    expect(checkLimitsForInstruments({ maxOrderQty: new Decimal("0.0001") }, [xbt])).toBeUndefined()
+  })
+
+  it("takes extra control-API host names from the file or TROUPE_ALLOWED_HOSTS and refuses a name with a port or a scheme", () => {
+    expect(ok(undefined).allowedHosts).toEqual([])
+    expect(ok({ allowedHosts: ["troupe.internal", "10.0.0.5", "[fd00::5]"] }).allowedHosts).toEqual(["troupe.internal", "10.0.0.5", "[fd00::5]"])
+    expect(ok({ allowedHosts: ["a.example"] }, { TROUPE_ALLOWED_HOSTS: "b.example, c.example" }).allowedHosts).toEqual(["b.example", "c.example"])
+    expect(fail({ allowedHosts: ["troupe.internal:8443"] }).message).toBe(
+      'config error at allowedHosts[0]: expected a host name without port (e.g. troupe.internal, 10.0.0.5, [fd00::5]), got "troupe.internal:8443"'
+    )
+    expect(fail(undefined, { TROUPE_ALLOWED_HOSTS: "https://x.example" }).message).toBe(
+      'config error at TROUPE_ALLOWED_HOSTS: expected a host name without port (e.g. troupe.internal, 10.0.0.5, [fd00::5]), got "https://x.example"'
+    )
   })
 })
