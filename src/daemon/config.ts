@@ -270,6 +270,14 @@ export const parseConfig = (file: unknown, env: Env): Either.Either<Config, Conf
       return yield* Either.left(new ConfigError({ path: "journal.kind", reason: `expected KAFKA_BROKERS (or kafkaBrokers) to be set for "kafka", got none` }))
     }
     const storeKind = decoded.store.kind ?? (databaseUrl !== undefined ? "postgres" : "pglite")
+    // The same file asking for both would have one of them silently ignored. (The environment's
+    // DATABASE_URL / KAFKA_BROKERS may be there for other tools, so an explicit kind wins over them.)
+    if (decoded.store.kind === "pglite" && decoded.databaseUrl !== undefined) {
+      return yield* Either.left(new ConfigError({ path: "databaseUrl", reason: 'expected no databaseUrl with store.kind "pglite" (it would be ignored), got one' }))
+    }
+    if (decoded.journal.kind === "file" && decoded.kafkaBrokers !== undefined) {
+      return yield* Either.left(new ConfigError({ path: "kafkaBrokers", reason: 'expected no kafkaBrokers with journal.kind "file" (they would be ignored), got some' }))
+    }
     if (storeKind === "postgres" && databaseUrl === undefined) {
       return yield* Either.left(new ConfigError({ path: "store.kind", reason: `expected DATABASE_URL (or databaseUrl) to be set for "postgres", got none` }))
     }

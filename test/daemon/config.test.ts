@@ -336,6 +336,12 @@ describe("config rules: token, database logins and strategies", () => {
     )
   })
 
+  it("refuses a file that names a store or journal kind and also the other kind's address", () => {
+    expect(message({ store: { kind: "pglite" }, databaseUrl: "postgres://db/t" })).toBe('config error at databaseUrl: expected no databaseUrl with store.kind "pglite" (it would be ignored), got one')
+    expect(message({ journal: { kind: "file" }, kafkaBrokers: ["k:9092"] })).toBe('config error at kafkaBrokers: expected no kafkaBrokers with journal.kind "file" (they would be ignored), got some')
+    expect(ok({ store: { kind: "pglite" } }, { DATABASE_URL: "postgres://db/t" }).store.kind).toBe("pglite")
+  })
+
   it("refuses a duplicate strategy id with the index of the second", () => {
     const s = { id: "mm1", kind: "avellaneda-stoikov", instruments: ["kraken-futures:PF_XBTUSD"] }
     expect(message({ strategies: [s, s] })).toBe('config error at strategies[1].id: expected a unique strategy id, got "mm1" twice')
