@@ -105,29 +105,36 @@ describe("counts and the audit trail of operator commands, against a real daemon
   it(`status, the halt reply, /metrics and the inspector agree with the venue's open orders after ${FILLS} fills`, async () => {
     const d = daemon!
     await until(`${FILLS} venue fills`, async () => (truth().fills("default").length >= FILLS ? true : undefined), 240_000, () => d.stderr)
-    // Quiet the market so the books stop moving and the strategies stop requoting, then compare.
-    sim.admin.pauseMarket()
-    const settled = await until("the open-order counts to agree with the venue", async () => {
-      const c = await counts(d)
-      return agree(c) ? c : undefined
-    }, 30_000, () => JSON.stringify(truth().openOrders("default").length) + d.stderr)
-    // Hundreds of finished order actors are retained for late fills, and none of them counts as open.
-    const retained = await metric(d, "troupe_orders_retained")
-    expect(retained).toBeGreaterThan(settled.venue + 50)
-    expect(settled.venue).toBeGreaterThan(0)
+    try {
+      // Quiet the market and halt new orders (cancels still pass), so the open orders stop
+      // changing under the comparison; then compare every count with the venue's.
+      sim.admin.pauseMarket()
+      const freeze = await troupe(d, ["halt", "--reason", "audit test: freeze the order book"])
+      expect(freeze.stderr + freeze.code).toBe("0")
+      let last: Counts | undefined
+      const settled = await until("the open-order counts to agree with the venue and stay put", async () => {
+        const c = await counts(d)
+        const stable = last !== undefined && JSON.stringify(c) === JSON.stringify(last)
+        last = c
+        await new Promise((r) => setTimeout(r, 500))
+        return agree(c) && stable ? c : undefined
+      }, 30_000, () => `${JSON.stringify(last)}\n${d.stderr}`)
+      // Hundreds of finished order actors are retained for late fills, and none of them counts as open.
+      expect(settled.venue).toBeGreaterThan(0)
+      expect(await metric(d, "troupe_orders_retained")).toBeGreaterThan(settled.venue + 50)
 
-    const before = await counts(d)
-    const halt = await troupe(d, ["halt", "--reason", "audit test: count check", "--cancel-all"])
-    expect(halt.stderr + halt.code).toBe("0")
-    expect(halt.stdout).toContain(`cancel sent for ${before.venue} open order${before.venue === 1 ? "" : "s"}`)
-    const after = await until("every open order canceled, here and at the venue", async () => {
-      const c = await counts(d)
-      return c.venue === 0 && agree(c) ? c : undefined
-    }, 30_000, () => d.stderr)
-    expect(after).toEqual({ venue: 0, status: 0, metrics: 0, inspector: 0 })
-    const resume = await troupe(d, ["resume", "--reason", "audit test: counts checked"])
-    expect(resume.stderr + resume.code).toBe("0")
-    sim.admin.resumeMarket()
+      const halt = await troupe(d, ["halt", "--reason", "audit test: count check", "--cancel-all"])
+      expect(halt.stderr + halt.code).toBe("0")
+      expect(halt.stdout).toContain(`cancel sent for ${settled.venue} open order${settled.venue === 1 ? "" : "s"}`)
+      const after = await until("every open order canceled, here and at the venue", async () => {
+        const c = await counts(d)
+        return c.venue === 0 && agree(c) ? c : undefined
+      }, 30_000, () => d.stderr)
+      expect(after).toEqual({ venue: 0, status: 0, metrics: 0, inspector: 0 })
+    } finally {
+      await troupe(d, ["resume", "--reason", "audit test: counts checked"])
+      sim.admin.resumeMarket()
+    }
   }, 330_000)
 
   it("journals every strategy command with who, why, client, before and after, and a venue order we never sent as a reconciliation row", async () => {
