@@ -3,6 +3,9 @@ import { request as httpRequest } from "node:http"
 import { join } from "node:path"
 import { DEFAULT_HOME, DEFAULT_PORT } from "../daemon/config.js"
 
+/** What the daemon records as the client of a command (audit trail). */
+export const CLI_USER_AGENT = "troupe-cli/0.1.0"
+
 /**
  * The CLI's side of the control API: where the daemon is, the token, one request function,
  * and the exit codes every command shares. A failure is a `CliFailure` carrying its exit code
@@ -74,6 +77,8 @@ const send = (target: Target, method: string, path: string, body: string | undef
         timeout: 15_000,
         headers: {
           authorization: `Bearer ${target.token ?? ""}`,
+          // The daemon records which client asked in the audit trail of operator actions.
+          "user-agent": CLI_USER_AGENT,
           ...(body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) })
         }
       },

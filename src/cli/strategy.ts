@@ -3,12 +3,13 @@ import type { StrategyView } from "../daemon/control.js"
 import { parseCommand, printJson, type Io } from "./args.js"
 import { request, resolveTarget, usageError } from "./daemon-client.js"
 import { renderTable } from "./table.js"
+import { whoAmI } from "./who.js"
 
 export const STRATEGY_USAGE = `usage: troupe strategy list
        troupe strategy start|stop|restart <id>
        troupe strategy reconfigure <id> --params '{"spread":"0.001"}'
        troupe strategy add <file> [--id ID] [--params '{json}']
-  (each also takes --port N and --json)`
+  (each also takes --reason "..." for the audit trail, --port N and --json)`
 
 const parseParams = (text: string | undefined): Record<string, unknown> | undefined => {
   if (text === undefined) return undefined
@@ -32,11 +33,14 @@ const table = (strategies: ReadonlyArray<StrategyView>): string =>
 
 /** `troupe strategy ...`: list strategies and start, stop, restart, reconfigure or add one without stopping the daemon. */
 export const runStrategy = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
-  const { values, positionals } = parseCommand("strategy", argv, { params: { type: "string" }, id: { type: "string" } }, STRATEGY_USAGE)
+  const { values, positionals } = parseCommand("strategy", argv, { params: { type: "string" }, id: { type: "string" }, reason: { type: "string" } }, STRATEGY_USAGE)
   const [action, arg, ...extra] = positionals
   if (extra.length > 0) throw usageError(`troupe strategy: unexpected argument '${extra[0]}'\n${STRATEGY_USAGE}`)
   const target = resolveTarget(values.port)
   const params = parseParams(values.params)
+  const reason = values.reason?.trim()
+  // Who and why go to the audit trail with the command.
+  const audit = { who: whoAmI(), ...(reason === undefined || reason === "" ? {} : { why: reason }) }
   const show = (result: StrategyView | ReadonlyArray<StrategyView>): number => {
     if (values.json) printJson(io, result)
     else io.out(table(Array.isArray(result) ? (result as ReadonlyArray<StrategyView>) : [result as StrategyView]))
@@ -54,13 +58,13 @@ export const runStrategy = async (argv: ReadonlyArray<string>, io: Io): Promise<
       if (arg === undefined) throw usageError(`troupe strategy ${action}: which strategy? give its id\n${STRATEGY_USAGE}`)
       if (action === "reconfigure" && params === undefined) throw usageError(`troupe strategy reconfigure: --params '{json}' is required\n${STRATEGY_USAGE}`)
       if (action !== "reconfigure" && params !== undefined) throw usageError(`troupe strategy ${action}: --params only goes with reconfigure or add\n${STRATEGY_USAGE}`)
-      const body = params === undefined ? {} : { params }
+      const body = { ...audit, ...(params === undefined ? {} : { params }) }
       return show((await request(target, "POST", `/api/strategies/${encodeURIComponent(arg)}/${action}`, body)) as StrategyView)
     }
     case "add": {
       if (arg === undefined) throw usageError(`troupe strategy add: which file?\n${STRATEGY_USAGE}`)
       // The daemon may run elsewhere in the file system: send an absolute path.
-      const body = { file: resolve(arg), ...(values.id === undefined ? {} : { id: values.id }), ...(params === undefined ? {} : { params }) }
+      const body = { ...audit, file: resolve(arg), ...(values.id === undefined ? {} : { id: values.id }), ...(params === undefined ? {} : { params }) }
       return show((await request(target, "POST", "/api/strategies", body)) as StrategyView)
     }
     default:

@@ -134,6 +134,10 @@ export interface StrategyCommand {
   readonly params?: Readonly<Record<string, unknown>>
   /** `add` only: path of the strategy module to load. */
   readonly file?: string
+  /** Who asked (the CLI sends the OS user), why, and from which client: the audit trail's. */
+  readonly who?: string
+  readonly why?: string
+  readonly client?: string
 }
 
 /** What the live stream carries: the actor host's inspection events and the canonical events. */

@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
 import type { InspectionStream } from "../actors/inspection.js"
 import type { MetricsRegistry } from "../actors/metrics.js"
 import type { StrategyHost, StrategyStatus } from "../actors/strategy/strategy-host.js"
@@ -6,6 +6,9 @@ import type { Supervisor, TreeNode } from "../actors/supervisor/index.js"
 import type { CanonicalEvent } from "../domain/events/index.js"
 import type { OrderEvent } from "../domain/events/orders.js"
 import type { Halt, ReduceOnly, Resume } from "../domain/events/control.js"
+import type { ActionState, OperatorAction, OperatorActionKind } from "../domain/events/operator.js"
+import { eventIds, type RunNumber } from "../domain/event-ids.js"
+import { parseStrategyId } from "../domain/ids.js"
 import {
   ControlError,
   type ActorDetail,
@@ -14,6 +17,7 @@ import {
   type NodeState,
   type OperatorCommand,
   type OrderView,
+  type StrategyCommand,
   type StrategyView,
   type StreamListener,
   type TransitionRecord
@@ -68,14 +72,86 @@ export interface DaemonControlDeps {
   readonly metrics: MetricsRegistry
   readonly inspection: InspectionStream
   readonly account: string
+  /** Journals operator actions (durable, topic `control`) before they take effect. */
+  readonly journal?: OperatorJournal
+  /** The daemon's run number, part of every event id. */
+  readonly run?: RunNumber
 }
+
+/** What the control needs of the EventJournal to journal an operator action first. */
+export interface OperatorJournal {
+  readonly append: (event: OperatorAction) => Promise<unknown>
+  /** Events waiting for a journal that is down: an action now would not be journaled first. */
+  readonly backlogSize: number
+}
+
+const STRATEGY_ACTION: Readonly<Record<StrategyCommand["action"], OperatorActionKind>> = {
+  add: "strategy.add",
+  start: "strategy.start",
+  stop: "strategy.stop",
+  restart: "strategy.restart",
+  reconfigure: "strategy.reconfigure"
+}
+
+/** The params of an action as the journal keeps them (JSON text, bounded by the event schema). */
+const MAX_PARAMS_JSON = 65_536
 
 export class DaemonControlImpl {
   private readonly orders = new Map<string, OrderRecord>()
   private readonly listeners = new Set<StreamListener>()
 
+  private readonly nextActionId: () => string
+
   constructor(private readonly deps: DaemonControlDeps) {
     deps.inspection.subscribe((event) => this.emit({ type: "inspection", event }))
+    this.nextActionId = eventIds(`operator/${deps.account}`, deps.run)
+  }
+
+  /**
+   * Journals an operator action and waits until it is durable: the audit trail has it before it
+   * takes effect. Refused (not done) while the journal is down, since it could not be journaled first.
+   */
+  private journalAction(fields: Omit<OperatorAction, "_tag" | "id" | "ts" | "source">): Effect.Effect<OperatorAction, ControlError> {
+    return Effect.gen(this, function* () {
+      const journal = this.deps.journal
+      const event: OperatorAction = { _tag: "OperatorAction", id: this.nextActionId(), ts: this.deps.now(), source: `operator:${fields.who}`, ...fields }
+      if (journal === undefined) return event
+      if (journal.backlogSize > 0) return yield* Effect.fail(new ControlError({ code: "Unavailable", message: "the journal is unavailable: the command was not done (it could not be journaled first)" }))
+      yield* Effect.promise(() => journal.append(event))
+      this.publish(event)
+      return event
+    })
+  }
+
+  /** The follow-up of an action journaled first that then failed: the roster fold skips the action. */
+  private journalFailure(action: OperatorAction, error: ControlError): Effect.Effect<void> {
+    const { _tag, id, ts, source, ...fields } = action
+    void _tag
+    void ts
+    void source
+    return Effect.ignore(this.journalAction({ ...fields, failedAction: id, failure: error.message.slice(0, 4096) }))
+  }
+
+  private strategyAudit(c: StrategyCommand, strategy: string): Effect.Effect<Omit<OperatorAction, "_tag" | "id" | "ts" | "source" | "action" | "before" | "after">, ControlError> {
+    const id = parseStrategyId(strategy)
+    if (Either.isLeft(id)) return Effect.fail(new ControlError({ code: "Invalid", message: id.left.message }))
+    return Effect.succeed({
+      who: (c.who ?? "api").slice(0, 200),
+      why: (c.why ?? "no reason given").slice(0, 4096),
+      client: (c.client ?? "in-process").slice(0, 512),
+      account: this.deps.account as OperatorAction["account"] & string,
+      strategy: id.right
+    })
+  }
+
+  private paramsJson(params: unknown): Effect.Effect<string | undefined, ControlError> {
+    if (params === undefined) return Effect.succeed(undefined)
+    const text = JSON.stringify(params)
+    return text.length > MAX_PARAMS_JSON ? Effect.fail(new ControlError({ code: "Invalid", message: `params: at most ${MAX_PARAMS_JSON} characters of JSON` })) : Effect.succeed(text)
+  }
+
+  private stateOf(s: StrategyStatus, paramsJson: string | undefined): ActionState {
+    return paramsJson === undefined ? { state: s.state } : { state: s.state, params: paramsJson }
   }
 
   /** Every canonical event the node produces passes here (after the journal). */
@@ -86,32 +162,12 @@ export class DaemonControlImpl {
   /** Order events, after the order actor has seen them: records the machine's transition. */
   onOrderEvent(event: OrderEvent): void {
     const actor = this.deps.trading.orders.order(event.clientOrderId)
-    let rec = this.orders.get(event.clientOrderId)
-    if (rec === undefined) {
-      rec = {
-        clientOrderId: event.clientOrderId,
-        instrument: event.instrument,
-        strategy: this.deps.strategies()?.list().find((s) => event.clientOrderId.startsWith(`${s.id}-`))?.id,
-        side: "buy",
-        type: "?",
-        price: undefined,
-        qty: "0",
-        filledQty: "0",
-        venueOrderId: undefined,
-        state: "initialized",
-        updatedAt: event.ts,
-        transitions: []
-      }
-      this.orders.set(event.clientOrderId, rec)
-      if (this.orders.size > 5000) {
-        for (const [id, r] of this.orders) {
-          if (TERMINAL.has(r.state)) {
-            this.orders.delete(id)
-            break
-          }
-        }
-      }
-    }
+    // Only our orders get a record: one submitted now, or one the order manager holds (adopted
+    // from the journal). A report for an order it does not hold (a fill the venue replays for a
+    // finished order, an order placed elsewhere) is a reconciliation event, not an order: a
+    // record for it would be a phantom "initialized" order of type "?".
+    if (!this.orders.has(event.clientOrderId) && event._tag !== "OrderSubmitted" && actor === undefined) return
+    const rec = this.orders.get(event.clientOrderId) ?? this.seed(event.clientOrderId, event.instrument, event.ts)
     if (event._tag === "OrderSubmitted") {
       rec.side = event.side
       rec.type = event.orderType
@@ -135,6 +191,46 @@ export class DaemonControlImpl {
       if (r.transitions.length > MAX_TRANSITIONS) r.transitions.shift()
       this.emit({ type: "inspection", event: { actorId: `order:${r.clientOrderId}`, kind: "order", type: "transition", state: snapshot?.value ?? to, event: { type: event._tag }, ts: event.ts } })
     })
+  }
+
+  /** A new record, filled from the order's actor when it has one (an order adopted after a restart). */
+  private seed(clientOrderId: string, instrument: string, ts: number): OrderRecord {
+    const snapshot = this.deps.trading.orders.order(clientOrderId)?.actor.getSnapshot()
+    const ctx = snapshot?.context
+    const rec: OrderRecord = {
+      clientOrderId,
+      instrument,
+      strategy: this.deps.strategies()?.list().find((s) => clientOrderId.startsWith(`${s.id}-`))?.id,
+      side: ctx?.side ?? "buy",
+      type: ctx?.kind ?? "?",
+      price: ctx?.price ?? undefined,
+      qty: ctx?.quantity ?? "0",
+      filledQty: ctx?.filledQty ?? "0",
+      venueOrderId: ctx?.venueOrderId ?? undefined,
+      state: snapshot === undefined ? "initialized" : stateText(snapshot.value),
+      updatedAt: ts,
+      transitions: []
+    }
+    this.orders.set(clientOrderId, rec)
+    if (this.orders.size > 5000) {
+      for (const [id, r] of this.orders) {
+        if (TERMINAL.has(r.state)) {
+          this.orders.delete(id)
+          break
+        }
+      }
+    }
+    return rec
+  }
+
+  /** Live orders the order manager holds that have no record yet (adopted, no event since): seeded. */
+  private seedLive(): void {
+    const manager = this.deps.trading.orders
+    for (const cid of manager.liveOrderIds()) {
+      if (this.orders.has(cid)) continue
+      const ctx = manager.order(cid)?.actor.getSnapshot().context
+      if (ctx !== undefined) this.seed(cid, ctx.instrumentId, this.deps.now())
+    }
   }
 
   private payloadOf(event: OrderEvent): Record<string, unknown> {
@@ -165,6 +261,7 @@ export class DaemonControlImpl {
   }
 
   private orderNodes(): ActorTreeNode {
+    this.seedLive()
     const recent = [...this.orders.values()].sort((a, b) => b.updatedAt - a.updatedAt).slice(0, MAX_ORDERS_SHOWN)
     const now = this.deps.now()
     return {
@@ -199,9 +296,16 @@ export class DaemonControlImpl {
       qty: o.qty,
       filledQty: o.filledQty,
       state: o.state,
-      open: !TERMINAL.has(o.state.split(".").pop() ?? o.state) && !TERMINAL.has(o.state),
+      // The actor's own answer when it is held (the same test as `status` and the metrics).
+      open: this.isOpen(o),
       updatedAt: o.updatedAt
     }
+  }
+
+  private isOpen(o: OrderRecord): boolean {
+    const actor = this.deps.trading.orders.order(o.clientOrderId)
+    if (actor !== undefined) return !actor.terminal
+    return !TERMINAL.has(o.state.split(".").pop() ?? o.state) && !TERMINAL.has(o.state)
   }
 
   private strategyView(s: StrategyStatus): StrategyView {
@@ -225,7 +329,7 @@ export class DaemonControlImpl {
         uptimeMs: this.deps.now() - this.deps.startedAt,
         version: this.deps.version,
         counts: {
-          actors: this.deps.trading.instrumentActors.length + this.deps.trading.orders.liveOrders + (this.deps.strategies()?.list().length ?? 0),
+          actors: this.deps.trading.instrumentActors.length + this.deps.trading.orders.retainedOrders + (this.deps.strategies()?.list().length ?? 0),
           openOrders: this.deps.trading.orders.liveOrders,
           positions: this.deps.trading.instrumentActors.filter((a) => !(this.deps.trading.portfolio.position(a.instrumentId)?.quantity.isZero() ?? true)).length,
           strategies: this.deps.strategies()?.list().length ?? 0,
@@ -283,6 +387,7 @@ export class DaemonControlImpl {
       }),
     orders: (filter) =>
       Effect.sync(() => {
+        this.seedLive()
         const all = [...this.orders.values()].map((o) => this.orderView(o)).sort((a, b) => b.updatedAt - a.updatedAt)
         return filter.open === true ? all.filter((o) => o.open) : all
       }),
@@ -315,26 +420,41 @@ export class DaemonControlImpl {
         if (host === undefined) return yield* Effect.fail(new ControlError({ code: "Unavailable", message: "strategies are not running" }))
         const fail = (e: { readonly _tag: string; readonly message?: string }) =>
           new ControlError({ code: e._tag === "StrategyNotFound" ? "NotFound" : e._tag.includes("Invalid") ? "Invalid" : "Conflict", message: e.message || e._tag })
+        // Each command is journaled (durable) before it takes effect; what is refused up front
+        // (unknown strategy, bad file or id) takes no effect and is not journaled. A command that
+        // fails as it takes effect gets a second event naming the first (the roster skips it).
         if (c.action === "add") {
           if (c.file === undefined) return yield* Effect.fail(new ControlError({ code: "Invalid", message: "add needs a file" }))
           const definition = yield* this.deps.catalog.load(c.file).pipe(Effect.mapError((e) => new ControlError({ code: "Invalid", message: e.message })))
-          const id = yield* host.add({ definition, params: c.params ?? {}, ...(c.id === undefined ? {} : { id: c.id }) }).pipe(Effect.mapError(fail))
+          const strategyId = c.id ?? definition.id
+          if (host.status(strategyId) !== undefined) return yield* Effect.fail(new ControlError({ code: "Conflict", message: `strategy ${strategyId} already exists` }))
+          const params = c.params ?? {}
+          const paramsText = yield* this.paramsJson(params)
+          const audit = yield* this.strategyAudit(c, strategyId)
+          const action = yield* this.journalAction({ ...audit, action: "strategy.add", file: c.file, ...(paramsText === undefined ? {} : { after: { state: "running", params: paramsText } }) })
+          const id = yield* host.add({ definition, params, id: strategyId }).pipe(
+            Effect.mapError(fail),
+            Effect.tapError((e) => this.journalFailure(action, e))
+          )
           return this.strategyView(host.status(id) as StrategyStatus)
         }
         const id = c.id
         if (id === undefined) return yield* Effect.fail(new ControlError({ code: "Invalid", message: `${c.action} needs a strategy id` }))
-        switch (c.action) {
-          case "start":
-          case "restart":
-            yield* host.restart(id).pipe(Effect.mapError(fail))
-            break
-          case "stop":
-            yield* host.stop(id).pipe(Effect.mapError(fail))
-            break
-          case "reconfigure":
-            yield* host.reconfigure(id, c.params ?? {}).pipe(Effect.mapError(fail))
-            break
-        }
+        const before = host.status(id)
+        if (before === undefined) return yield* Effect.fail(new ControlError({ code: "NotFound", message: `no strategy ${id}` }))
+        const beforeParams = yield* this.paramsJson(before.params)
+        const newParams = c.action === "reconfigure" ? yield* this.paramsJson(c.params ?? {}) : undefined
+        const audit = yield* this.strategyAudit(c, id)
+        const afterState: ActionState =
+          c.action === "stop" ? { state: "stopped" } : c.action === "reconfigure" ? { state: before.state, ...(newParams === undefined ? {} : { params: newParams }) } : { state: "running" }
+        const action = yield* this.journalAction({ ...audit, action: STRATEGY_ACTION[c.action], before: this.stateOf(before, beforeParams), after: afterState })
+        const effect: Effect.Effect<void, ControlError> =
+          c.action === "start" || c.action === "restart"
+            ? host.restart(id).pipe(Effect.mapError(fail))
+            : c.action === "stop"
+              ? host.stop(id).pipe(Effect.mapError(fail))
+              : host.reconfigure(id, c.params ?? {}).pipe(Effect.mapError(fail))
+        yield* effect.pipe(Effect.tapError((e) => this.journalFailure(action, e)))
         const s = host.status(id)
         if (s === undefined) return yield* Effect.fail(new ControlError({ code: "NotFound", message: `no strategy ${id}` }))
         return this.strategyView(s)

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { randomBytes } from "node:crypto"
 import { join } from "node:path"
-import { Effect, Either, Layer, Option, Schedule, type Scope } from "effect"
+import { Effect, Layer, Option, Schedule, type Scope } from "effect"
 import { createActor } from "xstate"
 import { wallClock, WallClockLive, xstateClock, type ClockService } from "../actors/clock.js"
 import { InspectionStream } from "../actors/inspection.js"
@@ -14,7 +14,7 @@ import { StrategyHost } from "../actors/strategy/strategy-host.js"
 import type { Supervisor } from "../actors/supervisor/index.js"
 import { openFileJournal } from "../adapters/journal/file/file-journal.js"
 import { openKafkaJournal } from "../adapters/journal/kafka/kafka-journal.js"
-import { makeKrakenMarketDataPort, makeKrakenRestClient, makeKrakenVenueGateway, mapInstruments } from "../adapters/venues/kraken-futures/index.js"
+import { envelopeSource, makeKrakenMarketDataPort, makeKrakenRestClient, makeKrakenVenueGateway, mapInstruments } from "../adapters/venues/kraken-futures/index.js"
 import type { AccountId, InstrumentId } from "../domain/ids.js"
 import type { Instrument } from "../domain/instrument.js"
 import type { OrderEvent } from "../domain/events/orders.js"
@@ -27,6 +27,7 @@ import type { Config, StrategyConfig } from "./config.js"
 import { DaemonControlImpl } from "./daemon-control.js"
 import { EventJournal } from "./event-journal.js"
 import { StrategyCatalog } from "./strategy-catalog.js"
+import { startStrategies } from "./strategy-roster.js"
 import { TradingNode } from "./trading-node.js"
 import { describeReconcile, reconcileWithVenue, restoreTradingNode } from "./reconcile.js"
 import { ledgerActorId, recoverLedger, saveLedgerSnapshot } from "./recovery.js"
@@ -118,6 +119,9 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     mkdirSync(config.home, { recursive: true })
     const token = ensureToken(config.home, config.token)
     const instance = nextRun(config.home)
+    // The run number in every event id; corrected after recovery if the journal knows a higher one.
+    const runRef = { value: instance }
+    const runNow = (): number => runRef.value
     const account = config.venue.account as AccountId
     const metrics = new MetricsRegistry()
     const inspection = new InspectionStream(4096)
@@ -180,12 +184,13 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       rest,
       privateFeed: { url: venue.wsUrl, apiKey: venue.apiKey, secret: venue.apiSecret },
       clock,
+      run: runNow,
       onLog: (entry) => log(`gateway ${entry.level}: ${entry.message}`),
       onFeedSignal: (signal) => {
         if (signal._tag === "Subscribed" && signal.feed === "fills") fillsSubscribed.resolve()
       }
     })
-    const marketData = makeKrakenMarketDataPort({ url: venue.wsUrl })
+    const marketData = makeKrakenMarketDataPort({ url: venue.wsUrl, env: envelopeSource("kraken-futures/md", clock.now, runNow) })
 
     const catalog = new StrategyCatalog()
     const trading = new TradingNode({
@@ -193,7 +198,8 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       clock,
       instruments,
       limits: config.risk,
-      gateway: writeAheadGateway(gateway, journal, clock),
+      gateway: writeAheadGateway(gateway, journal, clock, runNow),
+      run: runNow,
       marketData,
       journal,
       metrics,
@@ -216,11 +222,15 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       catalog,
       metrics,
       inspection,
-      account
+      account,
+      journal,
+      run: runNow
     })
     late.control = control
     metrics.sampled("journal_audit_lag", "canonical events appended to the journal but not yet projected to the audit trail", "gauge", {}, () => journal.lag())
-    metrics.sampled("orders_live", "live order actors", "gauge", {}, () => trading.orders.liveOrders)
+    metrics.sampled("orders_live", "live orders (not terminal): what status and the halt reply count", "gauge", {}, () => trading.orders.liveOrders)
+    metrics.sampled("orders_retained", "order actors held: live ones and finished ones kept for late fills", "gauge", {}, () => trading.orders.retainedOrders)
+    metrics.sampled("fills_duplicate_dropped_total", "venue fills dropped before the journal as repeats of fills already counted", "counter", {}, () => trading.orders.duplicateFills)
     metrics.sampled("market_frames_total", "market data frames received from the venue (rate: msgs/s)", "counter", {}, () => marketData.counters().frames)
     metrics.sampled("market_bad_frames_total", "market data frames that did not decode (counted, skipped)", "counter", {}, () => marketData.counters().badFrames)
     metrics.sampled("market_resyncs_total", "book resynchronisations (gaps, crossed books)", "counter", {}, () => marketData.counters().resyncs)
@@ -233,8 +243,9 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     const ledgerId = ledgerActorId(account)
     const recovered = yield* recoverLedger({ actorId: ledgerId, journal: journalService, store, instruments: (id) => trading.instrument(id as InstrumentId), reproject: (e, o) => journal.reproject(e, o), now: clock.now })
     const ledger = recovered.ledger
-    const restoredOrders = restoreTradingNode(trading, ledger)
     const run = ledger.maxRun >= instance ? nextRun(config.home, ledger.maxRun + 1) : instance
+    runRef.value = run
+    const restoredOrders = restoreTradingNode(trading, ledger)
     const snapshots = {
       lastApplied: ledger.applied,
       inFlight: undefined as Promise<void> | undefined,
@@ -281,7 +292,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     yield* Effect.promise(() => Promise.race([fillsSubscribed.promise.then(() => new Promise((r) => setTimeout(r, 300))), new Promise((r) => setTimeout(r, 5_000))]))
     // The venue may be slow to answer right after a restart: retry (every step is idempotent —
     // fills are deduplicated by id, finished orders are skipped) before giving up.
-    const reconciled = yield* reconcileWithVenue({ account, clock, rest, trading, instruments, log }, ledger, { cancelRecoveredOrders: config.recovery.cancelRecoveredOrders }).pipe(
+    const reconciled = yield* reconcileWithVenue({ account, clock, rest, trading, instruments, log, run: runNow }, ledger, { cancelRecoveredOrders: config.recovery.cancelRecoveredOrders }).pipe(
       Effect.tapError((e) => Effect.sync(() => log(`reconciliation failed, retrying: ${String(e)}`))),
       Effect.retry(Schedule.exponential("500 millis").pipe(Schedule.intersect(Schedule.recurs(6))))
     )
@@ -308,17 +319,11 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     late.root = root
     trading.deadMansSwitch.start()
 
+    // The configured strategies and those added at run time, as the journaled commands left them.
     const strategies = config.strategies.length > 0 ? config.strategies : defaultStrategies()
-    for (const s of strategies.filter((x) => x.enabled)) {
-      const host = late.strategies
-      if (host === undefined) break
-      const definition = yield* catalog.load(s.kind).pipe(Effect.either)
-      if (Either.isLeft(definition)) {
-        log(definition.left.message)
-        continue
-      }
-      const added = yield* host.add({ definition: definition.right, params: s.params, id: s.id, restart: s.restart }).pipe(Effect.either)
-      if (Either.isLeft(added)) log(`strategy ${s.id} not started: ${added.left.message || added.left._tag}`)
+    if (late.strategies !== undefined) {
+      const roster = yield* startStrategies({ host: late.strategies, catalog, journal: journalService, log }, strategies)
+      log(`strategies: ${roster.started} started, ${roster.stopped} left stopped by the operator, ${roster.fromJournal} added at run time`)
     }
 
     yield* Effect.addFinalizer(() =>

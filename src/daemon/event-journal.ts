@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import type { JournalOffset, JournalService } from "../actors/ports/journal.js"
 import type { AuditKind, AuditRow, FillRow, PositionRow, StoreService } from "../actors/ports/store.js"
+import { orderProjectionOf, type OrderProjection } from "./order-projection.js"
 import type { MetricsRegistry } from "../actors/metrics.js"
 import { encodeEvent, encodeEventObject } from "../domain/codec.js"
 import { topicOf, type CanonicalEvent, type EventTag } from "../domain/events/index.js"
@@ -38,7 +39,9 @@ const AUDIT_KIND: Partial<Record<EventTag, AuditKind>> = {
   Halt: "operator_action",
   ReduceOnly: "operator_action",
   Resume: "operator_action",
-  StrategyCommand: "operator_action"
+  StrategyCommand: "operator_action",
+  OperatorAction: "operator_action",
+  ReconciliationNeeded: "reconciliation"
 }
 
 export interface EventJournalOptions {
@@ -252,7 +255,10 @@ export class EventJournal {
       const audit: AuditRow[] = []
       const fills: FillRow[] = []
       const positions: PositionRow[] = []
+      const orders: OrderProjection[] = []
       for (const { event, offset } of batch) {
+        const order = orderProjectionOf(event, offset)
+        if (order !== undefined) orders.push(order)
         const kind = AUDIT_KIND[event._tag]
         if (kind !== undefined) {
           audit.push({
@@ -299,6 +305,8 @@ export class EventJournal {
       if (audit.length > 0) await Effect.runPromise(store.appendAudit(audit))
       if (fills.length > 0) await Effect.runPromise(store.insertFills(fills))
       for (const p of positions) await Effect.runPromise(store.upsertPosition(p))
+      // In journal order: each change is guarded by its offset, so a re-projection is a no-op.
+      for (const o of orders) await Effect.runPromise(o._tag === "row" ? store.upsertOrder(o.row) : store.applyOrderChange(o.change))
       this.queue = this.queue.slice(batch.length)
       this.projected += batch.length
       this.projectFailed = undefined

@@ -45,6 +45,8 @@ export interface ReconcileDeps {
   readonly trading: TradingNode
   readonly instruments: ReadonlyArray<Instrument>
   readonly log: (message: string) => void
+  /** The daemon's run number, part of every event id (ids unique across restarts). */
+  readonly run?: () => number
 }
 
 /** Hands the recovered ledger to the portfolio, risk and the order manager (nothing is sent). */
@@ -95,7 +97,7 @@ export const reconcileWithVenue = (deps: ReconcileDeps, ledger: TradingLedger, o
     const { trading, clock, account } = deps
     const bySymbol = new Map(deps.instruments.map((i) => [i.symbol, i]))
     let seq = 0
-    const envelope = () => ({ id: `reconcile/${account}-${clock.now()}-${++seq}`, ts: clock.now(), source: `reconcile/${account}` })
+    const envelope = () => ({ id: `reconcile/${account}-r${deps.run?.() ?? 0}-${clock.now()}-${++seq}`, ts: clock.now(), source: `reconcile/${account}` })
     const restored = ledger.orders.size
 
     // Fills first: they decide whether an order is done.

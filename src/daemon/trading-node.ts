@@ -16,6 +16,7 @@ import { Decimal } from "../domain/decimal.js"
 import type { CanonicalEvent } from "../domain/events/index.js"
 import type { OrderEvent } from "../domain/events/orders.js"
 import type { OrderIntent } from "../domain/events/intents.js"
+import type { RunNumber } from "../domain/event-ids.js"
 import type { AccountId, InstrumentId } from "../domain/ids.js"
 import type { Instrument } from "../domain/instrument.js"
 import { ConfigError, RISK_DEFAULTS, riskLimit, type RiskLimitsConfig } from "./config.js"
@@ -40,6 +41,8 @@ export interface TradingNodeDeps {
   /** Every canonical event the node produces, after it is handed to the journal. */
   readonly publish: (event: CanonicalEvent) => void
   readonly onOrderEvent: (event: OrderEvent) => void
+  /** The daemon's run number, part of every event id (ids unique across restarts); default 0. */
+  readonly run?: RunNumber
 }
 
 const ORDER_EVENT_TAGS = new Set([
@@ -90,6 +93,7 @@ export class TradingNode {
       { account, limits: accountLimitsOf(deps.limits), strategyRate: { maxActions: deps.limits.strategyOrdersPerSecond ?? RISK_DEFAULTS.strategyOrdersPerSecond, windowMs: 1000 } },
       {
         clock,
+        ...(deps.run === undefined ? {} : { run: deps.run }),
         emit: (e) => {
           if (e._tag === "RiskDenied") deps.metrics.counter("risk_denials_total", "intents denied by risk, by reason", { account, reason: e.reason }).inc()
           record(e as CanonicalEvent)
@@ -99,6 +103,7 @@ export class TradingNode {
     this.portfolio = new PortfolioActor({
       account,
       clock,
+      ...(deps.run === undefined ? {} : { run: deps.run }),
       emit: (e) => record(e),
       onChange: (u) => {
         this.risk.onPosition(u.instrument, u.qty)
@@ -119,14 +124,13 @@ export class TradingNode {
       clock,
       risk: this.risk,
       gateway: deps.gateway,
+      ...(deps.run === undefined ? {} : { run: deps.run }),
+      knownFill: (fillId) => this.portfolio.hasFill(fillId),
       emit: (e: OrderJournalEvent) => {
-        const event = e as unknown as CanonicalEvent
-        if (ORDER_EVENT_TAGS.has(event._tag)) {
-          record(event)
-          deps.onOrderEvent(event as OrderEvent)
-        } else {
-          deps.metrics.counter("reconciliation_events_total", "venue reports for orders we do not know").inc()
-        }
+        const event = e as CanonicalEvent
+        record(event)
+        if (ORDER_EVENT_TAGS.has(event._tag)) deps.onOrderEvent(event as OrderEvent)
+        else deps.metrics.counter("reconciliation_events_total", "venue reports for orders we do not know (journaled as ReconciliationNeeded)").inc()
       },
       onFill: (fill) => {
         this.portfolio.onFill(fill)

@@ -15,7 +15,7 @@ export interface DurabilityGate {
  * cancels still go out: taking risk off must not wait for the journal (their records are in
  * the backlog and are journaled when it drains).
  */
-export const writeAheadGateway = (inner: VenueGatewayService, journal: DurabilityGate, clock: ClockService): VenueGatewayService => {
+export const writeAheadGateway = (inner: VenueGatewayService, journal: DurabilityGate, clock: ClockService, run: () => number = () => 0): VenueGatewayService => {
   const local = new Set<(r: VenueReport) => void>()
   let seq = 0
   const report = (r: VenueReport): void => {
@@ -24,7 +24,7 @@ export const writeAheadGateway = (inner: VenueGatewayService, journal: Durabilit
   const refuse = (action: ApprovedAction): void => {
     const a = action.action
     const reason = "journal unavailable: not sent"
-    const envelope = { id: `write-ahead/${action.account}-${++seq}`, ts: clock.now(), source: `write-ahead/${action.account}` }
+    const envelope = { id: `write-ahead/${action.account}-r${run()}-${++seq}`, ts: clock.now(), source: `write-ahead/${action.account}` }
     if (a.kind === "submit") {
       report({ _tag: "OrderRejected", ...envelope, account: a.intent.account, instrument: a.intent.instrument, clientOrderId: a.intent.clientOrderId, reason })
     } else if (a.kind === "modify") {

@@ -247,6 +247,50 @@ export const makeSqlStore = ({ app, migrate, close }: SqlStoreOptions): StoreSer
         return rows.length === 1
       }),
 
+    applyOrderChange: (c) =>
+      run("applyOrderChange", async () => {
+        const terminal = `('denied', 'rejected', 'filled', 'canceled', 'expired')`
+        // Positional parameters: $1 account, $2 client order id, $3 updated_at, $4-$6 source; then the change's own.
+        const guard = `where account = $1 and client_order_id = $2 and (source_topic <> $4 or source_partition <> $5 or source_offset < $6)`
+        const moved = `updated_at = $3, source_topic = $4, source_partition = $5, source_offset = $6`
+        const base = [c.account, c.clientOrderId, iso(c.updatedAt), c.source.topic, c.source.partition, c.source.offset]
+        let rows: ReadonlyArray<unknown>
+        switch (c.kind) {
+          case "status":
+            rows = await app.query(
+              `update orders set status = case
+                   when status in ${terminal} then status
+                   when $7::text = 'accepted' then (case when status in ('initialized', 'submitted') then 'accepted' else status end)
+                   when $7::text = 'reopened' then (case when status = 'pendingCancel' then (case when filled_quantity > 0 then 'partiallyFilled' else 'accepted' end) else status end)
+                   else $7::text end,
+                 venue_order_id = coalesce($8::text, venue_order_id), ${moved}
+               ${guard} returning 1 as applied`,
+              [...base, c.status, c.venueOrderId]
+            )
+            break
+          case "fill":
+            rows = await app.query(
+              `update orders set
+                 avg_fill_price = (coalesce(avg_fill_price, 0) * filled_quantity + $7::numeric * $8::numeric) / (filled_quantity + $7::numeric),
+                 filled_quantity = filled_quantity + $7::numeric,
+                 status = case when filled_quantity + $7::numeric >= quantity then 'filled'
+                   when status in ${terminal} or status = 'pendingCancel' then status else 'partiallyFilled' end,
+                 venue_order_id = coalesce(venue_order_id, $9::text), ${moved}
+               ${guard} returning 1 as applied`,
+              [...base, c.quantity, c.price, c.venueOrderId]
+            )
+            break
+          case "modified":
+            rows = await app.query(
+              `update orders set quantity = coalesce($7::numeric, quantity), price = coalesce($8::numeric, price), ${moved}
+               ${guard} returning 1 as applied`,
+              [...base, c.quantity, c.price]
+            )
+            break
+        }
+        return rows.length === 1
+      }),
+
     insertFills: (fills) =>
       run("insertFills", async () => {
         let inserted = 0

@@ -43,7 +43,9 @@ const rig = (options: { readonly backlogBound?: number; readonly auditLagMs?: nu
   const store = {
     appendAudit: (rows: ReadonlyArray<AuditRow>) => (state.storeDown ? Effect.fail(new Error("store down")) : Effect.sync(() => (audit.push(...rows), rows.length))),
     insertFills: () => Effect.succeed(0),
-    upsertPosition: () => Effect.succeed(undefined)
+    upsertPosition: () => Effect.succeed(undefined),
+    upsertOrder: () => Effect.succeed(true),
+    applyOrderChange: () => Effect.succeed(true)
   } as unknown as StoreService
   const health: boolean[] = []
   const metrics = new MetricsRegistry()

@@ -146,6 +146,26 @@ export const storeContract = (name: string, open: () => Promise<StoreUnderTest>,
       expect((await run(s.store.queryOrders({ account: "nobody" }))).length).toBe(0)
     })
 
+    it("applies later order facts to the row once, in journal order, and makes no row for an order it does not have", async () => {
+      const ref = (offset: number) => ({ account: "acct-1", clientOrderId: "s1-1-c", updatedAt: T0 + offset, source: journalOffset("orders", 0, offset) })
+      await run(s.store.upsertOrder(order(30, { clientOrderId: "s1-1-c", quantity: "2", price: "100" })))
+      expect(await run(s.store.applyOrderChange({ ...ref(31), kind: "status", status: "accepted", venueOrderId: "v-c" }))).toBe(true)
+      expect(await run(s.store.applyOrderChange({ ...ref(32), kind: "fill", quantity: "1", price: "100", venueOrderId: "v-c" }))).toBe(true)
+      // A re-projection of the same record (or an older one) changes nothing.
+      expect(await run(s.store.applyOrderChange({ ...ref(32), kind: "fill", quantity: "1", price: "100", venueOrderId: "v-c" }))).toBe(false)
+      expect(await run(s.store.applyOrderChange({ ...ref(31), kind: "status", status: "accepted", venueOrderId: "v-c" }))).toBe(false)
+      const partly = (await run(s.store.queryOrders({ open: true }))).find((o) => o.clientOrderId === "s1-1-c")
+      expect([partly?.status, partly?.filledQuantity]).toEqual(["partiallyFilled", "1"])
+      expect(await run(s.store.applyOrderChange({ ...ref(33), kind: "status", status: "pendingCancel", venueOrderId: null }))).toBe(true)
+      expect(await run(s.store.applyOrderChange({ ...ref(34), kind: "fill", quantity: "1", price: "200", venueOrderId: "v-c" }))).toBe(true)
+      // The cancel's ack after the fill that completed the order: a terminal row keeps its status.
+      expect(await run(s.store.applyOrderChange({ ...ref(35), kind: "status", status: "canceled", venueOrderId: "v-c" }))).toBe(true)
+      const done = (await run(s.store.queryOrders({ open: false }))).find((o) => o.clientOrderId === "s1-1-c")
+      expect([done?.status, done?.filledQuantity, done?.avgFillPrice, done?.venueOrderId]).toEqual(["filled", "2", "150", "v-c"])
+      expect(await run(s.store.applyOrderChange({ ...ref(36), clientOrderId: "replayed-1", kind: "fill", quantity: "1", price: "1", venueOrderId: null }))).toBe(false)
+      expect((await run(s.store.queryOrders({}))).some((o) => o.clientOrderId === "replayed-1")).toBe(false)
+    })
+
     it("inserts each fill once by fill id and keeps decimals exact as text", async () => {
       expect(await run(s.store.insertFills([fill("f-1", 20), fill("f-2", 21)]))).toBe(2)
       expect(await run(s.store.insertFills([fill("f-2", 21), fill("f-3", 22)]))).toBe(1)

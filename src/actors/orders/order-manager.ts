@@ -2,6 +2,7 @@ import type { Halt, ReduceOnly, Resume } from "../../domain/events/control.js"
 import type { CancelAll, CancelOrder, OrderIntent, SubmitOrder } from "../../domain/events/intents.js"
 import type { LedgerOrder } from "../../domain/ledger.js"
 import type { OrderCancelRequested, OrderFilled, OrderModifyRejected, OrderSubmitted } from "../../domain/events/orders.js"
+import { eventIds, type RunNumber } from "../../domain/event-ids.js"
 import type { AccountId, ClientOrderId } from "../../domain/ids.js"
 import { orderMachine, provideOrderClock, type OrderMachine } from "../../machines/order.machine.js"
 import type { ClockService } from "../clock.js"
@@ -25,6 +26,14 @@ export interface OrderManagerDeps {
   /** Finished orders kept alive for late fills (canceled → filled); default 10 000. */
   readonly retainTerminal?: number
   readonly onActorError?: (clientOrderId: string, error: unknown) => void
+  /** The daemon's run number, part of every event id (ids unique across restarts). */
+  readonly run?: RunNumber
+  /**
+   * Fill ids already counted (the portfolio's, restored from the ledger after a restart). A venue
+   * fill with one of them is a repeat (the private feed's fill snapshot after every connect):
+   * dropped before the journal, so it is journaled and audited once.
+   */
+  readonly knownFill?: (fillId: string) => boolean
 }
 
 /**
@@ -39,10 +48,13 @@ export class OrderManager {
   private readonly finished: string[] = []
   private readonly source: string
   private readonly unsubscribe: () => void
-  private seq = 0
+  private readonly nextId: () => string
+  /** Venue fills dropped before the journal as repeats of fills already counted. */
+  duplicateFills = 0
 
   constructor(private readonly deps: OrderManagerDeps) {
     this.source = `orders/${deps.account}`
+    this.nextId = eventIds(this.source, deps.run)
     this.machine = provideOrderClock(orderMachine, deps.clock.now).provide({
       actions: {
         sendSubmit: ({ context }) => this.dispatch(context.clientOrderId),
@@ -58,7 +70,19 @@ export class OrderManager {
     this.unsubscribe = deps.gateway.subscribe((r) => this.onVenueReport(r))
   }
 
+  /**
+   * Orders that are live: not terminal (the order actors of finished orders are kept for late
+   * fills, see `retainedOrders`, and are not counted). What `status`, the halt reply and
+   * `troupe_orders_live` show.
+   */
   get liveOrders(): number {
+    let n = 0
+    for (const a of this.live.values()) if (!a.terminal) n++
+    return n
+  }
+
+  /** Order actors held: the live ones and the finished ones kept for late fills. */
+  get retainedOrders(): number {
     return this.live.size
   }
 
@@ -77,7 +101,7 @@ export class OrderManager {
   control(e: Halt | ReduceOnly | Resume, opts: { readonly cancelAll?: boolean } = {}): boolean {
     const changed = this.deps.risk.control(e)
     if (opts.cancelAll === true) {
-      const intent: CancelAll = { _tag: "CancelAll", id: `${this.source}-op-${++this.seq}`, ts: this.deps.clock.now(), source: `operator:${e.who}`, account: this.deps.account }
+      const intent: CancelAll = { _tag: "CancelAll", id: this.nextId(), ts: this.deps.clock.now(), source: `operator:${e.who}`, account: this.deps.account }
       this.handle(intent)
     }
     return changed
@@ -249,6 +273,10 @@ export class OrderManager {
 
   /** A venue reply: journal it, keep the portfolio and risk current, then drive the order's machine. */
   onVenueReport(r: VenueReport): void {
+    if (r._tag === "OrderFilled" && this.deps.knownFill?.(r.fillId) === true) {
+      this.duplicateFills++
+      return
+    }
     this.lastReport = r
     this.deps.emit(r)
     if (r._tag === "OrderFilled") this.deps.onFill?.(r)
@@ -296,7 +324,7 @@ export class OrderManager {
   }
 
   private envelope(): { id: string; ts: number; source: string } {
-    return { id: `${this.source}-${++this.seq}`, ts: this.deps.clock.now(), source: this.source }
+    return { id: this.nextId(), ts: this.deps.clock.now(), source: this.source }
   }
 
   stop(): void {

@@ -3,6 +3,7 @@ import { Decimal, ZERO } from "../../domain/decimal.js"
 import type { OrderFilled } from "../../domain/events/orders.js"
 import type { PositionChanged } from "../../domain/events/portfolio.js"
 import { fillOfEvent } from "../../domain/fill.js"
+import { eventIds, type RunNumber } from "../../domain/event-ids.js"
 import type { AccountId, InstrumentId } from "../../domain/ids.js"
 import type { Instrument } from "../../domain/instrument.js"
 import { applyFill, positionFor, unrealizedPnl, type Position, type PositionUnsupported } from "../../domain/position.js"
@@ -22,6 +23,8 @@ export interface PortfolioDeps {
   readonly emit: (event: PositionChanged) => void
   /** Wired to the risk actor: positions and daily PnL feed its limits and circuit breaker. */
   readonly onChange?: (update: PortfolioUpdate) => void
+  /** The daemon's run number, part of every event id (ids unique across restarts); default 0. */
+  readonly run?: RunNumber
 }
 
 interface Book {
@@ -49,11 +52,13 @@ export interface Exposures {
 export class PortfolioActor {
   private readonly books = new Map<string, Book>()
   private readonly fillIds = new Set<string>()
-  private seq = 0
+  private readonly nextId: () => string
   duplicateFills = 0
   unknownInstrumentFills = 0
 
-  constructor(private readonly deps: PortfolioDeps) {}
+  constructor(private readonly deps: PortfolioDeps) {
+    this.nextId = eventIds(`portfolio/${deps.account}`, deps.run)
+  }
 
   registerInstrument(instrument: Instrument): Either.Either<void, PositionUnsupported> {
     const p = positionFor(instrument)
@@ -86,7 +91,7 @@ export class PortfolioActor {
     b.position = { ...b.position, quantity: qty, entryCost: qty.times(avgPrice), avgEntryPrice: qty.isZero() ? ZERO : avgPrice }
     this.deps.emit({
       _tag: "PositionChanged",
-      id: `portfolio/${this.deps.account}-${++this.seq}`,
+      id: this.nextId(),
       ts: this.deps.clock.now(),
       source: `portfolio/${this.deps.account}`,
       account: this.deps.account,
@@ -129,7 +134,7 @@ export class PortfolioActor {
     const unrealized = b.mark === undefined ? undefined : unrealizedPnl(b.position, b.mark)
     this.deps.emit({
       _tag: "PositionChanged",
-      id: `portfolio/${this.deps.account}-${++this.seq}`,
+      id: this.nextId(),
       ts: this.deps.clock.now(),
       source: `portfolio/${this.deps.account}`,
       account: this.deps.account,

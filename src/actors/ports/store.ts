@@ -78,6 +78,27 @@ export interface OrderRow {
   readonly source: JournalOffset
 }
 
+/**
+ * A later fact about an order whose row `OrderSubmitted` made (the audit projection's fold of
+ * the journal into `orders`): applied only when its journal position is newer than the row's,
+ * so a re-projection changes nothing. An order without a row (not submitted by us, or before
+ * the projection existed) is left alone: no phantom rows.
+ * - `status`: accepted (only from submitted), pendingCancel, reopened (a cancel refused:
+ *   back to accepted or partiallyFilled), rejected, canceled, expired; a terminal row keeps its status;
+ * - `fill`: adds to the filled quantity and the average price; filled when complete;
+ * - `modified`: the new quantity and/or price.
+ */
+export type OrderChange = {
+  readonly account: string
+  readonly clientOrderId: string
+  readonly updatedAt: number
+  readonly source: JournalOffset
+} & (
+  | { readonly kind: "status"; readonly status: "accepted" | "pendingCancel" | "reopened" | "rejected" | "canceled" | "expired"; readonly venueOrderId: string | null }
+  | { readonly kind: "fill"; readonly quantity: string; readonly price: string; readonly venueOrderId: string | null }
+  | { readonly kind: "modified"; readonly quantity: string | null; readonly price: string | null }
+)
+
 export interface FillRow {
   readonly fillId: string
   readonly account: string
@@ -156,6 +177,8 @@ export interface StoreService {
   readonly loadSnapshot: (actorId: string) => Effect.Effect<Option.Option<ActorSnapshot>, StoreError>
   /** Inserts or updates; returns false when the stored row came from a later journal position. */
   readonly upsertOrder: (order: OrderRow) => Effect.Effect<boolean, StoreError>
+  /** Applies a later fact to an order's row (see `OrderChange`); false when not applied (no row, or not newer). */
+  readonly applyOrderChange: (change: OrderChange) => Effect.Effect<boolean, StoreError>
   /** Inserts fills not yet known by fill id; returns how many were new. */
   readonly insertFills: (fills: ReadonlyArray<FillRow>) => Effect.Effect<number, StoreError>
   readonly upsertPosition: (position: PositionRow) => Effect.Effect<boolean, StoreError>

@@ -5,6 +5,7 @@ import type { CancelAll, ModifyOrder, OrderIntent, SubmitOrder } from "../../dom
 import type { Halt, ReduceOnly, Resume } from "../../domain/events/control.js"
 import type { OrderEvent } from "../../domain/events/orders.js"
 import type { RiskApproved, RiskDenied, RiskEvent } from "../../domain/events/risk.js"
+import { eventId, type RunNumber } from "../../domain/event-ids.js"
 import type { AccountId, InstrumentId } from "../../domain/ids.js"
 import type { Instrument } from "../../domain/instrument.js"
 import { tradingStateMachine, type TradingStatus } from "../../machines/trading-state.machine.js"
@@ -57,6 +58,8 @@ export interface RiskActorDeps {
   readonly rateLimiter?: VenueRateLimiter
   /** Envelope source, default `risk/<account>`. */
   readonly source?: string
+  /** The daemon's run number, part of every event id (ids unique across restarts); default 0. */
+  readonly run?: RunNumber
 }
 
 export type Decision =
@@ -176,7 +179,7 @@ export class RiskActor {
    * journaled as a CancelAll decision (the venue's deferred cancel-all).
    */
   approveDeadMansSwitch(timeoutSec: number): Decision {
-    const intentId = `${this.source}-dms-${++this.seq}`
+    const intentId = eventId(`${this.source}-dms`, this.deps.run?.() ?? 0, ++this.seq)
     const pseudo: CancelAll = { _tag: "CancelAll", id: intentId, ts: this.deps.clock.now(), source: this.source, account: this.account }
     const denial = this.checkVenueRate("cancelallordersafter")
     if (denial !== undefined) return this.denied(pseudo, denial)
@@ -328,7 +331,7 @@ export class RiskActor {
   }
 
   private envelope(): { id: string; ts: number; source: string } {
-    return { id: `${this.source}-${++this.seq}`, ts: this.deps.clock.now(), source: this.source }
+    return { id: eventId(this.source, this.deps.run?.() ?? 0, ++this.seq), ts: this.deps.clock.now(), source: this.source }
   }
 
   private decisionFields(intent: OrderIntent) {

@@ -48,6 +48,11 @@ export interface StrategySpec {
   /** Cancel its open orders when it is left faulted (nobody manages them any more). Default true. */
   readonly cancelOnFault?: boolean
   readonly configVersion?: string
+  /**
+   * Start it now (default). False registers it without starting (state `ready`): a strategy the
+   * operator had stopped before a restart stays stopped until `restart` (`troupe strategy start`).
+   */
+  readonly start?: boolean
 }
 
 export interface StopOptions {
@@ -138,6 +143,7 @@ export class StrategyHost {
       const rt = new StrategyRuntime(strategyId, spec.definition, params.right, instruments.right, { ...this.deps, log: this.log }, spec.account ?? this.deps.account)
       const entry = this.makeEntry(spec, rt)
       this.entries.set(strategyId, entry)
+      if (spec.start === false) return Effect.succeed(strategyId)
       return this.deps.supervisor.startChild(this.childSpec(entry)).pipe(
         Effect.catchTags({
           ChildAlreadyExists: () => Effect.fail(new StrategyAlreadyExists({ strategy: strategyId })),

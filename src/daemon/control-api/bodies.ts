@@ -19,9 +19,16 @@ export const OperatorBody = Schema.Struct({
 })
 export type OperatorBody = typeof OperatorBody.Type
 
+/** Who asked and why, for the audit trail of a strategy command (`who` defaults to "api"). */
+const auditFields = {
+  who: optional(Text("a non-empty name (at most 200 characters)", 200)),
+  why: optional(Text("a non-empty reason (at most 2000 characters)", 2_000))
+} as const
+
 /** POST /api/strategies/:id/{start|stop|restart|reconfigure}; `params` is for reconfigure. */
 export const StrategyActionBody = Schema.Struct({
-  params: optional(Params)
+  params: optional(Params),
+  ...auditFields
 })
 export type StrategyActionBody = typeof StrategyActionBody.Type
 
@@ -29,7 +36,8 @@ export type StrategyActionBody = typeof StrategyActionBody.Type
 export const AddStrategyBody = Schema.Struct({
   file: Text("a path of a strategy module", 4_096),
   id: optional(Text("a strategy id", 200)),
-  params: optional(Params)
+  params: optional(Params),
+  ...auditFields
 })
 export type AddStrategyBody = typeof AddStrategyBody.Type
 

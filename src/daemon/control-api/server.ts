@@ -67,6 +67,14 @@ interface Request {
   readonly url: URL
   readonly params: ReadonlyArray<string>
   readonly body: () => Effect.Effect<string, HttpError>
+  /** Which client asked, for the audit trail: its User-Agent and address. */
+  readonly client: string
+}
+
+/** `troupe-cli/0.1.0 127.0.0.1`: the User-Agent (control characters dropped, bounded) and the peer address. */
+export const clientOf = (req: IncomingMessage): string => {
+  const agent = (req.headers["user-agent"] ?? "unknown").replace(/[^\x20-\x7e]/g, "").slice(0, 200) || "unknown"
+  return `${agent} ${req.socket.remoteAddress ?? "?"}`
 }
 
 interface Route {
@@ -172,7 +180,10 @@ const routes = (control: DaemonControl): ReadonlyArray<Route> => [
             action: "add",
             file: body.file,
             ...(body.id === undefined ? {} : { id: body.id }),
-            ...(body.params === undefined ? {} : { params: body.params })
+            ...(body.params === undefined ? {} : { params: body.params }),
+            who: body.who ?? "api",
+            ...(body.why === undefined ? {} : { why: body.why }),
+            client: req.client
           })
         )
       })
@@ -187,7 +198,16 @@ const routes = (control: DaemonControl): ReadonlyArray<Route> => [
         if (known === undefined) return yield* new HttpError({ status: 404, message: `no strategy action ${JSON.stringify(action)} (${STRATEGY_ACTIONS.join(", ")})` })
         const body = yield* decoded(StrategyActionBody, req)
         if (known === "reconfigure" && body.params === undefined) return yield* new HttpError({ status: 400, message: "field params: expected an object, got nothing (missing)", field: "params" })
-        return ok(yield* control.strategyCommand({ id, action: known, ...(body.params === undefined ? {} : { params: body.params }) }))
+        return ok(
+          yield* control.strategyCommand({
+            id,
+            action: known,
+            ...(body.params === undefined ? {} : { params: body.params }),
+            who: body.who ?? "api",
+            ...(body.why === undefined ? {} : { why: body.why }),
+            client: req.client
+          })
+        )
       })
   },
   { method: "POST", pattern: /^\/api\/halt$/, handler: operatorRoute(control, "halt") },
@@ -305,7 +325,7 @@ export const startControlApi = async (options: ControlApiOptions): Promise<Contr
       const allow = [...new Set(matching.map((m) => m.route.method))].join(", ")
       return fail(res, 405, `${method} is not allowed on ${path} (allowed: ${allow})`, undefined, { allow })
     }
-    const exit = await Effect.runPromiseExit(hit.route.handler({ url, params: hit.params as ReadonlyArray<string>, body: () => readBody(req) }))
+    const exit = await Effect.runPromiseExit(hit.route.handler({ url, params: hit.params as ReadonlyArray<string>, body: () => readBody(req), client: clientOf(req) }))
     if (Exit.isSuccess(exit)) {
       const reply = exit.value
       return "json" in reply ? sendJson(res, reply.status, reply.json) : send(res, reply.status, reply.text, reply.contentType)

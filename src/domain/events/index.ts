@@ -14,7 +14,9 @@ import {
   OrderRejected,
   OrderSubmitted
 } from "./orders.js"
+import { OperatorAction } from "./operator.js"
 import { PositionChanged } from "./portfolio.js"
+import { ReconciliationNeeded } from "./reconciliation.js"
 import { RiskApproved, RiskDenied, TradingStateChanged } from "./risk.js"
 import { StrategyRecord } from "./strategy.js"
 
@@ -22,8 +24,10 @@ export * from "./control.js"
 export * from "./envelope.js"
 export * from "./intents.js"
 export * from "./market.js"
+export * from "./operator.js"
 export * from "./orders.js"
 export * from "./portfolio.js"
+export * from "./reconciliation.js"
 export * from "./risk.js"
 export * from "./strategy.js"
 
@@ -55,7 +59,9 @@ export const eventSchemas = {
   Halt,
   ReduceOnly,
   Resume,
-  StrategyCommand
+  StrategyCommand,
+  OperatorAction,
+  ReconciliationNeeded
 } as const
 
 export type EventTag = keyof typeof eventSchemas
@@ -98,5 +104,7 @@ export const topicOf: { readonly [T in EventTag]: Topic } = {
   Halt: "control",
   ReduceOnly: "control",
   Resume: "control",
-  StrategyCommand: "control"
+  StrategyCommand: "control",
+  OperatorAction: "control",
+  ReconciliationNeeded: "orders"
 }

@@ -63,6 +63,58 @@ describe("the order manager", () => {
     expect(core.portfolio.position(XBT)?.quantity.toString()).toBe("2")
   })
 
+  it("a venue fill already counted is dropped before the journal: a repeated fill snapshot journals each fill once", () => {
+    const core = makeCore()
+    const intent = submit({ price: "49900", qty: "2" })
+    core.manager.handle(intent)
+    core.venue.flush()
+    core.venue.fill(intent.clientOrderId, dec("1"), 0.5, dec("49900"))
+    core.venue.flush()
+    const first = core.journal.filter((e) => e._tag === "OrderFilled")
+    expect(first).toHaveLength(1)
+    // The private feed's fill snapshot after a reconnect or restart repeats it under a new envelope.
+    const again = { ...(first[0] as Extract<typeof first[0], { _tag: "OrderFilled" }>), id: "snapshot-1" }
+    core.venue.injectReport(again)
+    core.venue.flush()
+    expect(core.journal.filter((e) => e._tag === "OrderFilled")).toHaveLength(1)
+    expect(core.manager.duplicateFills).toBe(1)
+    expect(core.portfolio.position(XBT)?.quantity.toString()).toBe("1")
+    expect(core.manager.order(intent.clientOrderId)?.status).toBe("partiallyFilled")
+  })
+
+  it("live orders count only orders that are not terminal; finished ones are retained for late fills but not counted", () => {
+    const core = makeCore()
+    const intents = ["49900", "49800", "49700"].map((p) => submit({ price: p }))
+    for (const i of intents) core.manager.handle(i)
+    core.venue.flush()
+    core.venue.fill(intents[0]!.clientOrderId, dec("1"), 1, dec("49900"))
+    core.manager.handle(cancel(intents[1]!.clientOrderId))
+    core.venue.flush()
+    expect(core.manager.order(intents[0]!.clientOrderId)?.status).toBe("filled")
+    expect(core.manager.order(intents[1]!.clientOrderId)?.status).toBe("canceled")
+    expect(core.manager.liveOrders).toBe(1)
+    expect(core.manager.retainedOrders).toBe(3)
+    expect(core.manager.liveOrderIds()).toEqual([intents[2]!.clientOrderId])
+  })
+
+  it("event ids carry the run number, so the cores of two runs never repeat an id", () => {
+    const idsOf = (run: number) => {
+      const core = makeCore({ run })
+      const intent = submit({ price: "49900" })
+      core.manager.handle(intent)
+      core.venue.flush()
+      core.venue.fill(intent.clientOrderId, dec("1"), 1, dec("49900"))
+      core.venue.flush()
+      // Made by the order manager and the portfolio (the fake venue and the test make their own).
+      return core.journal.filter((e) => "source" in e && /^(orders|portfolio)\//.test(e.source)).map((e) => (e as { id: string }).id)
+    }
+    const first = idsOf(1)
+    const second = idsOf(2)
+    expect(first.length).toBeGreaterThanOrEqual(2)
+    expect(first.every((id) => id.includes("-r1-"))).toBe(true)
+    expect(second.filter((id) => first.includes(id))).toEqual([])
+  })
+
   it("a modify the order cannot take any more is not sent and releases risk's pending quantity", () => {
     const core = makeCore()
     const intent = submit({ price: "49900", qty: "5" })

@@ -27,6 +27,8 @@ export interface CoreOptions {
   readonly venue?: Partial<Omit<FakeVenueOptions, "account" | "clock">>
   /** Keep the full journal (tests) or only count it (bench). */
   readonly keepJournal?: boolean
+  /** The run number in every event id (as the daemon passes it). */
+  readonly run?: number
 }
 
 /** Risk → order manager → fake venue, with the portfolio feeding risk: the trading core of one account. */
@@ -46,9 +48,11 @@ export const makeCore = (opts: CoreOptions = {}) => {
     },
     subscribe: (l) => venue.subscribe(l)
   }
+  const run = opts.run === undefined ? {} : { run: () => opts.run as number }
   const portfolio = new PortfolioActor({
     account: ACCOUNT,
     clock,
+    ...run,
     emit: sink,
     onChange: (u) => {
       risk.onPosition(u.instrument, u.qty)
@@ -57,7 +61,8 @@ export const makeCore = (opts: CoreOptions = {}) => {
   })
   Either.getOrThrow(portfolio.registerInstrument(xbt))
   Either.getOrThrow(portfolio.registerInstrument(eth))
-  const manager = new OrderManager({ account: ACCOUNT, clock, risk, gateway, emit: sink, onFill: (f) => portfolio.onFill(f) })
+  // As the trading node wires it: fills the portfolio already counted are dropped before the journal.
+  const manager = new OrderManager({ account: ACCOUNT, clock, risk, gateway, emit: sink, onFill: (f) => portfolio.onFill(f), knownFill: (id) => portfolio.hasFill(id), ...run })
   const setBook = (instrument: InstrumentId, bid: Decimal, ask: Decimal) => {
     sink({ _tag: "Book", instrument, bid, ask })
     risk.onBook(instrument, bid, ask)

@@ -122,10 +122,11 @@ describe("control API over HTTP", () => {
     expect([conflict.status, errorOf(conflict.json).message]).toEqual([409, "strategy mm is already running"])
     const reconf = await call("POST", "/api/strategies/mm/reconfigure", { body: JSON.stringify({ params: { spread: "0.002" } }) })
     expect(reconf.status).toBe(200)
-    expect(control.strategyCalls.at(-1)).toEqual({ id: "mm", action: "reconfigure", params: { spread: "0.002" } })
-    const add = await call("POST", "/api/strategies", { body: JSON.stringify({ file: "/tmp/s.ts", id: "s2" }) })
+    // Who asked ("api" when the body does not say), why if given, and from which client (User-Agent and address) go to the audit trail.
+    expect(control.strategyCalls.at(-1)).toEqual({ id: "mm", action: "reconfigure", params: { spread: "0.002" }, who: "api", client: expect.stringMatching(/ 127\.0\.0\.1$/) })
+    const add = await call("POST", "/api/strategies", { body: JSON.stringify({ file: "/tmp/s.ts", id: "s2", who: "alice", why: "more liquidity" }) })
     expect(add.status).toBe(200)
-    expect(control.strategyCalls.at(-1)).toEqual({ action: "add", file: "/tmp/s.ts", id: "s2" })
+    expect(control.strategyCalls.at(-1)).toEqual({ action: "add", file: "/tmp/s.ts", id: "s2", who: "alice", why: "more liquidity", client: expect.stringMatching(/ 127\.0\.0\.1$/) })
   })
 
   it("serves the inspector page without a token", async () => {

@@ -71,6 +71,8 @@ export interface KrakenGatewayConfig {
   readonly fillWaitMs?: number
   readonly onLog?: (entry: KrakenGatewayLog) => void
   readonly onFeedSignal?: (signal: PrivateFeedSignal) => void
+  /** The daemon's run number, part of every event id (ids unique across restarts); default 0. */
+  readonly run?: () => number
 }
 
 export interface KrakenVenueGateway extends VenueGatewayService {
@@ -182,7 +184,7 @@ class Gateway implements KrakenVenueGateway {
   constructor(private readonly config: KrakenGatewayConfig) {
     this.account = config.account
     this.clock = config.clock ?? wallClock
-    this.env = envelopeSource(config.source ?? `kraken-futures/gateway/${config.account}`, () => this.clock.now())
+    this.env = envelopeSource(config.source ?? `kraken-futures/gateway/${config.account}`, () => this.clock.now(), config.run)
     this.attempts = Math.max(1, config.reconcile?.attempts ?? 3)
     this.delayMs = Math.max(0, config.reconcile?.delayMs ?? 1000)
     const { url, apiKey, secret, ...connection } = config.privateFeed

@@ -21,11 +21,15 @@ export interface EnvelopeSource {
   readonly source: string
 }
 
-/** Counter-based ids: `<prefix>-<n>` with a prefix unique per client start. */
-export const envelopeSource = (source: string, now: () => number = Date.now): EnvelopeSource => {
-  const prefix = `${source}-${now().toString(36)}-${Math.floor(Math.random() * 36 ** 4).toString(36)}`
+/**
+ * Counter-based ids: `<source>-r<run>-<start>-<n>`: the daemon's run number (read at each call:
+ * it is final only after recovery) makes them unique across restarts; the start time and a random
+ * part keep two clients of one run apart. Without a run (tests, tools), run 0.
+ */
+export const envelopeSource = (source: string, now: () => number = Date.now, run: () => number = () => 0): EnvelopeSource => {
+  const start = `${now().toString(36)}-${Math.floor(Math.random() * 36 ** 4).toString(36)}`
   let n = 0
-  return { source, now, nextId: () => `${prefix}-${(n++).toString(36)}` }
+  return { source, now, nextId: () => `${source}-r${run()}-${start}-${(n++).toString(36)}` }
 }
 
 const instrumentCache = new Map<string, InstrumentId>()
