@@ -3,6 +3,7 @@ import { Decimal, ZERO } from "../../domain/decimal.js"
 import type { OrderFilled } from "../../domain/events/orders.js"
 import type { PositionChanged } from "../../domain/events/portfolio.js"
 import { fillOfEvent } from "../../domain/fill.js"
+import { RecentFillIds } from "../../domain/recent-fill-ids.js"
 import type { AccountId, InstrumentId } from "../../domain/ids.js"
 import type { Instrument } from "../../domain/instrument.js"
 import { applyFill, positionFor, unrealizedPnl, type Position, type PositionUnsupported } from "../../domain/position.js"
@@ -22,6 +23,8 @@ export interface PortfolioDeps {
   readonly emit: (event: PositionChanged) => void
   /** Wired to the risk actor: positions and daily PnL feed its limits and circuit breaker. */
   readonly onChange?: (update: PortfolioUpdate) => void
+  /** Fill ids remembered exactly (default PORTFOLIO_FILL_IDS); older repeats are caught by time. */
+  readonly fillIdCapacity?: number
 }
 
 interface Book {
@@ -46,14 +49,22 @@ export interface Exposures {
  * mark price or else the book mid. Fills are deduplicated by fill id. Daily PnL is measured
  * from `startDay` (the daemon calls it at the venue's day boundary).
  */
+export const PORTFOLIO_FILL_IDS = 50_000
+
 export class PortfolioActor {
   private readonly books = new Map<string, Book>()
-  private readonly fillIds = new Set<string>()
+  /**
+   * Fill ids counted, bounded (see RecentFillIds): the newest PORTFOLIO_FILL_IDS exactly, and any
+   * fill older than all of those is a repeat. The ledger snapshot carries the newest 20 000.
+   */
+  private readonly fillIds: RecentFillIds
   private seq = 0
   duplicateFills = 0
   unknownInstrumentFills = 0
 
-  constructor(private readonly deps: PortfolioDeps) {}
+  constructor(private readonly deps: PortfolioDeps) {
+    this.fillIds = new RecentFillIds(deps.fillIdCapacity ?? PORTFOLIO_FILL_IDS)
+  }
 
   registerInstrument(instrument: Instrument): Either.Either<void, PositionUnsupported> {
     const p = positionFor(instrument)
@@ -99,8 +110,8 @@ export class PortfolioActor {
     return true
   }
 
-  hasFill(fillId: string): boolean {
-    return this.fillIds.has(fillId)
+  hasFill(fillId: string, ts?: number): boolean {
+    return this.fillIds.has(fillId, ts)
   }
 
   /** Fill ids counted so far (recovery dedupe) without a position to restore. */
@@ -114,7 +125,8 @@ export class PortfolioActor {
 
   /** Applies a fill once (by fill id); false for a duplicate or an instrument we do not carry. */
   onFill(e: OrderFilled): boolean {
-    if (this.fillIds.has(e.fillId)) {
+    const at = e.venueTs ?? e.ts
+    if (this.fillIds.has(e.fillId, at)) {
       this.duplicateFills++
       return false
     }
@@ -123,7 +135,7 @@ export class PortfolioActor {
       this.unknownInstrumentFills++
       return false
     }
-    this.fillIds.add(e.fillId)
+    this.fillIds.add(e.fillId, at)
     const fill = fillOfEvent(e)
     b.position = applyFill(b.position, fill)
     const unrealized = b.mark === undefined ? undefined : unrealizedPnl(b.position, b.mark)
