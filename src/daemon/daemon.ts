@@ -64,7 +64,7 @@ const nextRun = (home: string, atLeast = 0): number => {
 }
 
 /** Embedded default: one Avellaneda-Stoikov market maker per embedded instrument. */
-const defaultStrategies = (): ReadonlyArray<StrategyConfig> =>
+export const defaultStrategies = (): ReadonlyArray<StrategyConfig> =>
   EMBEDDED_SYMBOLS.map((symbol) => ({
     id: `mm-${symbol.slice(3, 6).toLowerCase()}` as StrategyConfig["id"],
     kind: "avellaneda-stoikov",

@@ -248,7 +248,9 @@ export class TopicLog {
       const sync = this.syncRequested || policy === "always" || (policy === "interval" && waiters.some((w) => w.durable))
       this.syncRequested = false
       try {
-        for (const { bufs, firstOffset } of batch) await this.write(bufs, firstOffset)
+        // Pending appends hold contiguous offsets: one write for all of them, not one per append
+        // (a write is a thread-pool round trip; a busy producer otherwise outruns the log).
+        if (batch.length > 0) await this.write(batch.length === 1 ? (batch[0] as { bufs: Buffer[] }).bufs : batch.flatMap((b) => b.bufs), (batch[0] as { firstOffset: number }).firstOffset)
         if (policy === "never") {
           this.visible = this.written
         } else {
