@@ -4,7 +4,7 @@ import type { InstrumentId } from "../../../src/domain/ids.js"
 import type { RiskEvent } from "../../../src/domain/events/risk.js"
 import type { OrderIntent } from "../../../src/domain/events/intents.js"
 import type { PositionChanged } from "../../../src/domain/events/portfolio.js"
-import { OrderManager, type OrderJournalEvent } from "../../../src/actors/orders/order-manager.js"
+import { OrderManager, type OrderJournalEvent, type OrderManagerDeps } from "../../../src/actors/orders/order-manager.js"
 import { PortfolioActor } from "../../../src/actors/portfolio/portfolio.actor.js"
 import type { VenueGatewayService } from "../../../src/actors/ports/venue-gateway.js"
 import type { RiskActorConfig } from "../../../src/actors/risk/risk.actor.js"
@@ -27,6 +27,8 @@ export interface CoreOptions {
   readonly venue?: Partial<Omit<FakeVenueOptions, "account" | "clock">>
   /** Keep the full journal (tests) or only count it (bench). */
   readonly keepJournal?: boolean
+  /** How many finished order actors the manager keeps, and how long. */
+  readonly retain?: Pick<OrderManagerDeps, "retainTerminal" | "retainTerminalMs" | "retainTerminalMin">
 }
 
 /** Risk → order manager → fake venue, with the portfolio feeding risk: the trading core of one account. */
@@ -57,7 +59,7 @@ export const makeCore = (opts: CoreOptions = {}) => {
   })
   Either.getOrThrow(portfolio.registerInstrument(xbt))
   Either.getOrThrow(portfolio.registerInstrument(eth))
-  const manager = new OrderManager({ account: ACCOUNT, clock, risk, gateway, emit: sink, onFill: (f) => portfolio.onFill(f) })
+  const manager = new OrderManager({ account: ACCOUNT, clock, risk, gateway, emit: sink, onFill: (f) => portfolio.onFill(f), ...opts.retain })
   const setBook = (instrument: InstrumentId, bid: Decimal, ask: Decimal) => {
     sink({ _tag: "Book", instrument, bid, ask })
     risk.onBook(instrument, bid, ask)
