@@ -132,6 +132,31 @@ export const RecoveryConfig = Schema.Struct({
 export type RecoveryConfig = typeof RecoveryConfig.Type
 
 const JournalKind = Schema.Literal("file", "kafka")
+
+/** Retention of the embedded file journal: the policy is in daemon/journal-retention.ts. */
+export const FileRetentionConfig = Schema.Struct({
+  /** Hours of history every topic keeps (orders/control: also only what snapshot and audit trail cover). */
+  hours: withDefault(PositiveInt, () => 24),
+  /** Cap per topic, MiB, for `md` and `strategy` (nothing is rebuilt from them). */
+  maxMb: withDefault(PositiveInt, () => 1024),
+  /** Seconds between retention passes. */
+  everySeconds: withDefault(PositiveInt, () => 300)
+})
+export type FileRetentionConfig = typeof FileRetentionConfig.Type
+
+/** Kafka `retention.ms` / `retention.bytes` (per partition) of a topic the daemon creates; -1 = unlimited. */
+const Unlimited = Schema.Literal(-1)
+const KafkaTopicRetention = Schema.Struct({
+  hours: Schema.Union(PositiveInt, Unlimited).annotations({ description: "a positive integer, or -1 for unlimited" }),
+  mb: Schema.Union(PositiveInt, Unlimited).annotations({ description: "a positive integer, or -1 for unlimited" })
+})
+const KafkaRetentionConfig = Schema.Struct({
+  orders: optional(KafkaTopicRetention),
+  control: optional(KafkaTopicRetention),
+  md: optional(KafkaTopicRetention),
+  strategy: optional(KafkaTopicRetention)
+})
+export type KafkaRetentionConfig = typeof KafkaRetentionConfig.Type
 const TopicPrefix = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9._-]{0,200}$/)).annotations({ description: "Kafka topic characters [A-Za-z0-9._-]" })
 const StoreKind = Schema.Literal("pglite", "postgres")
 
@@ -150,9 +175,15 @@ export const ConfigFile = Schema.Struct({
   venue: withDefault(VenueConfig, () => Schema.decodeSync(VenueConfig)({})),
   risk: withDefault(RiskLimitsConfig, () => ({})),
   strategies: withDefault(Schema.Array(StrategyConfig), () => []),
-  journal: withDefault(Schema.Struct({ kind: optional(JournalKind), topicPrefix: withDefault(TopicPrefix, () => "troupe.") }), () => ({
-    topicPrefix: "troupe."
-  })),
+  journal: withDefault(
+    Schema.Struct({
+      kind: optional(JournalKind),
+      topicPrefix: withDefault(TopicPrefix, () => "troupe."),
+      retention: withDefault(FileRetentionConfig, () => Schema.decodeSync(FileRetentionConfig)({})),
+      kafkaRetention: withDefault(KafkaRetentionConfig, () => ({}))
+    }),
+    () => ({ topicPrefix: "troupe.", retention: Schema.decodeSync(FileRetentionConfig)({}), kafkaRetention: {} })
+  ),
   store: withDefault(Schema.Struct({ kind: optional(StoreKind) }), () => ({})),
   recovery: withDefault(RecoveryConfig, () => Schema.decodeSync(RecoveryConfig)({}))
 })
@@ -176,7 +207,13 @@ export interface Config {
   readonly venue: VenueConfig
   readonly risk: RiskLimitsConfig
   readonly strategies: ReadonlyArray<StrategyConfig>
-  readonly journal: { readonly kind: "file" | "kafka"; readonly topicPrefix: string }
+  readonly journal: {
+    readonly kind: "file" | "kafka"
+    readonly topicPrefix: string
+    readonly retention: FileRetentionConfig
+    /** Overrides of DEFAULT_TOPIC_RETENTION (kafka-journal.ts) for topics the daemon creates. */
+    readonly kafkaRetention: KafkaRetentionConfig
+  }
   readonly store: { readonly kind: "pglite" | "postgres" }
   readonly recovery: RecoveryConfig
 }
@@ -305,7 +342,7 @@ export const parseConfig = (file: unknown, env: Env): Either.Either<Config, Conf
       venue,
       risk: decoded.risk,
       strategies: decoded.strategies,
-      journal: { kind: journalKind, topicPrefix: decoded.journal.topicPrefix },
+      journal: { kind: journalKind, topicPrefix: decoded.journal.topicPrefix, retention: decoded.journal.retention, kafkaRetention: decoded.journal.kafkaRetention },
       store: { kind: storeKind },
       recovery: decoded.recovery
     }

@@ -12,7 +12,8 @@ import { Snapshots, type SnapshotsService, SnapshotError } from "../actors/ports
 import type { StoreService } from "../actors/ports/store.js"
 import { StrategyHost } from "../actors/strategy/strategy-host.js"
 import type { Supervisor } from "../actors/supervisor/index.js"
-import { openFileJournal } from "../adapters/journal/file/file-journal.js"
+import { openFileJournal, type FileJournal } from "../adapters/journal/file/file-journal.js"
+import { kafkaTopicRetention, startFileJournalRetention } from "./journal-retention.js"
 import { openKafkaJournal } from "../adapters/journal/kafka/kafka-journal.js"
 import { envelopeSource, makeKrakenMarketDataPort, makeKrakenRestClient, makeKrakenVenueGateway, mapInstruments } from "../adapters/venues/kraken-futures/index.js"
 import type { AccountId, InstrumentId } from "../domain/ids.js"
@@ -64,7 +65,7 @@ const nextRun = (home: string, atLeast = 0): number => {
 }
 
 /** Embedded default: one Avellaneda-Stoikov market maker per embedded instrument. */
-const defaultStrategies = (): ReadonlyArray<StrategyConfig> =>
+export const defaultStrategies = (): ReadonlyArray<StrategyConfig> =>
   EMBEDDED_SYMBOLS.map((symbol) => ({
     id: `mm-${symbol.slice(3, 6).toLowerCase()}` as StrategyConfig["id"],
     kind: "avellaneda-stoikov",
@@ -142,10 +143,14 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       (s) => s.close().pipe(Effect.ignore)
     )
     yield* store.migrate()
+    const bounded: { fileJournal?: FileJournal } = {}
     const openJournal: Effect.Effect<JournalService> =
       config.journal.kind === "kafka"
-        ? openKafkaJournal({ brokers: config.kafkaBrokers, topicPrefix: config.journal.topicPrefix, clientId: `troupe-${instance}` }).pipe(Effect.orDie)
-        : openFileJournal({ dir: join(config.home, "journal"), fsync: { kind: "always" }, now: clock.now }).pipe(Effect.orDie)
+        ? openKafkaJournal({ brokers: config.kafkaBrokers, topicPrefix: config.journal.topicPrefix, clientId: `troupe-${instance}`, retention: kafkaTopicRetention(config.journal.kafkaRetention) }).pipe(Effect.orDie)
+        : openFileJournal({ dir: join(config.home, "journal"), fsync: { kind: "always" }, now: clock.now }).pipe(
+            Effect.tap((j) => Effect.sync(() => (bounded.fileJournal = j))),
+            Effect.orDie
+          )
     const journalService = yield* Effect.acquireRelease(openJournal, (j) => j.close().pipe(Effect.ignore))
     // Filled in as the parts come up; callbacks created earlier read them through here.
     const late: { trading?: TradingNode; root?: Supervisor; control?: DaemonControlImpl; strategies?: StrategyHost } = {}
@@ -277,6 +282,10 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     }, config.recovery.snapshotEverySeconds * 1000)
     snapshotTimer.unref()
     yield* Effect.addFinalizer(() => Effect.sync(() => clearInterval(snapshotTimer)))
+    if (bounded.fileJournal !== undefined) {
+      const stopRetention = startFileJournalRetention({ journal: bounded.fileJournal, store, ledgerActorId: ledgerId, policy: config.journal.retention, now: clock.now, log })
+      yield* Effect.addFinalizer(() => Effect.sync(stopRetention))
+    }
     log(`recovered in ${recovered.ms} ms: ledger from ${recovered.snapshot}, ${recovered.replayed} journal events replayed, ${restoredOrders} live orders, ${recovered.reprojected} events re-projected to the audit trail`)
     metrics.sampled("recovery_ms", "time from start to recovered state (journal and snapshot), ms", "gauge", {}, () => recovered.ms)
     node.send({ type: "RECOVERED" })

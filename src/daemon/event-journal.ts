@@ -118,7 +118,9 @@ export class EventJournal {
       if (durable) this.durableFailures++
       return this.defer(event)
     })
-    if (durable) this.pending = Promise.allSettled([this.pending, first])
+    // `.then(() => undefined)`: allSettled's value nests the previous one, so without it the chain
+    // would keep every durable append's offset for the life of the process.
+    if (durable) this.pending = Promise.allSettled([this.pending, first]).then(() => undefined)
     return p
   }
 

@@ -1,4 +1,4 @@
-import { Effect, Either, Option, Stream } from "effect"
+import { Data, Effect, Either, Option, Stream } from "effect"
 import type { JournalOffset, JournalService, JournalTopic } from "../actors/ports/journal.js"
 import type { StoreService } from "../actors/ports/store.js"
 import { decodeEvent } from "../domain/codec.js"
@@ -34,10 +34,30 @@ export interface RecoveryDeps {
   readonly now: () => number
 }
 
-const LEDGER_TOPICS: ReadonlyArray<JournalTopic> = ["orders"]
-const AUDIT_TOPICS: ReadonlyArray<JournalTopic> = ["orders", "control"]
+export const LEDGER_TOPICS: ReadonlyArray<JournalTopic> = ["orders"]
+export const AUDIT_TOPICS: ReadonlyArray<JournalTopic> = ["orders", "control"]
 /** EventJournal's projection batch size: the rows of one batch may be partly written. */
-const PROJECTION_BATCH = 2_000
+export const PROJECTION_BATCH = 2_000
+
+/**
+ * Recovery needs journal records that retention has deleted: the snapshot (or the audit trail)
+ * that covered them is gone, another ledger version, or the store is a new one. Trading from a
+ * ledger folded from the middle of the history would be wrong, so recovery refuses.
+ */
+export class JournalHistoryMissing extends Data.TaggedError("JournalHistoryMissing")<{
+  readonly topic: JournalTopic
+  readonly partition: number
+  readonly needed: string
+  readonly start: string
+  readonly why: string
+}> {
+  override get message(): string {
+    return (
+      `recovery needs journal ${this.topic}/${this.partition} from offset ${this.needed} (${this.why}), but the journal starts at ${this.start}: ` +
+      `older segments were deleted by retention and no snapshot or audit trail covers them. Restore the store that held the snapshot, or start on a new TROUPE_HOME`
+    )
+  }
+}
 
 export const ledgerActorId = (account: string): string => `ledger/${account}`
 
@@ -59,6 +79,7 @@ export const recoverLedger = (deps: RecoveryDeps): Effect.Effect<RecoveryReport,
     const covered = new Map(ledger.coveredOffsets().map((o) => [`${o.topic}/${o.partition}`, BigInt(o.offset)]))
     const audited = new Map((yield* deps.store.auditHighWatermark()).map((o) => [`${o.topic}/${o.partition}`, BigInt(o.offset)]))
     const ends = yield* deps.journal.endOffsets()
+    const starts = new Map(((yield* deps.journal.startOffsets?.() ?? Effect.succeed([])) as ReadonlyArray<JournalOffset>).map((o) => [`${o.topic}/${o.partition}`, BigInt(o.offset)]))
     let replayed = 0
     let reprojected = 0
     let undecodable = 0
@@ -72,6 +93,11 @@ export const recoverLedger = (deps: RecoveryDeps): Effect.Effect<RecoveryReport,
       const auditFrom = !audits ? BigInt(end.offset) : auditHw === undefined ? 0n : auditHw > BigInt(PROJECTION_BATCH) ? auditHw - BigInt(PROJECTION_BATCH) : 0n
       const from = foldFrom < auditFrom ? foldFrom : auditFrom
       if (from >= BigInt(end.offset)) continue
+      const start = starts.get(k) ?? 0n
+      if (from < start) {
+        const why = from === foldFrom && folds ? `ledger ${snapshot === "snapshot" ? "snapshot covers up to it" : snapshot}` : "audit trail's high watermark less one projection batch"
+        return yield* Effect.fail(new JournalHistoryMissing({ topic: end.topic, partition: end.partition, needed: from.toString(), start: start.toString(), why }))
+      }
       yield* Stream.runForEach(deps.journal.read({ topic: end.topic, partition: end.partition, offset: from.toString() }), (record) =>
         Effect.sync(() => {
           const decoded = decodeEvent(record.payload)

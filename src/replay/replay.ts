@@ -17,7 +17,8 @@ import type { Position } from "../domain/position.js"
 import { openPgliteStore } from "../persistence/pglite.js"
 import { decodeParams, type AnyStrategyDefinition } from "../strategies/ports.js"
 import { replayInstruments, REPLAY_VENUE } from "./instruments.js"
-import type { MarketInput } from "./market-input.js"
+import type { MarketInput, MarketMessage } from "./market-input.js"
+import type { JournalService } from "../actors/ports/journal.js"
 import { ReplayMarketData } from "./market-data.js"
 import { RecordedLiquidity, REPLAY_MAKER_ACCOUNT } from "./recorded-liquidity.js"
 import { openReplayOutputJournal, type ReplayOutputJournal } from "./output-journal.js"
@@ -63,6 +64,19 @@ export interface ReplayOptions {
   readonly stopAtEnd?: boolean
   readonly onProgress?: (progress: ReplayProgress) => void
   readonly log?: (level: "debug" | "info" | "warn" | "error", message: string) => void
+  /** Strategies run beside `strategy` (each its own id), as the daemon runs several. */
+  readonly moreStrategies?: ReadonlyArray<{ readonly strategy: AnyStrategyDefinition; readonly params: unknown; readonly strategyId: string }>
+  /**
+   * Market messages produced as the run goes (a long synthetic market that would not fit in
+   * memory) instead of `input.messages`; `input` still gives the symbols, specs and start time.
+   */
+  readonly stream?: { readonly total: number; readonly messages: Iterable<MarketMessage> }
+  /** Another journal than the output journal (the soak bench: the daemon's file journal with retention). */
+  readonly openJournal?: (dir: string, now: () => number) => Promise<JournalService>
+  /** Called with the run's EventJournal before anything is appended (e.g. to fold a ledger from `onAppended`). */
+  readonly onJournal?: (journal: EventJournal) => void
+  /** Work at fixed simulated intervals, between drains (the soak bench samples memory here). */
+  readonly every?: { readonly simMs: number; readonly run: (simTime: number, journal: EventJournal) => Promise<void> }
 }
 
 export interface ReplayProgress {
@@ -178,12 +192,16 @@ export const runReplay = async (options: ReplayOptions): Promise<ReplayResult> =
     }
   })
 
-  const journalService: ReplayOutputJournal = await Effect.runPromise(openReplayOutputJournal(journalDir, clock.now))
+  const journalService: Pick<ReplayOutputJournal, "flush"> & JournalService =
+    options.openJournal === undefined
+      ? await Effect.runPromise(openReplayOutputJournal(journalDir, clock.now))
+      : { ...(await options.openJournal(journalDir, clock.now)), flush: () => Effect.void }
   const storeHandle = storeDir === undefined ? undefined : await openPgliteStore({ dataDir: storeDir })
   const store = storeHandle?.store ?? nullStore
   if (storeHandle !== undefined) await Effect.runPromise(store.migrate())
   // The projection runs once, at the end: during the run it would only compete for the CPU.
   const journal = new EventJournal({ journal: journalService, store, projectEveryMs: 2 ** 31 - 1, auditLagBound: Number.POSITIVE_INFINITY, auditLagMs: Number.POSITIVE_INFINITY, now: clock.now })
+  options.onJournal?.(journal)
 
   const events: Record<string, number> = {}
   const count = (e: CanonicalEvent): void => {
@@ -245,11 +263,17 @@ export const runReplay = async (options: ReplayOptions): Promise<ReplayResult> =
     const added = await run(Effect.either(host.add(spec)))
     if (Either.isLeft(added)) throw new Error(added.left.message || added.left._tag)
     const strategyId: StrategyId = added.right
+    for (const more of options.moreStrategies ?? []) {
+      const extra = await run(Effect.either(host.add({ definition: more.strategy, params: more.params, id: more.strategyId })))
+      if (Either.isLeft(extra)) throw new Error(extra.left.message || extra.left._tag)
+    }
     await drain()
 
     // ---- the market loop ----------------------------------------------------------------------
-    const messages = input.messages
-    const total = messages.length
+    const messages: Iterable<MarketMessage> = options.stream?.messages ?? input.messages
+    const total = options.stream?.total ?? input.messages.length
+    const every = options.every
+    let nextEvery = every === undefined ? Number.POSITIVE_INFINITY : clock.now() + every.simMs
     const speed = options.speed !== undefined && Number.isFinite(options.speed) && options.speed > 0 ? options.speed : undefined
     const wallStart = performance.now()
     const simStart = clock.now()
@@ -264,10 +288,15 @@ export const runReplay = async (options: ReplayOptions): Promise<ReplayResult> =
       const rate = wall > 0 ? (done / wall) * 1000 : 0
       options.onProgress?.({ done, total, wallMs: wall, rate, etaMs: rate > 0 ? ((total - done) / rate) * 1000 : Number.POSITIVE_INFINITY, simTime: clock.now() })
     }
-    for (let i = 0; i < total; i++) {
-      const m = messages[i]!
+    let i = -1
+    for (const m of messages) {
+      i++
       if (m.ts > clock.now()) {
         await drain()
+        while (every !== undefined && m.ts >= nextEvery) {
+          await every.run(clock.now(), journal)
+          nextEvery += every.simMs
+        }
         for (let due = clock.nextTimerAt(); due !== undefined && due <= m.ts; due = clock.nextTimerAt()) {
           await pace(due)
           clock.setTime(due)

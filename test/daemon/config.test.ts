@@ -26,7 +26,7 @@ describe("config defaults", () => {
     expect(c.home).toBe("./.troupe")
     expect(c.port).toBe(7400)
     expect(c.venue.id).toBe("simulator")
-    expect(c.journal).toEqual({ kind: "file", topicPrefix: "troupe." })
+    expect(c.journal).toEqual({ kind: "file", topicPrefix: "troupe.", retention: { hours: 24, maxMb: 1024, everySeconds: 300 }, kafkaRetention: {} })
     expect(c.store).toEqual({ kind: "pglite" })
     expect(c.kafkaBrokers).toEqual([])
     expect(c.strategies).toEqual([])
@@ -151,6 +151,20 @@ describe("config file validation", () => {
     expect(ok({ journal: { topicPrefix: "prod." } }).journal.topicPrefix).toBe("prod.")
     expect(fail({ port: "7400" }).path).toBe("port")
     expect(fail({ journal: { topicPrefix: "troupe/" } }).message).toBe('config error at journal.topicPrefix: expected Kafka topic characters [A-Za-z0-9._-], got "troupe/"')
+  })
+})
+
+describe("retention config", () => {
+  it("takes the file journal's retention and Kafka topic retention, -1 meaning unlimited", () => {
+    const c = ok({ journal: { retention: { hours: 6, maxMb: 512 }, kafkaRetention: { md: { hours: 12, mb: 2048 }, orders: { hours: -1, mb: -1 } } } })
+    expect(c.journal.retention).toEqual({ hours: 6, maxMb: 512, everySeconds: 300 })
+    expect(c.journal.kafkaRetention).toEqual({ md: { hours: 12, mb: 2048 }, orders: { hours: -1, mb: -1 } })
+  })
+
+  it("refuses a retention of zero hours or a Kafka retention of 0 MiB, naming the key", () => {
+    expect(fail({ journal: { retention: { hours: 0 } } }).path).toBe("journal.retention.hours")
+    expect(fail({ journal: { kafkaRetention: { md: { hours: 1, mb: 0 } } } }).path).toBe("journal.kafkaRetention.md.mb")
+    expect(fail({ journal: { kafkaRetention: { trades: { hours: 1, mb: 1 } } } }).path).toBe("journal.kafkaRetention.trades")
   })
 })
 

@@ -23,8 +23,15 @@ export interface OrderManagerDeps {
   readonly emit: (event: OrderJournalEvent) => void
   /** Fills go to the portfolio before risk sees them, so risk never under-counts a position. */
   readonly onFill?: (fill: OrderFilled) => void
-  /** Finished orders kept alive for late fills (canceled → filled); default 10 000. */
+  /**
+   * Finished orders kept alive for late fills (canceled → filled): every one finished within the
+   * last `retainTerminalMs` (default 10 min) up to `retainTerminal` (default 10 000), and beyond
+   * that time the newest `retainTerminalMin` (default 1 000). A fill later than that is still
+   * counted by the portfolio and journaled; its order is a reconciliation event.
+   */
   readonly retainTerminal?: number
+  readonly retainTerminalMs?: number
+  readonly retainTerminalMin?: number
   readonly onActorError?: (clientOrderId: string, error: unknown) => void
   /** The daemon's run number, part of every event id (ids unique across restarts). */
   readonly run?: RunNumber
@@ -45,7 +52,8 @@ export class OrderManager {
   private readonly machine: OrderMachine
   private readonly live = new Map<string, OrderActor>()
   private readonly byVenueId = new Map<string, string>()
-  private readonly finished: string[] = []
+  /** Finished orders, oldest first, with when they finished. */
+  private readonly finished: Array<{ readonly cid: string; readonly at: number }> = []
   private readonly source: string
   private readonly unsubscribe: () => void
   private readonly nextId: () => string
@@ -297,10 +305,13 @@ export class OrderManager {
   }
 
   private retire(clientOrderId: string): void {
-    this.finished.push(clientOrderId)
-    const retain = this.deps.retainTerminal ?? 10_000
-    while (this.finished.length > retain) {
-      const old = this.finished.shift() as string
+    const now = this.deps.clock.now()
+    this.finished.push({ cid: clientOrderId, at: now })
+    const max = this.deps.retainTerminal ?? 10_000
+    const min = Math.min(max, this.deps.retainTerminalMin ?? 1_000)
+    const horizon = now - (this.deps.retainTerminalMs ?? 600_000)
+    while (this.finished.length > max || (this.finished.length > min && (this.finished[0] as { at: number }).at < horizon)) {
+      const old = (this.finished.shift() as { cid: string }).cid
       const a = this.live.get(old)
       if (a === undefined) continue
       a.stop()

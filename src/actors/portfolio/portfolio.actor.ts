@@ -4,6 +4,7 @@ import type { OrderFilled } from "../../domain/events/orders.js"
 import type { PositionChanged } from "../../domain/events/portfolio.js"
 import { fillOfEvent } from "../../domain/fill.js"
 import { eventIds, type RunNumber } from "../../domain/event-ids.js"
+import { RecentFillIds } from "../../domain/recent-fill-ids.js"
 import type { AccountId, InstrumentId } from "../../domain/ids.js"
 import type { Instrument } from "../../domain/instrument.js"
 import { applyFill, positionFor, unrealizedPnl, type Position, type PositionUnsupported } from "../../domain/position.js"
@@ -25,6 +26,8 @@ export interface PortfolioDeps {
   readonly onChange?: (update: PortfolioUpdate) => void
   /** The daemon's run number, part of every event id (ids unique across restarts); default 0. */
   readonly run?: RunNumber
+  /** Fill ids remembered exactly (default PORTFOLIO_FILL_IDS); older repeats are caught by time. */
+  readonly fillIdCapacity?: number
 }
 
 interface Book {
@@ -49,15 +52,22 @@ export interface Exposures {
  * mark price or else the book mid. Fills are deduplicated by fill id. Daily PnL is measured
  * from `startDay` (the daemon calls it at the venue's day boundary).
  */
+export const PORTFOLIO_FILL_IDS = 50_000
+
 export class PortfolioActor {
   private readonly books = new Map<string, Book>()
-  private readonly fillIds = new Set<string>()
+  /**
+   * Fill ids counted, bounded (see RecentFillIds): the newest PORTFOLIO_FILL_IDS exactly, and any
+   * fill older than all of those is a repeat. The ledger snapshot carries the newest 20 000.
+   */
+  private readonly fillIds: RecentFillIds
   private readonly nextId: () => string
   duplicateFills = 0
   unknownInstrumentFills = 0
 
   constructor(private readonly deps: PortfolioDeps) {
     this.nextId = eventIds(`portfolio/${deps.account}`, deps.run)
+    this.fillIds = new RecentFillIds(deps.fillIdCapacity ?? PORTFOLIO_FILL_IDS)
   }
 
   registerInstrument(instrument: Instrument): Either.Either<void, PositionUnsupported> {
@@ -104,8 +114,8 @@ export class PortfolioActor {
     return true
   }
 
-  hasFill(fillId: string): boolean {
-    return this.fillIds.has(fillId)
+  hasFill(fillId: string, ts?: number): boolean {
+    return this.fillIds.has(fillId, ts)
   }
 
   /** Fill ids counted so far (recovery dedupe) without a position to restore. */
@@ -119,7 +129,8 @@ export class PortfolioActor {
 
   /** Applies a fill once (by fill id); false for a duplicate or an instrument we do not carry. */
   onFill(e: OrderFilled): boolean {
-    if (this.fillIds.has(e.fillId)) {
+    const at = e.venueTs ?? e.ts
+    if (this.fillIds.has(e.fillId, at)) {
       this.duplicateFills++
       return false
     }
@@ -128,7 +139,7 @@ export class PortfolioActor {
       this.unknownInstrumentFills++
       return false
     }
-    this.fillIds.add(e.fillId)
+    this.fillIds.add(e.fillId, at)
     const fill = fillOfEvent(e)
     b.position = applyFill(b.position, fill)
     const unrealized = b.mark === undefined ? undefined : unrealizedPnl(b.position, b.mark)

@@ -73,7 +73,7 @@ export interface JournalEntry {
 
 /** The medium failed (disk, broker). After a failed fsync the adapter refuses further appends. */
 export class JournalIoError extends Data.TaggedError("JournalIoError")<{
-  readonly op: "open" | "append" | "sync" | "read" | "close"
+  readonly op: "open" | "append" | "sync" | "read" | "close" | "prune" | "stat"
   readonly topic: JournalTopic | undefined
   readonly cause: unknown
 }> {
@@ -130,6 +130,11 @@ export interface JournalService {
   readonly read: (from: JournalOffset) => Stream.Stream<JournalRecord, JournalError>
   /** Per topic and partition, the offset the next appended record will get (exclusive end). */
   readonly endOffsets: () => Effect.Effect<ReadonlyArray<JournalOffset>, JournalError>
+  /**
+   * Per topic and partition, the first offset still held: above 0 once retention deleted older
+   * records. Absent in an adapter that never deletes (every journal then starts at 0).
+   */
+  readonly startOffsets?: () => Effect.Effect<ReadonlyArray<JournalOffset>, JournalError>
   /** Flushes and syncs what is pending, then releases files/connections. Idempotent. */
   readonly close: () => Effect.Effect<void>
 }

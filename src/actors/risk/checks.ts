@@ -51,7 +51,7 @@ export const checkReduceOnlyRoom = (r: InstrumentRisk, side: Side, lots: number)
     lotsToQty(r, lots)
   )
 
-export const checkDuplicate = (seen: ReadonlySet<string>, clientOrderId: string): Denial | undefined =>
+export const checkDuplicate = (seen: { has(clientOrderId: string): boolean }, clientOrderId: string): Denial | undefined =>
   seen.has(clientOrderId) ? deny("DUPLICATE_CLIENT_ORDER_ID", `client order id ${clientOrderId} was used before`) : undefined
 
 export const checkInstrument = (r: InstrumentRisk | undefined, id: string): Denial | undefined => {

@@ -37,6 +37,7 @@ import {
 import { compileAccount, compileInstrument, refreshExposure, unitsToMoney, type AccountLimits, type AccountRisk, type InstrumentLimits, type InstrumentRisk, type RiskConfigInvalid } from "./limits.js"
 import { KRAKEN_FUTURES_RATE, StrategyRateLimiter, VenueRateLimiter, type StrategyRateConfig, type VenueCall, type VenueRateConfig } from "./rate-limiter.js"
 import { OpenOrders, type OpenOrder } from "./open-orders.js"
+import { ClientOrderIds } from "./client-order-ids.js"
 import { NOT_EXACT } from "./scaled.js"
 
 export interface RiskActorConfig {
@@ -81,7 +82,8 @@ export class RiskActor {
   private readonly acct: AccountRisk
   private readonly instruments = new Map<string, InstrumentRisk>()
   private readonly orders: OpenOrders
-  private readonly seenIds = new Set<string>()
+  /** Used client order ids, bounded by the rule in client-order-ids.ts (duplicates still caught). */
+  private readonly seenIds = new ClientOrderIds()
   private readonly rate: VenueRateLimiter
   private readonly strategyRate: StrategyRateLimiter
   private readonly tradingState: Actor<typeof tradingStateMachine>

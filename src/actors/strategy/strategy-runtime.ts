@@ -6,6 +6,7 @@ import type { Trade } from "../../domain/events/market.js"
 import type { OrderEvent, OrderFilled } from "../../domain/events/orders.js"
 import type { StrategyRecord } from "../../domain/events/strategy.js"
 import { fillOfEvent } from "../../domain/fill.js"
+import { RecentFillIds } from "../../domain/recent-fill-ids.js"
 import { makeClientOrderId, type AccountId, type ClientOrderId, type InstrumentId, type StrategyId } from "../../domain/ids.js"
 import type { Instrument } from "../../domain/instrument.js"
 import { limitPriceOf, triggerPriceOf } from "../../domain/order.js"
@@ -65,7 +66,8 @@ export class StrategyRuntime {
   private seq = 0
   private eventSeq = 0
   private readonly inFlight = new Set<Promise<void>>()
-  private readonly seenFills = new Set<string>()
+  /** Bounded like the portfolio's (RecentFillIds): a repeat of a forgotten old fill is still a repeat. */
+  private readonly seenFills = new RecentFillIds(SEEN_FILLS)
   private incarnation: Incarnation | undefined
   private nextClockTimer = 0
 
@@ -167,8 +169,8 @@ export class StrategyRuntime {
   /** Bookkeeping always happens; callbacks only while running. */
   onOrderEvent(e: OrderEvent): void {
     if (e._tag === "OrderFilled") {
-      if (this.seenFills.has(e.fillId)) return
-      this.rememberFill(e.fillId)
+      if (this.seenFills.has(e.fillId, e.venueTs ?? e.ts)) return
+      this.seenFills.add(e.fillId, e.venueTs ?? e.ts)
       this.applyFill(e)
     }
     this.orders.apply(e)
@@ -178,14 +180,6 @@ export class StrategyRuntime {
     }
     const onOrder = this.definition.onOrder
     if (onOrder !== undefined) this.call("onOrder", (ctx) => onOrder(ctx, e), false)
-  }
-
-  private rememberFill(fillId: string): void {
-    this.seenFills.add(fillId)
-    if (this.seenFills.size > SEEN_FILLS) {
-      const oldest = this.seenFills.values().next().value
-      if (oldest !== undefined) this.seenFills.delete(oldest)
-    }
   }
 
   private applyFill(e: OrderFilled): void {

@@ -162,3 +162,36 @@ describe("the dead man's switch", () => {
     expect(core.journal.some((e) => e._tag === "OrderCanceled" && e.reason === "deadMansSwitch")).toBe(true)
   })
 })
+
+describe("finished order actors", () => {
+  it("are kept for the retention time, then only the newest few, and a late fill for a dropped one still counts in the portfolio", () => {
+    const core = makeCore({ retain: { retainTerminal: 5, retainTerminalMs: 1_000, retainTerminalMin: 2 } })
+    const finish = () => {
+      const intent = submit({ price: "49900" })
+      core.manager.handle(intent)
+      core.venue.flush()
+      core.manager.handle(cancel(intent.clientOrderId))
+      core.venue.flush()
+      expect(core.manager.order(intent.clientOrderId)?.status).toBe("canceled")
+      return intent.clientOrderId
+    }
+    const early = [finish(), finish(), finish()]
+    // Within the retention time all are kept (up to retainTerminal).
+    expect(early.map((cid) => core.manager.order(cid)?.status)).toEqual(["canceled", "canceled", "canceled"])
+    core.clock.advance(2_000)
+    const late = finish()
+    // Past it: only the newest retainTerminalMin stay.
+    expect([...early, late].map((cid) => core.manager.order(cid)?.status ?? "dropped")).toEqual(["dropped", "dropped", "canceled", "canceled"])
+    // Within the time, the hard cap still holds.
+    const burst = [finish(), finish(), finish(), finish(), finish(), finish()]
+    expect(burst.filter((cid) => core.manager.order(cid) !== undefined)).toHaveLength(5)
+    // A fill for a dropped order: counted by the portfolio, and a reconciliation event for the manager.
+    core.venue.injectReport({
+      _tag: "OrderFilled", id: "late", ts: 0, source: "venue", account: ACCOUNT, instrument: XBT, clientOrderId: early[0] as ClientOrderId,
+      venueOrderId: "v-late" as VenueOrderId, fillId: "late-dropped" as FillId, side: "buy", price: dec("49900"), qty: dec("1"), fee: dec("0"), feeCurrency: "USD", liquidity: "maker"
+    })
+    core.venue.flush()
+    expect(core.portfolio.position(XBT)?.quantity.toString()).toBe("1")
+    expect(core.journal.at(-1)).toMatchObject({ _tag: "ReconciliationNeeded", kind: "externalOrder" })
+  })
+})

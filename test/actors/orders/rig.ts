@@ -4,7 +4,7 @@ import type { InstrumentId } from "../../../src/domain/ids.js"
 import type { RiskEvent } from "../../../src/domain/events/risk.js"
 import type { OrderIntent } from "../../../src/domain/events/intents.js"
 import type { PositionChanged } from "../../../src/domain/events/portfolio.js"
-import { OrderManager, type OrderJournalEvent } from "../../../src/actors/orders/order-manager.js"
+import { OrderManager, type OrderJournalEvent, type OrderManagerDeps } from "../../../src/actors/orders/order-manager.js"
 import { PortfolioActor } from "../../../src/actors/portfolio/portfolio.actor.js"
 import type { VenueGatewayService } from "../../../src/actors/ports/venue-gateway.js"
 import type { RiskActorConfig } from "../../../src/actors/risk/risk.actor.js"
@@ -29,6 +29,8 @@ export interface CoreOptions {
   readonly keepJournal?: boolean
   /** The run number in every event id (as the daemon passes it). */
   readonly run?: number
+  /** How many finished order actors the manager keeps, and how long. */
+  readonly retain?: Pick<OrderManagerDeps, "retainTerminal" | "retainTerminalMs" | "retainTerminalMin">
 }
 
 /** Risk → order manager → fake venue, with the portfolio feeding risk: the trading core of one account. */
@@ -62,7 +64,7 @@ export const makeCore = (opts: CoreOptions = {}) => {
   Either.getOrThrow(portfolio.registerInstrument(xbt))
   Either.getOrThrow(portfolio.registerInstrument(eth))
   // As the trading node wires it: fills the portfolio already counted are dropped before the journal.
-  const manager = new OrderManager({ account: ACCOUNT, clock, risk, gateway, emit: sink, onFill: (f) => portfolio.onFill(f), knownFill: (id) => portfolio.hasFill(id), ...run })
+  const manager = new OrderManager({ account: ACCOUNT, clock, risk, gateway, emit: sink, onFill: (f) => portfolio.onFill(f), knownFill: (id) => portfolio.hasFill(id), ...run, ...opts.retain })
   const setBook = (instrument: InstrumentId, bid: Decimal, ask: Decimal) => {
     sink({ _tag: "Book", instrument, bid, ask })
     risk.onBook(instrument, bid, ask)

@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest"
 import { dec } from "../../../src/domain/decimal.js"
 import type { OrderFilled } from "../../../src/domain/events/orders.js"
 import type { ClientOrderId, FillId, VenueOrderId } from "../../../src/domain/ids.js"
-import { ACCOUNT, ETH, submit, XBT } from "../risk/fixtures.js"
+import { ACCOUNT, ETH, submit, XBT, xbt } from "../risk/fixtures.js"
+import { PortfolioActor } from "../../../src/actors/portfolio/portfolio.actor.js"
+import { makeSimulatedClock } from "../../../src/actors/clock.js"
 import { makeCore } from "../orders/rig.js"
 
 let k = 0
@@ -70,5 +72,20 @@ describe("the portfolio", () => {
     expect(core.risk.status).toBe("halted")
     const d = core.manager.handle(submit({ price: "49000" }))
     expect(d._tag === "Denied" && d.event.reason).toBe("DAILY_LOSS_LIMIT")
+  })
+})
+
+describe("the portfolio's memory of fills", () => {
+  it("a repeat of the first fill after 20 times its memory of others still counts once", () => {
+    const portfolio = new PortfolioActor({ account: ACCOUNT, clock: makeSimulatedClock(0), emit: () => undefined, fillIdCapacity: 500 })
+    portfolio.registerInstrument(xbt)
+    const at = (f: OrderFilled, venueTs: number): OrderFilled => ({ ...f, venueTs })
+    const first = at(fill("buy", "0.001", "50000", "0"), 1)
+    expect(portfolio.onFill(first)).toBe(true)
+    for (let i = 0; i < 10_000; i++) portfolio.onFill(at(fill(i % 2 === 0 ? "sell" : "buy", "0.001", "50000", "0"), 2 + i))
+    const qty = portfolio.position(XBT)!.quantity.toString()
+    expect(portfolio.onFill(first)).toBe(false)
+    expect(portfolio.position(XBT)!.quantity.toString()).toBe(qty)
+    expect(portfolio.duplicateFills).toBe(1)
   })
 })

@@ -14,9 +14,9 @@ import {
   type JournalService,
   type JournalTopic
 } from "../../../actors/ports/journal.js"
-import { TopicLog, type FsyncPolicy, type TailRepair } from "./topic-log.js"
+import { TopicLog, type FsyncPolicy, type PruneResult, type TailRepair } from "./topic-log.js"
 
-export type { FsyncPolicy, TailRepair } from "./topic-log.js"
+export type { FsyncPolicy, PruneResult, TailRepair } from "./topic-log.js"
 
 /**
  * The embedded journal: `<dir>/<topic>/` per topic, one partition each, append-only segment
@@ -44,6 +44,19 @@ export interface FileJournal extends JournalService {
   readonly repairs: ReadonlyArray<TailRepair>
   /** Counters since open: lets tests and metrics see group commit at work. */
   readonly stats: () => FileJournalStats
+  /**
+   * Retention (see `daemon/journal-retention.ts` for the policy): per topic, deletes the oldest
+   * sealed segments that hold only offsets below `keepFrom[topic]` (absent: nothing below is
+   * known to be covered, so nothing is deleted) and ended at or before `olderThan` (record time),
+   * or that take the topic past `maxBytes[topic]`.
+   */
+  readonly prune: (rule: {
+    readonly keepFrom: Partial<Record<JournalTopic, number>>
+    readonly olderThan: number
+    readonly maxBytes?: Partial<Record<JournalTopic, number>>
+  }) => Effect.Effect<ReadonlyArray<PruneResult>, JournalIoError>
+  /** Bytes of segment files on disk, per topic. */
+  readonly diskBytes: () => Effect.Effect<Readonly<Record<JournalTopic, number>>, JournalIoError>
 }
 
 const PARTITION = 0
@@ -99,12 +112,25 @@ export const openFileJournal = (config: FileJournalConfig): Effect.Effect<FileJo
         if (!Number.isSafeInteger(start)) return Stream.fail(new JournalOffsetError({ requested: from, reason: "not a non-negative integer offset" }))
         const end = log(topic).endOffset
         if (start > end) return Stream.fail(new JournalOffsetError({ requested: from, reason: `beyond the end offset ${end}` }))
+        const first = log(topic).startOffset
+        if (start < first && start < end) return Stream.fail(new JournalOffsetError({ requested: from, reason: `deleted by retention: the topic starts at offset ${first}` }))
         return Stream.fromAsyncIterable(
           { [Symbol.asyncIterator]: () => log(topic).readBatches(start) },
           toJournalError(topic, "read")
         ).pipe(Stream.mapConcat((batch) => batch.map((r) => ({ offset: journalOffset(topic, PARTITION, r.offset), key: r.key, payload: r.payload, ts: r.ts }))))
       },
       endOffsets: () => Effect.sync(() => JOURNAL_TOPICS.map((t) => journalOffset(t, PARTITION, log(t).endOffset))),
+      startOffsets: () => Effect.sync(() => JOURNAL_TOPICS.map((t) => journalOffset(t, PARTITION, log(t).startOffset))),
+      prune: (rule) =>
+        Effect.forEach(JOURNAL_TOPICS, (topic) => {
+          const keepFrom = rule.keepFrom[topic] ?? 0
+          const maxBytes = rule.maxBytes?.[topic]
+          return Effect.tryPromise({ try: () => log(topic).prune(keepFrom, rule.olderThan, maxBytes), catch: (cause) => new JournalIoError({ op: "prune", topic, cause }) })
+        }),
+      diskBytes: () =>
+        Effect.forEach(JOURNAL_TOPICS, (topic) =>
+          Effect.tryPromise({ try: () => log(topic).diskBytes(), catch: (cause) => new JournalIoError({ op: "stat", topic, cause }) }).pipe(Effect.map((b) => [topic, b] as const))
+        ).pipe(Effect.map((e) => Object.fromEntries(e) as Record<JournalTopic, number>)),
       close: () =>
         Effect.suspend(() => {
           if (closed) return Effect.void

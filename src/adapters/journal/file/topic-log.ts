@@ -1,8 +1,9 @@
-import { access, mkdir, open, type FileHandle } from "node:fs/promises"
+import { access, mkdir, open, stat, unlink, type FileHandle } from "node:fs/promises"
 import { join } from "node:path"
-import { JournalClosedError, JournalCorruptError, JournalIoError, type JournalTopic } from "../../../actors/ports/journal.js"
+import { JournalClosedError, JournalCorruptError, JournalIoError, JournalOffsetError, journalOffset, type JournalTopic } from "../../../actors/ports/journal.js"
 import { encodeRecord, type DecodedRecord } from "./record.js"
 import {
+  indexFile,
   floorEntry,
   IndexBuilder,
   listSegmentBases,
@@ -61,6 +62,15 @@ interface Waiter {
 interface Sealed {
   readonly base: number
   index: IndexEntry[] | undefined
+}
+
+/** What one retention pass removed from a topic. */
+export interface PruneResult {
+  readonly topic: JournalTopic
+  readonly segments: number
+  readonly bytes: number
+  /** The topic's first offset afterwards. */
+  readonly startOffset: number
 }
 
 /** One topic of the file journal: a directory of segments with one writer. */
@@ -138,6 +148,59 @@ export class TopicLog {
     return this.visible
   }
 
+  /** The first offset still on disk: above 0 once retention has deleted the oldest segments. */
+  get startOffset(): number {
+    return this.sealed[0]?.base ?? this.activeBase
+  }
+
+  /** Bytes of this topic's segments on disk (sealed and active; indexes not counted). */
+  async diskBytes(): Promise<number> {
+    let total = this.activeBytes
+    for (const s of this.sealed) total += (await stat(join(this.dir, segmentFile(s.base)))).size
+    return total
+  }
+
+  /**
+   * Retention: deletes sealed segments from the oldest on, while a segment (1) holds only offsets
+   * below `keepFrom` and (2) ended at or before `olderThan` (record time: the first record of the
+   * next segment was written after its last one), or — regardless of (2) — while the topic is over
+   * `maxBytes`, which callers give only for topics nothing is rebuilt from. The active segment is
+   * never deleted. Oldest first, so the log stays one contiguous range [startOffset, end).
+   */
+  async prune(keepFrom: number, olderThan: number, maxBytes = Number.POSITIVE_INFINITY): Promise<PruneResult> {
+    let segments = 0
+    let bytes = 0
+    let onDisk = maxBytes === Number.POSITIVE_INFINITY ? 0 : await this.diskBytes()
+    while (this.sealed.length > 0 && !this.closed) {
+      const s = this.sealed[0] as Sealed
+      const nextBase = this.sealed[1]?.base ?? this.activeBase
+      if (nextBase > keepFrom) break
+      const size = (await stat(join(this.dir, segmentFile(s.base)))).size
+      const overSize = onDisk > maxBytes
+      if (!overSize && (await this.firstRecordTs(nextBase)) > olderThan) break
+      // The in-memory list first: a reader that starts now no longer sees the segment.
+      this.sealed.shift()
+      await unlink(join(this.dir, segmentFile(s.base)))
+      await unlink(join(this.dir, indexFile(s.base))).catch(() => undefined)
+      segments++
+      bytes += size
+      onDisk -= size
+    }
+    if (segments > 0) await this.syncDir(this.dir)
+    return { topic: this.o.topic, segments, bytes, startOffset: this.startOffset }
+  }
+
+  /** Record time of a segment's first record (+Infinity when it has none yet). */
+  private async firstRecordTs(base: number): Promise<number> {
+    const fh = await openSegment(this.dir, base, "r")
+    try {
+      const step = await new RecordCursor(fh, 0).next()
+      return step.kind === "record" ? step.record.ts : Number.POSITIVE_INFINITY
+    } finally {
+      await fh.close()
+    }
+  }
+
   /** Assigns offsets now (so they are contiguous in call order) and resolves per the policy. */
   append(entries: ReadonlyArray<{ readonly key: string; readonly payload: Uint8Array }>, durable: boolean): Promise<number> {
     if (this.closed) return Promise.reject(new JournalClosedError({ op: "append" }))
@@ -185,7 +248,9 @@ export class TopicLog {
       const sync = this.syncRequested || policy === "always" || (policy === "interval" && waiters.some((w) => w.durable))
       this.syncRequested = false
       try {
-        for (const { bufs, firstOffset } of batch) await this.write(bufs, firstOffset)
+        // Pending appends hold contiguous offsets: one write for all of them, not one per append
+        // (a write is a thread-pool round trip; a busy producer otherwise outruns the log).
+        if (batch.length > 0) await this.write(batch.length === 1 ? (batch[0] as { bufs: Buffer[] }).bufs : batch.flatMap((b) => b.bufs), (batch[0] as { firstOffset: number }).firstOffset)
         if (policy === "never") {
           this.visible = this.written
         } else {
@@ -282,6 +347,8 @@ export class TopicLog {
   async *readBatches(from: number, size = 1024): AsyncGenerator<DecodedRecord[]> {
     const end = this.visible
     if (from >= end) return
+    // Never a silent start mid-history: records below the start were deleted by retention.
+    if (from < this.startOffset) throw new JournalOffsetError({ requested: journalOffset(this.o.topic, 0, from), reason: `deleted by retention: the topic starts at offset ${this.startOffset}` })
     let batch: DecodedRecord[] = []
     const bases = [...this.sealed.map((s) => s.base), this.activeBase]
     let i = bases.length - 1

@@ -34,6 +34,8 @@ export interface KafkaJournalConfig {
   readonly partitions?: Partial<Record<JournalTopic, number>>
   /** Of created topics. Default 1 (a single test broker); 3 in production. */
   readonly replicationFactor?: number
+  /** Retention of topics this journal creates (existing topics keep theirs); see DEFAULT_TOPIC_RETENTION. */
+  readonly retention?: Partial<Record<JournalTopic, TopicRetention>>
   /** Bytes of records per produce request. Default 900 000 (under the broker's 1 MiB `message.max.bytes`). */
   readonly maxBatchBytes?: number
   /** Extra wait before a request to gather more appends; 0 = natural batching only (default). */
@@ -52,6 +54,35 @@ export interface KafkaJournalConfig {
 }
 
 export const DEFAULT_PARTITIONS: Readonly<Record<JournalTopic, number>> = { md: 6, orders: 6, strategy: 1, control: 1 }
+
+/** Kafka's `retention.ms` / `retention.bytes` (per partition) of a topic; -1 = unlimited. */
+export interface TopicRetention {
+  readonly ms: number
+  readonly bytes: number
+}
+
+const DAY_MS = 86_400_000
+const GIB = 1024 ** 3
+
+/**
+ * Explicit, never the broker's default (7 days, often changed cluster-wide). `orders` and
+ * `control` are the record the ledger and the audit trail are rebuilt from: a year (snapshots
+ * are taken every 30 s and the audit trail is kept forever in the store, so only a restore from
+ * scratch reads that far). `md` is replay material: one day, 8 GiB per partition. `strategy`
+ * records (quotes, signals) serve analysis: a week, 4 GiB per partition.
+ */
+export const DEFAULT_TOPIC_RETENTION: Readonly<Record<JournalTopic, TopicRetention>> = {
+  orders: { ms: 365 * DAY_MS, bytes: -1 },
+  control: { ms: 365 * DAY_MS, bytes: -1 },
+  md: { ms: DAY_MS, bytes: 8 * GIB },
+  strategy: { ms: 7 * DAY_MS, bytes: 4 * GIB }
+}
+
+/** The `configEntries` of a created topic. */
+export const retentionEntries = (r: TopicRetention): Array<{ name: string; value: string }> => [
+  { name: "retention.ms", value: String(r.ms) },
+  { name: "retention.bytes", value: String(r.bytes) }
+]
 
 /**
  * Bounded: a durable append must fail (and the risk actor halt) within seconds when the broker
@@ -88,13 +119,19 @@ const io = (op: JournalIoError["op"], topic: JournalTopic | undefined) => (cause
 const LEADER_WAIT_MS = 30_000
 
 /** Creates the missing topics and waits until every partition of every topic has a leader. */
-const ensureTopics = async (admin: Admin, names: ReadonlyMap<JournalTopic, string>, partitions: Record<JournalTopic, number>, replicationFactor: number): Promise<Map<JournalTopic, number>> => {
+const ensureTopics = async (
+  admin: Admin,
+  names: ReadonlyMap<JournalTopic, string>,
+  partitions: Record<JournalTopic, number>,
+  replicationFactor: number,
+  retention: Record<JournalTopic, TopicRetention>
+): Promise<Map<JournalTopic, number>> => {
   const existing = new Set(await admin.listTopics())
   const missing = JOURNAL_TOPICS.filter((t) => !existing.has(names.get(t) as string))
   if (missing.length > 0) {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: missing.map((t) => ({ topic: names.get(t) as string, numPartitions: partitions[t], replicationFactor }))
+      topics: missing.map((t) => ({ topic: names.get(t) as string, numPartitions: partitions[t], replicationFactor, configEntries: retentionEntries(retention[t]) }))
     })
   }
   const deadline = Date.now() + LEADER_WAIT_MS
@@ -131,7 +168,7 @@ export const openKafkaJournal = (config: KafkaJournalConfig): Effect.Effect<Kafk
       try: async () => {
         try {
           await admin.connect()
-          return await ensureTopics(admin, names, { ...DEFAULT_PARTITIONS, ...config.partitions }, config.replicationFactor ?? 1)
+          return await ensureTopics(admin, names, { ...DEFAULT_PARTITIONS, ...config.partitions }, config.replicationFactor ?? 1, { ...DEFAULT_TOPIC_RETENTION, ...config.retention })
         } catch (e) {
           await admin.disconnect().catch(() => undefined)
           throw e
@@ -243,6 +280,15 @@ export const openKafkaJournal = (config: KafkaJournalConfig): Effect.Effect<Kafk
             Effect.map((offsets) => [...offsets].sort((a, b) => a.partition - b.partition).map((o) => journalOffset(topic, o.partition, BigInt(o.high))))
           )
         )),
+          Effect.map((perTopic) => perTopic.flat())
+        ),
+      startOffsets: () =>
+        Effect.suspend(() => (closed ? Effect.fail(new JournalClosedError({ op: "endOffsets" })) : Effect.void)).pipe(
+          Effect.zipRight(Effect.forEach(JOURNAL_TOPICS, (topic) =>
+            Effect.tryPromise({ try: () => fetchTopicOffsets(admin, info(topic).name), catch: io("read", topic) }).pipe(
+              Effect.map((offsets) => [...offsets].sort((a, b) => a.partition - b.partition).map((o) => journalOffset(topic, o.partition, BigInt(o.low))))
+            )
+          )),
           Effect.map((perTopic) => perTopic.flat())
         ),
       close: () =>

@@ -521,6 +521,8 @@ class Gateway implements KrakenVenueGateway {
         if (!this.unresolvedModifies.delete(e.clientOrderId)) return
         return this.emit(e)
       case "OrderCanceled":
+        // A finished order has no edit left to resolve: the set holds only live orders' cids.
+        this.unresolvedModifies.delete(e.clientOrderId)
         if (!st.accepted && e.venueOrderId !== undefined) this.emit({ _tag: "OrderAccepted", ...this.ref(e.instrument, e.clientOrderId), venueOrderId: e.venueOrderId })
         return this.emit(e)
       default:
@@ -580,7 +582,10 @@ class Gateway implements KrakenVenueGateway {
       if (this.orders.size >= MAX_TRACKED) {
         // Oldest first (insertion order); an order that old is long settled.
         const oldest = this.orders.keys().next()
-        if (oldest.done !== true) this.orders.delete(oldest.value)
+        if (oldest.done !== true) {
+          this.orders.delete(oldest.value)
+          this.unresolvedModifies.delete(oldest.value)
+        }
       }
       st = { accepted: false, terminal: false, venueOrderId: undefined, instrument, filled: ZERO, fillIds: new Set() }
       this.orders.set(cid, st)

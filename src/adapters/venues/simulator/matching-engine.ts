@@ -62,6 +62,15 @@ class Tx {
 
 const ORDER_TYPES: ReadonlySet<string> = new Set<OrderType>(["lmt", "post", "ioc", "mkt", "fok", "stp"])
 const MAX_CLI_ORD_ID = 100
+/**
+ * Memory bounds of a long-running simulator (see docs/architecture.md, "Bounded memory and
+ * disk"). A venue keeps history for a time, not forever: Kraken's `fills` endpoint pages back
+ * 100 at a time and its client-order-id check covers open orders. Kept here: every open order,
+ * the newest RETAINED_ORDERS finished ones (and their client order ids, so a resend of a recent
+ * one is still `clientOrderIdAlreadyExist`), and the newest RETAINED_FILLS fills per account.
+ */
+export const RETAINED_ORDERS = 20_000
+export const RETAINED_FILLS = 20_000
 
 const view = (o: LiveOrder): OrderView => ({ ...o })
 const remaining = (o: LiveOrder): Decimal => o.size.minus(o.filled)
@@ -84,7 +93,11 @@ export class MatchingEngine {
   private readonly live = new Map<string, LiveOrder>()
   /** Client order ids are unique per account for the engine's lifetime (a resend is recognized). */
   private readonly cliOrdIds = new Map<string, Map<string, string>>()
-  private readonly fillLog = new Map<string, FillView[]>()
+  /** Per account, its newest fills (at most 2 × RETAINED_FILLS) and the sequence of its last fill. */
+  private readonly fillLog = new Map<string, { fills: FillView[]; seq: number }>()
+  /** Finished orders (booked accounts), oldest first: the newest RETAINED_ORDERS are kept for queries. */
+  private readonly finished: string[] = []
+  private finishedHead = 0
   private readonly positionBook = new Map<string, Map<string, PositionState>>()
   /** Accounts whose fills are matched and reported but not booked (see `skipBooking`). */
   private readonly unbooked = new Set<string>()
@@ -172,7 +185,10 @@ export class MatchingEngine {
   }
 
   fills(account: string): ReadonlyArray<FillView> {
-    return this.fillLog.get(account) ?? []
+    const log = this.fillLog.get(account)
+    if (log === undefined) return []
+    if (log.fills.length > RETAINED_FILLS) log.fills.splice(0, log.fills.length - RETAINED_FILLS)
+    return log.fills
   }
 
   positions(account: string): PositionView[] {
@@ -460,14 +476,19 @@ export class MatchingEngine {
       return fill
     }
     const fee = price.times(qty).times(instrument.contractSize).times(liquidity === "maker" ? instrument.makerFee : instrument.takerFee)
-    const log = this.fillLog.get(order.account) ?? []
-    this.fillLog.set(order.account, log)
+    let log = this.fillLog.get(order.account)
+    if (log === undefined) {
+      log = { fills: [], seq: 0 }
+      this.fillLog.set(order.account, log)
+    }
     const fill: FillView = {
       fillId: this.random.uuid(), orderId: order.orderId, cliOrdId: order.cliOrdId, account: order.account, symbol: order.symbol,
-      side: order.side, price, qty, liquidity, fee, feeCurrency: "USD", time: now, seq: log.length + 1, orderType: order.type,
+      side: order.side, price, qty, liquidity, fee, feeCurrency: "USD", time: now, seq: ++log.seq, orderType: order.type,
       remainingOrderQty: remaining(order)
     }
-    log.push(fill)
+    log.fills.push(fill)
+    // Trimmed in halves, so the copy is paid once per RETAINED_FILLS fills.
+    if (log.fills.length > 2 * RETAINED_FILLS) log.fills.splice(0, log.fills.length - RETAINED_FILLS)
     tx.effects.push({ kind: "fill", account: order.account, fill })
     const position = this.applyToPosition(order.account, order.symbol, order.side, price, qty, fee, now, instrument)
     tx.effects.push({ kind: "position", account: order.account, position })
@@ -519,11 +540,29 @@ export class MatchingEngine {
     this.retireIfUnbooked(order)
   }
 
-  /** A finished order of an unbooked account leaves the engine's memory (it is off the book already). */
+  /**
+   * A finished order of an unbooked account leaves the engine's memory at once (it is off the
+   * book already); a booked account's stays among the newest RETAINED_ORDERS finished orders.
+   */
   private retireIfUnbooked(order: LiveOrder): void {
-    if (!this.unbooked.has(order.account)) return
-    this.orders.delete(order.orderId)
-    this.live.delete(order.orderId)
+    if (this.unbooked.has(order.account)) {
+      this.orders.delete(order.orderId)
+      this.live.delete(order.orderId)
+      return
+    }
+    this.finished.push(order.orderId)
+    if (this.finished.length - this.finishedHead <= RETAINED_ORDERS) return
+    const oldest = this.orders.get(this.finished[this.finishedHead++] as string)
+    if (this.finishedHead >= RETAINED_ORDERS) {
+      this.finished.splice(0, this.finishedHead)
+      this.finishedHead = 0
+    }
+    if (oldest === undefined || (oldest.state === "open" || oldest.state === "untriggered")) return
+    this.orders.delete(oldest.orderId)
+    this.live.delete(oldest.orderId)
+    if (oldest.cliOrdId === undefined) return
+    const byAccount = this.cliOrdIds.get(oldest.account)
+    if (byAccount?.get(oldest.cliOrdId) === oldest.orderId) byAccount.delete(oldest.cliOrdId)
   }
 
   /** Stops trigger on the last trade price; a triggered stop's trades can trigger more (bounded). */
