@@ -127,7 +127,12 @@ export const RecoveryConfig = Schema.Struct({
   /** Journaled events not yet in the audit trail beyond which new risk halts ... */
   auditLagBound: withDefault(PositiveInt, () => 50_000),
   /** ... or the age in seconds of the oldest of them (a store outage longer than this halts). */
-  auditLagSeconds: withDefault(PositiveInt, () => 10)
+  auditLagSeconds: withDefault(PositiveInt, () => 10),
+  /**
+   * A journal record that does not decode at recovery stops the account (fail closed) unless
+   * this is true (or `--skip-undecodable-journal-records`): then each is skipped, logged and counted.
+   */
+  skipUndecodableJournalRecords: withDefault(Schema.Boolean, () => false)
 })
 export type RecoveryConfig = typeof RecoveryConfig.Type
 

@@ -30,8 +30,9 @@ import { EventJournal } from "./event-journal.js"
 import { StrategyCatalog } from "./strategy-catalog.js"
 import { startStrategies } from "./strategy-roster.js"
 import { TradingNode } from "./trading-node.js"
+import { accountsSupervisor } from "./trading-core-child.js"
 import { describeReconcile, reconcileWithVenue, restoreTradingNode } from "./reconcile.js"
-import { ledgerActorId, recoverLedger, saveLedgerSnapshot } from "./recovery.js"
+import { describeUndecodable, ledgerActorId, recoverLedger, saveLedgerSnapshot } from "./recovery.js"
 import { writeAheadGateway } from "./write-ahead.js"
 import { EMBEDDED_SYMBOLS, openVenue } from "./venue.js"
 
@@ -213,7 +214,8 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       onOrderEvent: (e: OrderEvent) => {
         late.strategies?.onOrderEvent(e)
         late.control?.onOrderEvent(e)
-      }
+      },
+      log
     })
     late.trading = trading
     const control = new DaemonControlImpl({
@@ -246,8 +248,29 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
 
     // Recovery: the ledger from its snapshot and the journal after it, handed to the actors.
     const ledgerId = ledgerActorId(account)
-    const recovered = yield* recoverLedger({ actorId: ledgerId, journal: journalService, store, instruments: (id) => trading.instrument(id as InstrumentId), reproject: (e, o) => journal.reproject(e, o), now: clock.now })
+    const skipUndecodable = config.recovery.skipUndecodableJournalRecords
+    const recovered = yield* recoverLedger({
+      actorId: ledgerId,
+      journal: journalService,
+      store,
+      instruments: (id) => trading.instrument(id as InstrumentId),
+      reproject: (e, o) => journal.reproject(e, o),
+      now: clock.now,
+      onUndecodable: (r) => {
+        metrics.counter("journal_undecodable_records_total", "journal records that did not decode at recovery", { topic: r.topic, skipped: String(skipUndecodable) }).inc()
+        log(`recovery: journal record ${describeUndecodable(r)}${skipUndecodable ? ": SKIPPED (skipUndecodableJournalRecords)" : ""}`)
+      }
+    })
     const ledger = recovered.ledger
+    // Fail closed: a ledger that lacks a record may be wrong about orders and positions.
+    const first = recovered.undecodableRecords[0]
+    if (first !== undefined && !skipUndecodable) {
+      trading.block(
+        `${recovered.undecodable} journal record(s) did not decode at recovery, the first at ${first.topic}/${first.partition}@${first.offset}; ` +
+          `account ${account} does not trade: repair the journal, or restart with --skip-undecodable-journal-records to skip them`
+      )
+    }
+    metrics.sampled("trading_blocked", "1 while the account does not trade because recovery failed closed", "gauge", { account }, () => (trading.blocked === undefined ? 0 : 1))
     const run = ledger.maxRun >= instance ? nextRun(config.home, ledger.maxRun + 1) : instance
     runRef.value = run
     const restoredOrders = restoreTradingNode(trading, ledger)
@@ -288,7 +311,12 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     }
     log(`recovered in ${recovered.ms} ms: ledger from ${recovered.snapshot}, ${recovered.replayed} journal events replayed, ${restoredOrders} live orders, ${recovered.reprojected} events re-projected to the audit trail`)
     metrics.sampled("recovery_ms", "time from start to recovered state (journal and snapshot), ms", "gauge", {}, () => recovered.ms)
-    node.send({ type: "RECOVERED" })
+    if (trading.blocked !== undefined) {
+      // The node stays up (status, metrics, the inspector) but failed: no reconciliation (it would
+      // journal conclusions drawn from an incomplete ledger) and no strategies.
+      log(`TRADING STOPPED: ${trading.blocked}`)
+      node.send({ type: "FATAL", error: trading.blocked })
+    } else node.send({ type: "RECOVERED" })
 
     // Reconciliation: the venue's view against ours, through the live feeds and REST.
     yield* Effect.acquireRelease(
@@ -298,17 +326,20 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       }),
       () => Effect.promise(() => Promise.allSettled([gateway.stop(), marketData.stop()]))
     )
-    yield* Effect.promise(() => Promise.race([fillsSubscribed.promise.then(() => new Promise((r) => setTimeout(r, 300))), new Promise((r) => setTimeout(r, 5_000))]))
-    // The venue may be slow to answer right after a restart: retry (every step is idempotent —
-    // fills are deduplicated by id, finished orders are skipped) before giving up.
-    const reconciled = yield* reconcileWithVenue({ account, clock, rest, trading, instruments, log, run: runNow }, ledger, { cancelRecoveredOrders: config.recovery.cancelRecoveredOrders }).pipe(
-      Effect.tapError((e) => Effect.sync(() => log(`reconciliation failed, retrying: ${String(e)}`))),
-      Effect.retry(Schedule.exponential("500 millis").pipe(Schedule.intersect(Schedule.recurs(6))))
-    )
-    log(`reconciled in ${clock.now() - startedAt} ms since start: ${describeReconcile(reconciled)}`)
-    node.send({ type: "RECONCILED", differences: reconciled.differences })
+    if (trading.blocked === undefined) {
+      yield* Effect.promise(() => Promise.race([fillsSubscribed.promise.then(() => new Promise((r) => setTimeout(r, 300))), new Promise((r) => setTimeout(r, 5_000))]))
+      // The venue may be slow to answer right after a restart: retry (every step is idempotent —
+      // fills are deduplicated by id, finished orders are skipped) before giving up.
+      const reconciled = yield* reconcileWithVenue({ account, clock, rest, trading, instruments, log, run: runNow }, ledger, { cancelRecoveredOrders: config.recovery.cancelRecoveredOrders }).pipe(
+        Effect.tapError((e) => Effect.sync(() => log(`reconciliation failed, retrying: ${String(e)}`))),
+        Effect.retry(Schedule.exponential("500 millis").pipe(Schedule.intersect(Schedule.recurs(6))))
+      )
+      log(`reconciled in ${clock.now() - startedAt} ms since start: ${describeReconcile(reconciled)}`)
+      node.send({ type: "RECONCILED", differences: reconciled.differences })
+    }
 
-    // The supervision tree: instruments (one actor each) and strategies (dynamic).
+    // The supervision tree: instruments (one actor each), the account's trading core (restarted
+    // from the ledger after a crash) and strategies (dynamic).
     const layer = Layer.mergeAll(marketDataLayer(marketData), Layer.succeed(Snapshots, storeSnapshots(store)), WallClockLive)
     const root = yield* trading
       .supervisionTree("root", (sup) => {
@@ -323,14 +354,14 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
           instruments: (id) => trading.instrument(id),
           log: (level, strategy, message) => log(`strategy ${strategy} ${level}: ${message}`)
         })
-      })
+      }, accountsSupervisor([{ node: trading, ledger: () => ledger, settle: () => journal.durable() }]))
       .pipe(Effect.provide(layer))
     late.root = root
     trading.deadMansSwitch.start()
 
     // The configured strategies and those added at run time, as the journaled commands left them.
     const strategies = config.strategies.length > 0 ? config.strategies : defaultStrategies()
-    if (late.strategies !== undefined) {
+    if (late.strategies !== undefined && trading.blocked === undefined) {
       const roster = yield* startStrategies({ host: late.strategies, catalog, journal: journalService, log }, strategies)
       log(`strategies: ${roster.started} started, ${roster.stopped} left stopped by the operator, ${roster.fromJournal} added at run time`)
     }

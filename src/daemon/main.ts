@@ -3,12 +3,16 @@ import { Cause, Effect, Either } from "effect"
 import { loadConfig, redactConfig, type Config } from "./config.js"
 import { runDaemonProgram } from "./daemon.js"
 
-const usage = `usage: troupe daemon [--config FILE] [--port N] [--home DIR] [--keep-orders]
+const usage = `usage: troupe daemon [--config FILE] [--port N] [--home DIR] [--keep-orders] [--skip-undecodable-journal-records]
 
 Runs the trading daemon. With no config it runs on embedded defaults: the exchange simulator
 in-process on loopback, an example market maker on three instruments, the file journal and
 PGlite under $TROUPE_HOME (default ./.troupe). DATABASE_URL and KAFKA_BROKERS switch to
 Postgres and Kafka. SIGTERM/SIGINT drain and exit 0; a second signal forces exit.
+
+A journal record that does not decode at recovery stops trading for the account (the message
+names topic/partition@offset); --skip-undecodable-journal-records (config
+recovery.skipUndecodableJournalRecords) skips each such record instead, logged and counted.
 `
 
 interface Flags {
@@ -16,14 +20,16 @@ interface Flags {
   readonly port?: string
   readonly home?: string
   readonly keepOrders: boolean
+  readonly skipUndecodable: boolean
 }
 
 const parseFlags = (argv: ReadonlyArray<string>): Either.Either<Flags, string> => {
-  const flags: { config?: string; port?: string; home?: string; keepOrders: boolean } = { keepOrders: false }
+  const flags: { config?: string; port?: string; home?: string; keepOrders: boolean; skipUndecodable: boolean } = { keepOrders: false, skipUndecodable: false }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string
     const value = (): string | undefined => argv[++i]
     if (a === "--keep-orders") flags.keepOrders = true
+    else if (a === "--skip-undecodable-journal-records") flags.skipUndecodable = true
     else if (a === "--config" || a === "--port" || a === "--home") {
       const v = value()
       if (v === undefined) return Either.left(`${a} needs a value`)
@@ -49,7 +55,7 @@ export const runDaemon = async (argv: ReadonlyArray<string>): Promise<number> =>
     process.stderr.write(`troupe daemon: ${loaded.left.message}\n`)
     return 2
   }
-  const config: Config = loaded.right
+  const config: Config = flags.right.skipUndecodable ? { ...loaded.right, recovery: { ...loaded.right.recovery, skipUndecodableJournalRecords: true } } : loaded.right
   process.stderr.write(`troupe: config ${JSON.stringify(redactConfig(config))}\n`)
 
   // A second signal while draining forces the exit.

@@ -22,8 +22,24 @@ export interface RecoveryReport {
   readonly replayed: number
   readonly reprojected: number
   readonly undecodable: number
+  /** The first undecodable records (at most MAX_LISTED), in journal order. */
+  readonly undecodableRecords: ReadonlyArray<UndecodableRecord>
   readonly ms: number
 }
+
+/** A journal record recovery could not decode: where it is, and why. */
+export interface UndecodableRecord {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: string
+  readonly key: string
+  readonly error: string
+}
+
+const MAX_LISTED = 100
+
+/** `orders/0@1234 (key acct/kraken-futures:PF_XBTUSD): <why>`, for logs and the fail-closed message. */
+export const describeUndecodable = (r: UndecodableRecord): string => `${r.topic}/${r.partition}@${r.offset} (key ${r.key}): ${r.error}`
 
 export interface RecoveryDeps {
   readonly actorId: string
@@ -32,6 +48,11 @@ export interface RecoveryDeps {
   readonly instruments: (id: string) => Instrument | undefined
   readonly reproject: (event: CanonicalEvent, offset: JournalOffset) => void
   readonly now: () => number
+  /**
+   * Each record that does not decode. It is never folded nor re-projected; whether the account
+   * may trade on a ledger that lacks it is the caller's decision (the daemon fails closed).
+   */
+  readonly onUndecodable?: (record: UndecodableRecord) => void
 }
 
 export const LEDGER_TOPICS: ReadonlyArray<JournalTopic> = ["orders"]
@@ -83,6 +104,7 @@ export const recoverLedger = (deps: RecoveryDeps): Effect.Effect<RecoveryReport,
     let replayed = 0
     let reprojected = 0
     let undecodable = 0
+    const undecodableRecords: UndecodableRecord[] = []
     for (const end of ends) {
       const folds = LEDGER_TOPICS.includes(end.topic)
       const audits = AUDIT_TOPICS.includes(end.topic)
@@ -103,6 +125,15 @@ export const recoverLedger = (deps: RecoveryDeps): Effect.Effect<RecoveryReport,
           const decoded = decodeEvent(record.payload)
           if (Either.isLeft(decoded)) {
             undecodable++
+            const r: UndecodableRecord = {
+              topic: record.offset.topic,
+              partition: record.offset.partition,
+              offset: record.offset.offset,
+              key: record.key,
+              error: `${decoded.left.tag ?? "unknown event"}${decoded.left.path === "" ? "" : ` at ${decoded.left.path}`}: ${decoded.left.reason}`.slice(0, 300)
+            }
+            if (undecodableRecords.length < MAX_LISTED) undecodableRecords.push(r)
+            deps.onUndecodable?.(r)
             return
           }
           const at = BigInt(record.offset.offset)
@@ -117,7 +148,7 @@ export const recoverLedger = (deps: RecoveryDeps): Effect.Effect<RecoveryReport,
         })
       )
     }
-    return { ledger, snapshot, replayed, reprojected, undecodable, ms: deps.now() - started }
+    return { ledger, snapshot, replayed, reprojected, undecodable, undecodableRecords, ms: deps.now() - started }
   })
 
 /** Saves the ledger with the offsets it covers (consistent: both read in the same tick). */

@@ -1,15 +1,15 @@
-import { Effect, Either } from "effect"
-import type { ClockService } from "../actors/clock.js"
+import { Data, Effect, Either } from "effect"
+import type { ClockService, TroupeClock } from "../actors/clock.js"
 import type { InspectionStream } from "../actors/inspection.js"
 import { makeInstrumentActor, type InstrumentActor } from "../actors/instrument/instrument.actor.js"
 import type { MetricsRegistry } from "../actors/metrics.js"
 import { OrderManager, DeadMansSwitch, type OrderJournalEvent } from "../actors/orders/index.js"
 import { PortfolioActor } from "../actors/portfolio/index.js"
 import type { MarketDataService } from "../actors/ports/market-data.js"
-import type { VenueGatewayService } from "../actors/ports/venue-gateway.js"
+import type { VenueGatewayService, VenueReport } from "../actors/ports/venue-gateway.js"
 import { RiskActor, type AccountLimits, type InstrumentLimits } from "../actors/risk/index.js"
 import type { IntentGateway, StrategyMarketFeed } from "../actors/strategy/ports.js"
-import { makeSupervisor, supervisorChild, type Supervisor } from "../actors/supervisor/index.js"
+import { makeSupervisor, supervisorChild, type ChildSpec, type Supervisor } from "../actors/supervisor/index.js"
 import type { MarketData } from "../actors/ports/market-data.js"
 import { bookViewFromLevels } from "../strategies/book-view.js"
 import { Decimal } from "../domain/decimal.js"
@@ -43,6 +43,40 @@ export interface TradingNodeDeps {
   readonly onOrderEvent: (event: OrderEvent) => void
   /** The daemon's run number, part of every event id (ids unique across restarts); default 0. */
   readonly run?: RunNumber
+  /** Where the node says what went wrong (one line per error); default stderr. */
+  readonly log?: (message: string) => void
+}
+
+/**
+ * An error inside an account's trading core (risk, orders, portfolio): the core is stopped and
+ * its supervisor restarts it rebuilt from the ledger. `where` is the entry point that threw.
+ */
+export class TradingCoreCrashed extends Data.TaggedError("TradingCoreCrashed")<{
+  readonly account: string
+  readonly where: string
+  readonly context: string
+  readonly cause: unknown
+}> {
+  override get message(): string {
+    return `trading core of account ${this.account} failed in ${this.where} (${this.context}): ${errorText(this.cause)}`
+  }
+}
+
+/** Refused while the core is down (crashed, restart pending) or blocked (fail-closed recovery). */
+export class TradingCoreUnavailable extends Data.TaggedError("TradingCoreUnavailable")<{ readonly account: string; readonly reason: string }> {
+  override get message(): string {
+    return `account ${this.account} is not trading: ${this.reason}`
+  }
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? (e.stack ?? e.message).split("\n").slice(0, 3).join(" | ") : String(e)).slice(0, 600)
+
+/** The parts rebuilt together when an account's core restarts. */
+interface Core {
+  readonly risk: RiskActor
+  readonly orders: OrderManager
+  readonly portfolio: PortfolioActor
+  readonly deadMansSwitch: DeadMansSwitch
 }
 
 const ORDER_EVENT_TAGS = new Set([
@@ -74,69 +108,32 @@ export const instrumentLimitsOf = (risk: RiskLimitsConfig, instrument: Instrumen
 })
 
 export class TradingNode {
-  readonly risk: RiskActor
-  readonly orders: OrderManager
-  readonly portfolio: PortfolioActor
-  readonly deadMansSwitch: DeadMansSwitch
   readonly instrumentActors: ReadonlyArray<InstrumentActor>
   readonly account: AccountId
   private readonly byId = new Map<string, Instrument>()
+  private core: Core
+  /** The order manager's venue-report listener; reports reach it through `relay`. */
+  private reportListener: ((r: VenueReport) => void) | undefined
+  /** Set while the core is down: venue reports wait here for the rebuilt core. */
+  private held: VenueReport[] | undefined
+  /** Set when recovery failed closed: no new risk for this account until an operator restarts it. */
+  private blockedReason: string | undefined
+  private dmsArmed = false
+  /** The last top of each book, for a rebuilt core (books only report changes). */
+  private readonly tops = new Map<InstrumentId, { readonly bid: Decimal | undefined; readonly ask: Decimal | undefined }>()
+  /** Told of each crash; the account's supervised child fails with it (see trading-core-child.ts). */
+  onCrash: ((crash: TradingCoreCrashed) => void) | undefined
+  restarts = 0
 
   constructor(private readonly deps: TradingNodeDeps) {
     this.account = deps.account
-    const { account, clock } = deps
-    const record = (event: CanonicalEvent): void => {
-      void deps.journal.append(event).catch(() => undefined)
-      deps.publish(event)
-    }
-    this.risk = new RiskActor(
-      { account, limits: accountLimitsOf(deps.limits), strategyRate: { maxActions: deps.limits.strategyOrdersPerSecond ?? RISK_DEFAULTS.strategyOrdersPerSecond, windowMs: 1000 } },
-      {
-        clock,
-        ...(deps.run === undefined ? {} : { run: deps.run }),
-        emit: (e) => {
-          if (e._tag === "RiskDenied") deps.metrics.counter("risk_denials_total", "intents denied by risk, by reason", { account, reason: e.reason }).inc()
-          record(e as CanonicalEvent)
-        }
-      }
-    )
-    this.portfolio = new PortfolioActor({
-      account,
-      clock,
-      ...(deps.run === undefined ? {} : { run: deps.run }),
-      emit: (e) => record(e),
-      onChange: (u) => {
-        this.risk.onPosition(u.instrument, u.qty)
-        this.risk.onDailyPnl(u.dailyPnl)
-      }
-    })
     const broken = checkLimitsForInstruments(deps.limits, deps.instruments)
     if (broken !== undefined) throw new ConfigError(broken)
-    for (const instrument of deps.instruments) {
-      this.byId.set(instrument.id, instrument)
-      const registered = this.risk.registerInstrument(instrument, instrumentLimitsOf(deps.limits, instrument))
-      if (Either.isLeft(registered)) throw registered.left
-      const p = this.portfolio.registerInstrument(instrument)
-      if (Either.isLeft(p)) throw p.left
-    }
-    this.orders = new OrderManager({
-      account,
-      clock,
-      risk: this.risk,
-      gateway: deps.gateway,
-      ...(deps.run === undefined ? {} : { run: deps.run }),
-      knownFill: (fillId) => this.portfolio.hasFill(fillId),
-      emit: (e: OrderJournalEvent) => {
-        const event = e as CanonicalEvent
-        record(event)
-        if (ORDER_EVENT_TAGS.has(event._tag)) deps.onOrderEvent(event as OrderEvent)
-        else deps.metrics.counter("reconciliation_events_total", "venue reports for orders we do not know (journaled as ReconciliationNeeded)").inc()
-      },
-      onFill: (fill) => {
-        this.portfolio.onFill(fill)
-      }
-    })
-    this.deadMansSwitch = new DeadMansSwitch(clock, this.risk, deps.gateway)
+    for (const instrument of deps.instruments) this.byId.set(instrument.id, instrument)
+    // One subscription for the node's life: a rebuilt core's order manager takes it over, and
+    // reports that arrive while the core is down are held for it, never lost.
+    deps.gateway.subscribe((r) => this.relay(r))
+    this.core = this.build()
     this.instrumentActors = deps.instruments.map((instrument) =>
       makeInstrumentActor({
         instrumentId: instrument.id,
@@ -158,10 +155,193 @@ export class TradingNode {
         lastAsk = askUnits
         const bid = view.bestBid?.price
         const ask = view.bestAsk?.price
-        this.risk.onBook(view.instrumentId, bid, ask)
-        this.portfolio.onBook(view.instrumentId, bid, ask)
+        this.tops.set(view.instrumentId, { bid, ask })
+        if (this.held !== undefined) return
+        this.guard("book", view.instrumentId, undefined, () => {
+          this.risk.onBook(view.instrumentId, bid, ask)
+          this.portfolio.onBook(view.instrumentId, bid, ask)
+        })
       })
     }
+  }
+
+  get risk(): RiskActor {
+    return this.core.risk
+  }
+
+  get orders(): OrderManager {
+    return this.core.orders
+  }
+
+  get portfolio(): PortfolioActor {
+    return this.core.portfolio
+  }
+
+  /** The current core's dead man's switch; armed again after a restart if it was armed. */
+  readonly deadMansSwitch = {
+    start: (): void => {
+      this.dmsArmed = true
+      this.core.deadMansSwitch.start()
+    },
+    stop: (opts: { readonly disarm?: boolean } = {}): void => {
+      this.dmsArmed = false
+      this.core.deadMansSwitch.stop(opts)
+    }
+  }
+
+  /** Risk, portfolio and order manager, wired; nothing is restored (see `restartCore`). */
+  private build(): Core {
+    const deps = this.deps
+    const { account, clock } = deps
+    const record = (event: CanonicalEvent): void => {
+      void deps.journal.append(event).catch(() => undefined)
+      deps.publish(event)
+    }
+    const risk = new RiskActor(
+      { account, limits: accountLimitsOf(deps.limits), strategyRate: { maxActions: deps.limits.strategyOrdersPerSecond ?? RISK_DEFAULTS.strategyOrdersPerSecond, windowMs: 1000 } },
+      {
+        clock,
+        ...(deps.run === undefined ? {} : { run: deps.run }),
+        emit: (e) => {
+          if (e._tag === "RiskDenied") deps.metrics.counter("risk_denials_total", "intents denied by risk, by reason", { account, reason: e.reason }).inc()
+          record(e as CanonicalEvent)
+        }
+      }
+    )
+    const portfolio = new PortfolioActor({
+      account,
+      clock,
+      ...(deps.run === undefined ? {} : { run: deps.run }),
+      emit: (e) => record(e),
+      onChange: (u) => {
+        risk.onPosition(u.instrument, u.qty)
+        risk.onDailyPnl(u.dailyPnl)
+      }
+    })
+    for (const instrument of deps.instruments) {
+      const registered = risk.registerInstrument(instrument, instrumentLimitsOf(deps.limits, instrument))
+      if (Either.isLeft(registered)) throw registered.left
+      const p = portfolio.registerInstrument(instrument)
+      if (Either.isLeft(p)) throw p.left
+    }
+    const reports: VenueGatewayService = {
+      account: deps.gateway.account,
+      send: (a) => deps.gateway.send(a),
+      subscribe: (listener) => {
+        this.reportListener = listener
+        return () => {
+          if (this.reportListener === listener) this.reportListener = undefined
+        }
+      }
+    }
+    const orders = new OrderManager({
+      account,
+      clock,
+      risk,
+      gateway: reports,
+      ...(deps.run === undefined ? {} : { run: deps.run }),
+      knownFill: (fillId) => portfolio.hasFill(fillId),
+      emit: (e: OrderJournalEvent) => {
+        const event = e as CanonicalEvent
+        record(event)
+        if (ORDER_EVENT_TAGS.has(event._tag)) deps.onOrderEvent(event as OrderEvent)
+        else deps.metrics.counter("reconciliation_events_total", "venue reports for orders we do not know (journaled as ReconciliationNeeded)").inc()
+      },
+      onFill: (fill) => {
+        portfolio.onFill(fill)
+      },
+      // An order machine that errored is in a state nobody can vouch for: the core restarts.
+      onActorError: (clientOrderId, error) => this.crash("order machine", `order ${clientOrderId}`, error)
+    })
+    const deadMansSwitch = new DeadMansSwitch(clock, risk, deps.gateway)
+    return { risk, orders, portfolio, deadMansSwitch }
+  }
+
+  /** Runs `f` against the core; a throw is a crash of the core (observed, logged, counted). */
+  private guard<A>(where: string, context: string, fallback: A, f: () => A): A {
+    try {
+      return f()
+    } catch (error) {
+      this.crash(where, context, error)
+      return fallback
+    }
+  }
+
+  private relay(r: VenueReport): void {
+    if (this.held !== undefined) {
+      this.held.push(r)
+      return
+    }
+    const listener = this.reportListener
+    if (listener === undefined) return
+    this.guard("venue report", `${r._tag} ${r.clientOrderId}`, undefined, () => listener(r))
+  }
+
+  /**
+   * Every error of the core ends here: logged once with its context, counted, and the core is
+   * stopped; its supervisor (`onCrash`) restarts it from the ledger. Without one the account
+   * stays down (fail closed).
+   */
+  crash(where: string, context: string, error: unknown): void {
+    const { account, metrics } = this.deps
+    metrics.counter("trading_core_errors_total", "errors inside an account's trading core (risk, orders, portfolio); each stops the core", { account, where }).inc()
+    const log = this.deps.log ?? ((m: string) => void process.stderr.write(`${new Date().toISOString()} troupe: ${m}\n`))
+    const crash = new TradingCoreCrashed({ account, where, context, cause: error })
+    if (this.held !== undefined) {
+      log(`${crash.message} (the core is already down, restart pending)`)
+      return
+    }
+    log(`${crash.message}; the core stops${this.onCrash === undefined ? " and, unsupervised, stays down" : " and is restarted from the ledger"}`)
+    this.held = []
+    this.stopCore(this.core)
+    this.onCrash?.(crash)
+  }
+
+  /** True while the core is down: crashed and not yet rebuilt. */
+  get down(): boolean {
+    return this.held !== undefined
+  }
+
+  /**
+   * A new core (fresh risk, orders, portfolio) given the recovered state by `restore` (the
+   * ledger's positions, fills and live orders); then the venue reports held while it was down.
+   */
+  restartCore(restore: (node: TradingNode) => void): void {
+    if (this.held === undefined) this.stopCore(this.core)
+    // Down until restored: if `restore` throws, the held reports wait for the next attempt.
+    const held = this.held ?? []
+    this.held = held
+    this.core = this.build()
+    for (const [instrument, top] of this.tops) {
+      this.core.risk.onBook(instrument, top.bid, top.ask)
+      this.core.portfolio.onBook(instrument, top.bid, top.ask)
+    }
+    restore(this)
+    this.restarts++
+    this.deps.metrics.counter("trading_core_restarts_total", "restarts of an account's trading core from the ledger", { account: this.account }).inc()
+    this.held = undefined
+    if (this.dmsArmed) this.core.deadMansSwitch.start()
+    for (const r of held) this.relay(r)
+  }
+
+  private stopCore(core: Core): void {
+    // Each part is stopped even if another one throws: the old core must not act any more.
+    for (const stop of [() => core.deadMansSwitch.stop(), () => core.orders.stop(), () => core.risk.stop()]) {
+      try {
+        stop()
+      } catch {
+        // A part that cannot even stop is garbage now; the new core replaces it.
+      }
+    }
+  }
+
+  /** Fail closed: no submit or modify for this account (cancels pass) until a restart. */
+  block(reason: string): void {
+    this.blockedReason = reason
+  }
+
+  get blocked(): string | undefined {
+    return this.blockedReason
   }
 
   instrument(id: InstrumentId): Instrument | undefined {
@@ -171,9 +351,17 @@ export class TradingNode {
   /** The strategies' only way to trade: journal the intent, then risk decides (and acts). */
   readonly intentGateway: IntentGateway = {
     submit: (intent: OrderIntent) => {
+      const unavailable = this.held !== undefined ? "trading core restarting" : intent._tag === "SubmitOrder" || intent._tag === "ModifyOrder" ? this.blockedReason : undefined
+      if (unavailable !== undefined) return Promise.reject(new TradingCoreUnavailable({ account: this.account, reason: unavailable }))
       void this.deps.journal.append(intent).catch(() => undefined)
       this.deps.publish(intent)
-      return Promise.resolve(this.orders.handle(intent))
+      const context = `${intent._tag}${"clientOrderId" in intent && intent.clientOrderId !== undefined ? ` ${intent.clientOrderId}` : ""}`
+      try {
+        return Promise.resolve(this.orders.handle(intent))
+      } catch (error) {
+        this.crash("risk/orders intent", context, error)
+        return Promise.reject(new TradingCoreUnavailable({ account: this.account, reason: "trading core failed on this intent and is restarting" }))
+      }
     }
   }
 
@@ -185,15 +373,18 @@ export class TradingNode {
   }
 
   /**
-   * The node's supervision tree under `id`: one child per instrument actor, and a strategies
-   * supervisor (empty; strategies are added at run time) handed to `onStrategies` on every start.
+   * The node's supervision tree under `id`: one child per instrument actor; `accounts` when given
+   * (the `accounts` supervisor of trading-core-child.ts, whose child restarts this node's trading
+   * core from the ledger after a crash); and a strategies supervisor (empty; strategies are added
+   * at run time) handed to `onStrategies` on every start.
    */
-  supervisionTree(id: string, onStrategies: (strategies: Supervisor<MarketData>) => void) {
+  supervisionTree(id: string, onStrategies: (strategies: Supervisor<MarketData>) => void, accounts?: ChildSpec<TroupeClock>) {
     return makeSupervisor({
       id,
       strategy: "one_for_one",
       children: [
         supervisorChild({ id: "instruments", strategy: "one_for_one", children: this.instrumentActors.map((a) => a.host.child) }),
+        ...(accounts === undefined ? [] : [accounts]),
         supervisorChild<MarketData>({ id: "strategies", strategy: "one_for_one", children: [] }, { onStarted: onStrategies })
       ]
     })
@@ -206,9 +397,9 @@ export class TradingNode {
 
   stop(): Effect.Effect<void> {
     return Effect.sync(() => {
-      this.deadMansSwitch.stop()
-      this.orders.stop()
-      this.risk.stop()
+      this.dmsArmed = false
+      this.onCrash = undefined
+      this.stopCore(this.core)
     })
   }
 }

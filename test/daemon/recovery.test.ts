@@ -5,7 +5,7 @@ import { Effect, Option } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { JournalOffset } from "../../src/actors/ports/journal.js"
 import { openFileJournal, type FileJournal } from "../../src/adapters/journal/file/file-journal.js"
-import { ledgerActorId, recoverLedger, saveLedgerSnapshot } from "../../src/daemon/recovery.js"
+import { describeUndecodable, ledgerActorId, recoverLedger, saveLedgerSnapshot, type UndecodableRecord } from "../../src/daemon/recovery.js"
 import { keyOf } from "../../src/daemon/event-journal.js"
 import { encodeEvent } from "../../src/domain/codec.js"
 import { dec } from "../../src/domain/decimal.js"
@@ -151,5 +151,19 @@ describe("ledger recovery", () => {
     await recover(reprojected)
     // Nothing was projected yet: every audited topic is re-projected from the start.
     expect(reprojected.length).toBe(offsets.filter((o) => o.topic === "orders" || o.topic === "control").length)
+  })
+
+  it("names every record that does not decode by topic, partition and offset, and folds the rest", async () => {
+    const bad = await Effect.runPromise(journal.append("orders", `${ACCOUNT}/${xbt.id}`, new Uint8Array([0xc1, 0x00, 0xff]), { durable: false }))
+    const seen: UndecodableRecord[] = []
+    const r = await Effect.runPromise(
+      recoverLedger({ actorId: ledgerActorId(ACCOUNT), journal, store: store.store, instruments, reproject: () => undefined, now: Date.now, onUndecodable: (u) => void seen.push(u) })
+    )
+    expect(r.undecodable).toBe(1)
+    expect(r.undecodableRecords).toEqual(seen)
+    expect(seen).toEqual([{ topic: "orders", partition: bad.partition, offset: bad.offset, key: `${ACCOUNT}/${xbt.id}`, error: expect.any(String) }])
+    expect(describeUndecodable(seen[0]!)).toMatch(new RegExp(`^orders/${bad.partition}@${bad.offset} \\(key ${ACCOUNT}/`))
+    // Everything that decodes is still folded: the ledger is the same as before the bad record.
+    expect(comparable(r.ledger)).toEqual(fromJournal)
   })
 })

@@ -12,13 +12,13 @@ const order = (extra = "") =>
 const fill = (id: string, cli = '"strat-1-a"') =>
   `{"instrument":"PF_XBTUSD","time":3,"price":0.1,"seq":7,"buy":true,"qty":0.0001,"order_id":"o-1","cli_ord_id":${cli},"fill_id":"${id}","fill_type":"maker","fee_paid":-1e-8,"fee_currency":"USD"}`
 
-const harness = () => {
+const harness = (awaitingReplies?: () => boolean) => {
   const events: Array<OrderEvent> = []
   const signals: Array<PrivateFeedSignal> = []
   const sent: Array<Record<string, unknown>> = []
   const link: Array<string> = []
   const session = new PrivateFeedSession(
-    { apiKey: "key-1", secret: SECRET, account: Either.getOrThrow(parseAccountId("acct-1")), onEvent: (e) => events.push(e), onSignal: (s) => signals.push(s) },
+    { apiKey: "key-1", secret: SECRET, account: Either.getOrThrow(parseAccountId("acct-1")), onEvent: (e) => events.push(e), onSignal: (s) => signals.push(s), ...(awaitingReplies === undefined ? {} : { awaitingReplies }) },
     (m) => sent.push(m as Record<string, unknown>),
     { authenticated: () => link.push("authenticated"), failed: (e) => link.push(`failed: ${e}`) }
   )
@@ -100,6 +100,32 @@ describe("kraken-futures private feed session", () => {
     h.session.handle(`{"feed":"fills","fills":[${fill("f-1")},{"fill_id":"f-2","price":"abc"},${fill("f-3")}]}`)
     expect(h.events.map((e) => (e._tag === "OrderFilled" ? e.fillId : e._tag))).toEqual(["f-1", "f-3"])
     expect(h.session.counters()).toMatchObject({ frames: 1, decodeErrors: 1 })
+  })
+
+  it("the cancel of an IOC remainder that never rested is held until the sendorder reply maps its order id, then attributed", () => {
+    let pending = true
+    const h = harness(() => pending)
+    h.session.handle('{"feed":"open_orders","order_id":"o-9","is_cancel":true,"reason":"ioc_order_failed_because_it_would_not_be_executed"}')
+    expect(h.events).toEqual([])
+    expect(h.signals).toEqual([])
+    h.session.mapOrder("o-9", "strat-1-b" as never, "PF_XBTUSD")
+    expect(h.events.map((e) => [e._tag, e.clientOrderId, e._tag === "OrderCanceled" ? [e.venueOrderId, e.instrument, e.reason] : null])).toEqual([
+      ["OrderCanceled", "strat-1-b", ["o-9", "kraken-futures:PF_XBTUSD", "ioc_order_failed_because_it_would_not_be_executed"]]
+    ])
+    // A cancel of an order no reply claims is given up as unattributed once no reply is pending.
+    h.session.handle('{"feed":"open_orders","order_id":"o-10","is_cancel":true,"reason":"cancelled_by_user"}')
+    pending = false
+    h.session.releaseHeld()
+    expect(h.signals).toEqual([{ _tag: "Unattributed", what: "order", orderId: "o-10", reason: "cancelled_by_user" }])
+    expect(h.events.length).toBe(1)
+  })
+
+  it("a fill teaches the order id, so a later cancel frame naming only order_id is attributed", () => {
+    const h = harness()
+    h.session.handle(`{"feed":"fills","account":"a","fills":[${fill("f-1")}]}`)
+    h.session.handle('{"feed":"open_orders","order_id":"o-1","is_cancel":true,"reason":"ioc_order_failed_because_it_would_not_be_executed"}')
+    expect(h.events.map((e) => [e._tag, e.clientOrderId])).toEqual([["OrderFilled", "strat-1-a"], ["OrderCanceled", "strat-1-a"]])
+    expect(h.signals).toEqual([])
   })
 
   it("fuzzed private frames never throw and every failure is counted", () => {

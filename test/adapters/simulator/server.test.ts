@@ -156,7 +156,9 @@ describe("simulator server on loopback", () => {
     expect((edited.body.editStatus as Msg).status).toBe("edited")
     const cancelled = await privateCall(sim.url, me, "cancelorder", { cliOrdId: "t-1" })
     expect((cancelled.body.cancelStatus as Msg).status).toBe("cancelled")
-    await client.next((m) => m.feed === "open_orders" && m.order_id === orderId && m.is_cancel === true)
+    const cancelFrame = await client.next((m) => m.feed === "open_orders" && m.order_id === orderId && m.is_cancel === true)
+    // As the real venue: a cancel frame names the order by `order_id` only.
+    expect(Object.keys(cancelFrame).sort()).toEqual(["feed", "is_cancel", "order_id", "reason"])
     const truth = await getJson(`${sim.url}/__admin/accounts/me`)
     expect((truth.openOrders as Msg[]).length).toBe(0)
     expect((truth.fills as Msg[]).length).toBe(1)

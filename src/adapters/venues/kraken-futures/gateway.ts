@@ -195,6 +195,7 @@ class Gateway implements KrakenVenueGateway {
       secret,
       account: config.account,
       env: this.env,
+      awaitingReplies: () => this.inFlight.size > 0,
       onEvent: (e) => this.fromFeed(e),
       onSignal: (s) => {
         if (s._tag === "Authenticated") this.feedAuthenticated = true
@@ -286,6 +287,8 @@ class Gateway implements KrakenVenueGateway {
       if (!st.accepted) this.emit({ _tag: "OrderRejected", ...this.ref(i.instrument, cid), reason: reasonOf(err) })
     } finally {
       this.inFlight.delete(cid)
+      // Cancel frames held for a reply that none of the answered submits claimed: not ours.
+      if (this.inFlight.size === 0) this.feed.releaseHeld()
     }
   }
 
@@ -293,6 +296,10 @@ class Gateway implements KrakenVenueGateway {
     const cid = i.clientOrderId
     const ts = venueTsOf(r.receivedTime)
     const vid = r.venueOrderId === undefined ? undefined : Either.getOrUndefined(parseVenueOrderId(r.venueOrderId))
+    // The venue id is mapped before anything else of this order is handled: the venue's cancel
+    // frame names only `order_id`, and an IOC that never rested is known by no other message.
+    // A cancel frame that arrived before this reply was held, and is handled here, after the map.
+    if (vid !== undefined) this.feed.mapOrder(vid, cid, symbolOf(i.instrument))
     switch (r.outcome.kind) {
       case "accepted":
       case "modified":
@@ -464,6 +471,7 @@ class Gateway implements KrakenVenueGateway {
         const vid = hit === undefined ? undefined : Either.getOrUndefined(parseVenueOrderId(hit.order_id))
         if (vid !== undefined) {
           this.c.reconciled++
+          this.feed.mapOrder(vid, cid, symbolOf(i.instrument))
           return this.emit({ _tag: "OrderAccepted", ...this.ref(i.instrument, cid), venueOrderId: vid, ...venueTsOf(hit?.receivedTime ?? undefined) })
         }
       }

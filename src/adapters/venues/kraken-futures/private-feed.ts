@@ -41,7 +41,16 @@ export interface PrivateSessionConfig {
   readonly onEvent: (event: OrderEvent) => void
   readonly onSignal?: (signal: PrivateFeedSignal) => void
   readonly env?: EnvelopeSource
+  /**
+   * True while a sendorder reply is still to come. A cancel frame names only `order_id`; for an
+   * order that never rested (an IOC remainder) only that reply maps it to our client order id.
+   * While it is pending, such a frame is held (see `mapOrder`, `releaseHeld`) instead of dropped.
+   */
+  readonly awaitingReplies?: () => boolean
 }
+
+/** Cancel frames held for a sendorder reply; beyond this many the oldest is given up. */
+const MAX_HELD = 1_000
 
 /** open_orders `reason`s that mean the order left the book by filling, not by a cancel. */
 const FILLED_REASONS = new Set(["full_fill"])
@@ -52,6 +61,8 @@ export class PrivateFeedSession {
   private readonly instruments = new Map<string, string>()
   private readonly env: EnvelopeSource
   private authenticated = false
+  /** Cancel frames of order ids not known yet, held while sendorder replies are pending. */
+  private readonly held = new Map<string, string>()
 
   private challenge: { readonly original: string; readonly signed: string } | undefined
 
@@ -154,6 +165,35 @@ export class PrivateFeedSession {
     }
   }
 
+  /**
+   * The venue order id → client order id (and instrument) from a sendorder reply. A cancel frame
+   * for that order held until now is handled at once, so it is attributed.
+   */
+  mapOrder(orderId: string, clientOrderId: ClientOrderId, instrumentSymbol: string): void {
+    this.remember(orderId, clientOrderId, instrumentSymbol)
+    const reason = this.held.get(orderId)
+    if (reason === undefined) return
+    this.held.delete(orderId)
+    this.orderUpdate(undefined, orderId, true, reason)
+  }
+
+  /** No reply pending any more: held frames belong to orders placed elsewhere. */
+  releaseHeld(): void {
+    const held = [...this.held]
+    this.held.clear()
+    for (const [orderId, reason] of held) this.signal({ _tag: "Unattributed", what: "order", orderId, reason })
+  }
+
+  private remember(orderId: string, clientOrderId: ClientOrderId, instrumentSymbol: string): void {
+    if (this.clientIds.size > 100_000) {
+      // Bounded; the next open_orders snapshot refills it.
+      this.clientIds.clear()
+      this.instruments.clear()
+    }
+    this.clientIds.set(orderId, clientOrderId)
+    this.instruments.set(orderId, instrumentSymbol)
+  }
+
   private learn(o: VenueOrderFrame): ClientOrderId | undefined {
     this.instruments.set(o.order_id, o.instrument)
     const known = this.clientIds.get(o.order_id)
@@ -190,7 +230,19 @@ export class PrivateFeedSession {
     if (id === undefined) return this.bad("open_orders update without order or order_id", "object{feed,is_cancel}")
     const wasKnown = this.clientIds.has(id)
     const clientOrderId = order === undefined ? this.clientIds.get(id) : this.learn(order)
-    if (clientOrderId === undefined) return this.signal({ _tag: "Unattributed", what: "order", orderId: id, reason })
+    if (clientOrderId === undefined) {
+      if (order === undefined && isCancel && this.config.awaitingReplies?.() === true) {
+        // Possibly the remainder of our own IOC whose sendorder reply is still on its way.
+        if (this.held.size >= MAX_HELD) {
+          const [oldId, oldReason] = this.held.entries().next().value as [string, string]
+          this.held.delete(oldId)
+          this.signal({ _tag: "Unattributed", what: "order", orderId: oldId, reason: oldReason })
+        }
+        this.held.set(id, reason)
+        return
+      }
+      return this.signal({ _tag: "Unattributed", what: "order", orderId: id, reason })
+    }
     if (isCancel) {
       this.clientIds.delete(id)
       if (FILLED_REASONS.has(reason)) return // the fills feed moves the order to filled
@@ -231,6 +283,8 @@ export class PrivateFeedSession {
   private fill(f: FillFrame): void {
     const clientOrderId = f.cli_ord_id == null ? this.clientIds.get(f.order_id) : Either.getOrUndefined(parseClientOrderId(f.cli_ord_id))
     if (clientOrderId === undefined) return this.signal({ _tag: "Unattributed", what: "fill", orderId: f.order_id, reason: "no client order id" })
+    // A fill names both ids: a later cancel frame of this order (only `order_id`) is attributable.
+    if (!this.clientIds.has(f.order_id)) this.remember(f.order_id, clientOrderId, f.instrument)
     const r = this.ref(f.order_id, f.instrument, clientOrderId)
     const fillId = parseFillId(f.fill_id)
     if (r === undefined || Either.isLeft(fillId)) return this.bad("fill with invalid instrument, order id or fill id", `fill ${JSON.stringify(f.fill_id.slice(0, 40))}`)
@@ -286,5 +340,15 @@ export class KrakenPrivateFeed {
 
   counters(): DecodeStats {
     return this.session.counters()
+  }
+
+  /** See `PrivateFeedSession.mapOrder`. */
+  mapOrder(orderId: string, clientOrderId: ClientOrderId, instrumentSymbol: string): void {
+    this.session.mapOrder(orderId, clientOrderId, instrumentSymbol)
+  }
+
+  /** See `PrivateFeedSession.releaseHeld`. */
+  releaseHeld(): void {
+    this.session.releaseHeld()
   }
 }

@@ -91,7 +91,8 @@ export class SimulatorAdmin {
       positions: engine.positions(name),
       collateralUsd: this.exchange.collateral(name),
       deadManTriggerTime: this.exchange.deadManTrigger(name) ?? null,
-      rateLimitUsed: this.budget.used(name, now)
+      rateLimitUsed: this.budget.used(name, now),
+      apiLimitExceeded: this.budget.refused(name)
     }
   }
 

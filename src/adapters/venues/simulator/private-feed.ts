@@ -106,8 +106,10 @@ export class PrivateFeed {
     const positionsChanged = new Set<string>()
     for (const e of effects) {
       if (e.kind === "order") {
+        // A cancel frame carries only `order_id`, as the real venue's do: a client must map the
+        // venue order id itself (from the sendorder reply or an earlier frame) to attribute it.
         const message = e.isCancel
-          ? { feed: "open_orders", order_id: e.order.orderId, cli_ord_id: e.order.cliOrdId, is_cancel: true, reason: e.reason }
+          ? { feed: "open_orders", order_id: e.order.orderId, is_cancel: true, reason: e.reason }
           : { feed: "open_orders", order: wsOrder(e.order), is_cancel: false, reason: e.reason }
         this.broadcast(e.account, "open_orders", message)
         this.broadcast(e.account, "open_orders_verbose", { ...message, feed: "open_orders_verbose" })

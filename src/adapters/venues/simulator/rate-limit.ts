@@ -23,6 +23,7 @@ export const endpointCost = (endpoint: string, params: URLSearchParams, batchSiz
  */
 export class CostBudget {
   private readonly spent = new Map<string, Array<{ at: number; cost: number }>>()
+  private readonly refusedCalls = new Map<string, number>()
   constructor(readonly limit = 500, readonly windowMs = 10_000) {}
 
   tryConsume(account: string, cost: number, now: number): boolean {
@@ -30,8 +31,14 @@ export class CostBudget {
     const used = log.reduce((sum, e) => sum + e.cost, 0)
     const ok = used + cost <= this.limit
     if (ok) log.push({ at: now, cost })
+    else this.refusedCalls.set(account, (this.refusedCalls.get(account) ?? 0) + 1)
     this.spent.set(account, log)
     return ok
+  }
+
+  /** Calls answered `apiLimitExceeded` so far (ground truth for the client's rate tests). */
+  refused(account: string): number {
+    return this.refusedCalls.get(account) ?? 0
   }
 
   used(account: string, now: number): number {
