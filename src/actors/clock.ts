@@ -79,11 +79,13 @@ export interface SimulatedClock extends ClockService {
 interface SimTimer {
   readonly due: number
   readonly seq: number
-  readonly fn: () => void
+  fn: () => void
   cancelled: boolean
 }
 
 const earlier = (a: SimTimer, b: SimTimer): boolean => a.due < b.due || (a.due === b.due && a.seq < b.seq)
+
+const noop = (): void => {}
 
 export const makeSimulatedClock = (startMs = 0): SimulatedClock => {
   let now = startMs
@@ -138,7 +140,17 @@ export const makeSimulatedClock = (startMs = 0): SimulatedClock => {
     return () => {
       if (timer.cancelled) return
       timer.cancelled = true
+      // A cancelled timer waits in the heap until its due time: it must not keep what its
+      // callback holds (an order actor, a strategy's context) alive that long.
+      timer.fn = noop
       live--
+      // Cancelled timers due far ahead pile up (a 60 s timer re-armed on every book update):
+      // rebuild the heap from the live ones when they are under half of it.
+      if (heap.length > 1024 && heap.length > 2 * live) {
+        const keep = heap.filter((t) => !t.cancelled)
+        heap.length = 0
+        for (const t of keep) push(t)
+      }
     }
   }
 

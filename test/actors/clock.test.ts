@@ -133,3 +133,22 @@ describe("wall clock", () => {
     expect(fired).toEqual([])
   })
 })
+
+describe("the simulated clock under timer churn", () => {
+  it("a timer re-armed thousands of times (cancel, set again) fires once, in order with the others, and leaves no cancelled backlog", () => {
+    const clock = makeSimulatedClock(0)
+    const fired: string[] = []
+    clock.setTimer(30_000, () => fired.push("a"))
+    let cancel = clock.setTimer(60_000, () => fired.push("rearmed-0"))
+    for (let i = 1; i <= 5_000; i++) {
+      clock.advance(1)
+      cancel()
+      cancel = clock.setTimer(60_000, () => fired.push(`rearmed-${i}`))
+    }
+    clock.setTimer(70_000, () => fired.push("b"))
+    expect(clock.pendingTimers()).toBe(3)
+    clock.advance(200_000)
+    expect(fired).toEqual(["a", "rearmed-5000", "b"])
+    expect(clock.nextTimerAt()).toBeUndefined()
+  })
+})

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync } from "node:fs"
+import { mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Option, Stream } from "effect"
@@ -63,6 +63,7 @@ afterAll(async () => {
   await journal.close()
   await Effect.runPromise(files.close())
   await Effect.runPromise(store.store.close())
+  rmSync(dir, { recursive: true, force: true })
 })
 
 const auditEnd = async (): Promise<number> => Number((await Effect.runPromise(store.store.auditHighWatermark())).find((o) => o.topic === "orders")?.offset)

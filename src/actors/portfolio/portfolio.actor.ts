@@ -52,13 +52,15 @@ export interface Exposures {
  * mark price or else the book mid. Fills are deduplicated by fill id. Daily PnL is measured
  * from `startDay` (the daemon calls it at the venue's day boundary).
  */
-export const PORTFOLIO_FILL_IDS = 50_000
+export const PORTFOLIO_FILL_IDS = 5_000
 
 export class PortfolioActor {
   private readonly books = new Map<string, Book>()
   /**
    * Fill ids counted, bounded (see RecentFillIds): the newest PORTFOLIO_FILL_IDS exactly, and any
    * fill older than all of those is a repeat. The ledger snapshot carries the newest 20 000.
+   * Small on purpose: the time horizon catches older repeats, and a cap filled only after a day
+   * of trading is a day of growth.
    */
   private readonly fillIds: RecentFillIds
   private readonly nextId: () => string

@@ -46,7 +46,7 @@ interface Incarnation {
 const errorText = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
 
 // Fill ids remembered per strategy for dedupe; the order actor dedupes too, this is a backstop.
-const SEEN_FILLS = 10_000
+const SEEN_FILLS = 2_000
 
 /**
  * One strategy inside the host: what survives a crash (params, position, open orders, id

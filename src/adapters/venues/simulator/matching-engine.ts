@@ -69,8 +69,8 @@ const MAX_CLI_ORD_ID = 100
  * the newest RETAINED_ORDERS finished ones (and their client order ids, so a resend of a recent
  * one is still `clientOrderIdAlreadyExist`), and the newest RETAINED_FILLS fills per account.
  */
-export const RETAINED_ORDERS = 20_000
-export const RETAINED_FILLS = 20_000
+export const RETAINED_ORDERS = 5_000
+export const RETAINED_FILLS = 5_000
 
 const view = (o: LiveOrder): OrderView => ({ ...o })
 const remaining = (o: LiveOrder): Decimal => o.size.minus(o.filled)
