@@ -17,6 +17,7 @@ import {
 import { PositionChanged } from "./portfolio.js"
 import { RiskApproved, RiskDenied, TradingStateChanged } from "./risk.js"
 import { StrategyRecord } from "./strategy.js"
+import { VenueRequestSent } from "./venue.js"
 
 export * from "./control.js"
 export * from "./envelope.js"
@@ -26,6 +27,7 @@ export * from "./orders.js"
 export * from "./portfolio.js"
 export * from "./risk.js"
 export * from "./strategy.js"
+export * from "./venue.js"
 
 /** Every canonical event schema by its `_tag`; the codec dispatches on this table. */
 export const eventSchemas = {
@@ -55,7 +57,8 @@ export const eventSchemas = {
   Halt,
   ReduceOnly,
   Resume,
-  StrategyCommand
+  StrategyCommand,
+  VenueRequestSent
 } as const
 
 export type EventTag = keyof typeof eventSchemas
@@ -98,5 +101,6 @@ export const topicOf: { readonly [T in EventTag]: Topic } = {
   Halt: "control",
   ReduceOnly: "control",
   Resume: "control",
-  StrategyCommand: "control"
+  StrategyCommand: "control",
+  VenueRequestSent: "orders"
 }

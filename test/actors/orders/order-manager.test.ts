@@ -12,7 +12,7 @@ describe("the order manager", () => {
     const d = core.manager.handle(intent)
     expect(d._tag).toBe("Approved")
     const tags = core.journal.map((e) => e._tag)
-    expect(tags.slice(0, 3)).toEqual(["RiskApproved", "OrderSubmitted", "GatewayCall"])
+    expect(tags.slice(0, 4)).toEqual(["RiskApproved", "VenueRequestSent", "OrderSubmitted", "GatewayCall"])
     expect(core.manager.order(intent.clientOrderId)?.status).toBe("submitted")
     core.venue.flush()
     expect(core.manager.order(intent.clientOrderId)?.status).toBe("accepted")

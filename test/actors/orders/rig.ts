@@ -2,6 +2,7 @@ import { Either } from "effect"
 import type { Decimal } from "../../../src/domain/decimal.js"
 import type { InstrumentId } from "../../../src/domain/ids.js"
 import type { RiskEvent } from "../../../src/domain/events/risk.js"
+import type { VenueRequestSent } from "../../../src/domain/events/venue.js"
 import type { OrderIntent } from "../../../src/domain/events/intents.js"
 import type { PositionChanged } from "../../../src/domain/events/portfolio.js"
 import { OrderManager, type OrderJournalEvent } from "../../../src/actors/orders/order-manager.js"
@@ -14,6 +15,7 @@ import { ACCOUNT, eth, makeRisk, xbt } from "../risk/fixtures.js"
 /** Everything that goes through the account, in order: risk decisions, order facts, positions, and each gateway call. */
 export type JournalEntry =
   | RiskEvent
+  | VenueRequestSent
   | OrderJournalEvent
   | PositionChanged
   | { readonly _tag: "GatewayCall"; readonly approvalId: string; readonly ts: number; readonly call: string; readonly cost: number }
