@@ -130,7 +130,8 @@ export class TradingNode {
       },
       onFill: (fill) => {
         this.portfolio.onFill(fill)
-      }
+      },
+      journalIntent: (intent) => record(intent)
     })
     this.deadMansSwitch = new DeadMansSwitch(clock, this.risk, deps.gateway)
     this.instrumentActors = deps.instruments.map((instrument) =>

@@ -93,7 +93,7 @@ describe("reconciliation with the venue after a restart", () => {
     expect(restoreTradingNode(trading, ledger)).toBe(4)
     expect(trading.risk.openOrderCount).toBe(4)
 
-    const report = await Effect.runPromise(reconcileWithVenue({ account: ACCOUNT, clock: makeSimulatedClock(1_800_000_000_000), rest, trading, instruments: [instrument], log: () => undefined }, ledger, { cancelRecoveredOrders: false }))
+    const report = await Effect.runPromise(reconcileWithVenue({ account: ACCOUNT, clock: makeSimulatedClock(1_800_000_000_000), rest, budget: trading.risk.requestBudget, trading, instruments: [instrument], log: () => undefined }, ledger, { cancelRecoveredOrders: false }))
 
     const outcome = (cid: string) => events.filter((e) => e.clientOrderId === cid).map((e) => e._tag)
     expect(outcome("mm-1-a")).toEqual(["OrderRejected"])
@@ -111,6 +111,9 @@ describe("reconciliation with the venue after a restart", () => {
     expect(report).toMatchObject({ restoredOrders: 4, missedFills: 1, acceptedWhileAway: 1, rejectedNeverSent: 1, canceledWhileAway: 1, unknownVenueOrders: ["elsewhere-1"], positionDifferences: [], canceledOnRecovery: 0 })
     // Nothing was sent to the venue: every outcome was resolved by client order id.
     expect(sent).toEqual([])
+    // Every read was billed to risk first (fills 2, openorders 2, openpositions 2), exactly what the venue charged.
+    expect(trading.risk.rateUsed).toBe(6)
+    expect(sim.admin.account("default").rateLimitUsed).toBe(6)
     await Effect.runPromise(trading.stop())
   }, 60_000)
 })

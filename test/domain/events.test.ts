@@ -67,10 +67,10 @@ describe("ids and literals", () => {
 })
 
 describe("canonical events", () => {
-  it("has one schema and one journal topic for each of the 27 event types", () => {
-    expect(eventTags).toHaveLength(27)
+  it("has one schema and one journal topic for each of the 28 event types", () => {
+    expect(eventTags).toHaveLength(28)
     expect(Object.keys(topicOf).sort()).toEqual([...eventTags].sort())
-    expect(CanonicalEvent.members).toHaveLength(27)
+    expect(CanonicalEvent.members).toHaveLength(28)
   })
 
   it("carries the envelope id, ts and source on every event type", () => {
