@@ -232,7 +232,8 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     metrics.sampled("market_frames_total", "market data frames received from the venue (rate: msgs/s)", "counter", {}, () => marketData.counters().frames)
     metrics.sampled("market_bad_frames_total", "market data frames that did not decode (counted, skipped)", "counter", {}, () => marketData.counters().badFrames)
     metrics.sampled("market_resyncs_total", "book resynchronisations (gaps, crossed books)", "counter", {}, () => marketData.counters().resyncs)
-    metrics.sampled("rate_budget_used", "venue rate budget used in the current 10 s window", "gauge", { account }, () => trading.risk.rateUsed)
+    metrics.sampled("rate_budget_used", "venue rate budget used in the current 10 s window", "gauge", { account }, () => trading.risk.rateUsedAtVenue)
+    metrics.sampled("rate_reads_waiting", "venue reads waiting for rate budget", "gauge", { account }, () => trading.risk.readsWaiting)
 
     const api = yield* controlApi({ port: config.port, host: "127.0.0.1", token, control: control.control, metrics })
     node.send({ type: "STARTED" })

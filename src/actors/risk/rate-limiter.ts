@@ -183,6 +183,14 @@ export class VenueRateLimiter {
     return this.window.used(this.clock.now())
   }
 
+  /** Cost spent in the venue's own window ending now (without the send margin): what the venue counts. */
+  usedInVenueWindow(): number {
+    const cutoff = this.clock.now() - this.config.windowMs
+    let sum = 0
+    for (const s of this.window.entries(this.clock.now())) if (s.at > cutoff) sum += s.cost
+    return sum
+  }
+
   /** The costs still counting, oldest first (what a restart must not forget). */
   spent(): ReadonlyArray<SpentCost> {
     return this.window.entries(this.clock.now())

@@ -134,6 +134,11 @@ export class RiskActor {
     return this.rate.used()
   }
 
+  /** The cost spent in the venue's own window (10 s on Kraken, no margin): the `rate_budget_used` metric. */
+  get rateUsedAtVenue(): number {
+    return this.rate.usedInVenueWindow()
+  }
+
   /** The venue budget for reads (the gateway's and reconciliation's): the only way to send one. */
   get requestBudget(): RequestBudgetService {
     return this.reads

@@ -29,6 +29,8 @@ export interface CoreOptions {
   readonly venue?: Partial<Omit<FakeVenueOptions, "account" | "clock">>
   /** Keep the full journal (tests) or only count it (bench). */
   readonly keepJournal?: boolean
+  /** The simulated clock's start (epoch ms). */
+  readonly start?: number
 }
 
 /** Risk → order manager → fake venue, with the portfolio feeding risk: the trading core of one account. */
@@ -38,7 +40,7 @@ export const makeCore = (opts: CoreOptions = {}) => {
   const sink = (e: JournalEntry) => {
     if (keep) journal.push(e)
   }
-  const { clock, risk } = makeRisk(opts.risk, 1_700_000_000_000, sink)
+  const { clock, risk } = makeRisk(opts.risk, opts.start ?? 1_700_000_000_000, sink)
   const venue = new FakeVenue({ account: ACCOUNT, clock, ...opts.venue })
   const gateway: VenueGatewayService = {
     account: ACCOUNT,

@@ -60,7 +60,9 @@ export class SimulatorAdmin {
       positions: engine.positions(name),
       collateralUsd: this.exchange.collateral(name),
       deadManTriggerTime: this.exchange.deadManTrigger(name) ?? null,
-      rateLimitUsed: this.budget.used(name, now)
+      rateLimitUsed: this.budget.used(name, now),
+      rateLimitRefused: this.budget.stats(name).refused,
+      rateLimitPeak: this.budget.stats(name).peak
     }
   }
 
