@@ -47,6 +47,16 @@ beforeAll(async () => {
     databaseUrl: db.url,
     venue: { account, baseUrl: `${sim.url}/derivatives`, wsUrl: sim.wsUrl, apiKey: KEY, apiSecret: SECRET },
     risk: { strategyOrdersPerSecond: 50, maxOpenOrders: 400 },
+    // One market maker per instrument, and one strategy that wants far more budget than there is.
+    strategies: [
+      ...SYMBOLS.map((symbol) => ({
+        id: `mm-${symbol.slice(3, 6).toLowerCase()}`,
+        kind: "avellaneda-stoikov",
+        instruments: [`kraken-futures:${symbol}`],
+        params: { instrument: `kraken-futures:${symbol}`, gamma: 0.1, k: 1.5, horizonMs: 60_000, sigmaWindow: 20, orderQty: symbol === "PF_XBTUSD" ? "0.001" : symbol === "PF_ETHUSD" ? "0.01" : "1", maxInventory: symbol === "PF_XBTUSD" ? "0.005" : symbol === "PF_ETHUSD" ? "0.05" : "5", requoteTicks: 2 }
+      })),
+      { id: "hog", kind: join(process.cwd(), "test/daemon/fixtures/budget-hog.ts"), instruments: ["kraken-futures:PF_ETHUSD"], params: { instrument: "kraken-futures:PF_ETHUSD", qty: "0.01", maxOrders: 8 } }
+    ],
     recovery: { snapshotEveryEvents: 500, snapshotEverySeconds: 2 }
   })
 }, 60_000)
@@ -64,7 +74,7 @@ describe("the rate budget under load, a reconnect and a restart", () => {
       daemon = await startDaemon(home, configFile)
       await waitReady(daemon)
       // Phase 1: trade until the budget is near its limit, then keep going.
-      await until("the budget near its limit", async () => (venue().rateLimitUsed >= 380 ? true : undefined), 60_000, () => daemon?.stderr ?? "")
+      await until("the budget near its limit", async () => (venue().rateLimitUsed >= 390 ? true : undefined), 60_000, () => daemon?.stderr ?? "")
       await sleep(25_000)
 
       // Phase 2: every WebSocket dropped (the private feed and market data reconnect).
@@ -72,8 +82,9 @@ describe("the rate budget under load, a reconnect and a restart", () => {
       expect(dropped).toBeGreaterThan(0)
       await sleep(25_000)
 
-      // Phase 3: SIGKILL while the window is full, restart at once: recovery reads while the
-      // venue still counts the previous run's requests.
+      // Phase 3: SIGKILL while the window is full, restart at once: recovery reads, and the
+      // strategies' first burst, while the venue still counts the previous run's requests.
+      await until("a full window", async () => (venue().rateLimitUsed >= 390 ? true : undefined), 30_000, () => daemon?.stderr ?? "")
       const usedAtKill = venue().rateLimitUsed
       daemon.child.kill("SIGKILL")
       await daemon.exit
