@@ -2,6 +2,7 @@ import { dec } from "../src/domain/decimal.js"
 import type { SubmitOrder } from "../src/domain/events/intents.js"
 import { makeCore } from "../test/actors/orders/rig.js"
 import { accountLimits, ETH, makeRisk, submit, XBT } from "../test/actors/risk/fixtures.js"
+import { KRAKEN_FUTURES_COSTS } from "../src/actors/risk/index.js"
 import { percentile, rateFigure, round, throughput, type Bench, type Figure } from "./harness.js"
 
 /**
@@ -75,7 +76,7 @@ const riskPipeline: Bench = {
   run: async () => {
     const core = makeCore({
       keepJournal: false,
-      risk: { limits: { ...accountLimits, maxOpenOrders: 1_000_000 }, strategyRate: { maxActions: 1_000_000_000, windowMs: 1_000 }, venueRate: { budget: 1e15, windowMs: 10_000, reserve: 0, costs: { sendorder: 10, editorder: 10, cancelorder: 10, cancelallorders: 25, cancelallordersafter: 25 } } }
+      risk: { limits: { ...accountLimits, maxOpenOrders: 1_000_000 }, strategyRate: { maxActions: 1_000_000_000, windowMs: 1_000 }, venueRate: { budget: 1e15, windowMs: 10_000, reserve: 0, costs: KRAKEN_FUTURES_COSTS } }
     })
     // Each item: submit at a fresh id, then cancel it; venue accepts and acks, replies delivered.
     const items = Array.from({ length: 2_000 }, (_, k) => k)
@@ -92,7 +93,7 @@ const riskPipeline: Bench = {
       { rounds: 3, minMs: 500 }
     )
     // Baseline: the risk decision alone for the same submit + cancel pair.
-    const { risk } = makeRisk({ limits: { ...accountLimits, maxOpenOrders: 1_000_000 }, strategyRate: { maxActions: 1_000_000_000, windowMs: 1_000 }, venueRate: { budget: 1e15, windowMs: 10_000, reserve: 0, costs: { sendorder: 10, editorder: 10, cancelorder: 10, cancelallorders: 25, cancelallordersafter: 25 } } })
+    const { risk } = makeRisk({ limits: { ...accountLimits, maxOpenOrders: 1_000_000 }, strategyRate: { maxActions: 1_000_000_000, windowMs: 1_000 }, venueRate: { budget: 1e15, windowMs: 10_000, reserve: 0, costs: KRAKEN_FUTURES_COSTS } })
     const riskOnly = throughput(
       items,
       () => {

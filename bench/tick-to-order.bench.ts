@@ -108,7 +108,8 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
     const loaded = mapInstruments(await Effect.runPromise(rest.instruments()))
     const instrument = loaded.instruments.map((k) => k.instrument).find((i) => i.id === INSTRUMENT)
     if (instrument === undefined) throw new Error(`the simulator does not list ${INSTRUMENT}`)
-    const gateway = makeKrakenVenueGateway({ account: ACCOUNT, rest, privateFeed: { url: sim.wsUrl, apiKey, secret: apiSecret }, clock: wallClock })
+    // The bench sends no reads (no unknown outcomes on loopback); a read would be billed to the risk actor below.
+    const gateway = makeKrakenVenueGateway({ account: ACCOUNT, rest, budget: { reserve: (call) => risk.requestBudget.reserve(call) }, privateFeed: { url: sim.wsUrl, apiKey, secret: apiSecret }, clock: wallClock })
     const marketData = makeKrakenMarketDataPort({ url: sim.wsUrl })
     gateway.start()
     marketData.start()

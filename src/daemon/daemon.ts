@@ -8,6 +8,7 @@ import { InspectionStream } from "../actors/inspection.js"
 import { MetricsRegistry } from "../actors/metrics.js"
 import { marketDataLayer } from "../actors/ports/market-data.js"
 import type { JournalService } from "../actors/ports/journal.js"
+import { RequestBudgetClosed, type RequestBudgetService } from "../actors/ports/request-budget.js"
 import { Snapshots, type SnapshotsService, SnapshotError } from "../actors/ports/snapshots.js"
 import type { StoreService } from "../actors/ports/store.js"
 import { StrategyHost } from "../actors/strategy/strategy-host.js"
@@ -185,9 +186,16 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     if (instruments.length === 0) return yield* Effect.die(new Error(`the venue lists none of the instruments ${symbols.join(", ")}`))
 
     const fillsSubscribed = deferred()
+    // The gateway's reads are billed to the account's risk actor. The trading node (and its risk
+    // actor) is built with the gateway, so the budget is looked up at call time — the gateway makes
+    // no request before it is started, after the node exists.
+    const requestBudget: RequestBudgetService = {
+      reserve: (call) => (late.trading === undefined ? Promise.reject(new RequestBudgetClosed({ call })) : late.trading.risk.requestBudget.reserve(call))
+    }
     const gateway = makeKrakenVenueGateway({
       account,
       rest,
+      budget: requestBudget,
       privateFeed: { url: venue.wsUrl, apiKey: venue.apiKey, secret: venue.apiSecret },
       clock,
       run: runNow,
@@ -241,7 +249,8 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     metrics.sampled("market_frames_total", "market data frames received from the venue (rate: msgs/s)", "counter", {}, () => marketData.counters().frames)
     metrics.sampled("market_bad_frames_total", "market data frames that did not decode (counted, skipped)", "counter", {}, () => marketData.counters().badFrames)
     metrics.sampled("market_resyncs_total", "book resynchronisations (gaps, crossed books)", "counter", {}, () => marketData.counters().resyncs)
-    metrics.sampled("rate_budget_used", "venue rate budget used in the current 10 s window", "gauge", { account }, () => trading.risk.rateUsed)
+    metrics.sampled("rate_budget_used", "venue rate budget used in the current 10 s window", "gauge", { account }, () => trading.risk.rateUsedAtVenue)
+    metrics.sampled("rate_reads_waiting", "venue reads waiting for rate budget", "gauge", { account }, () => trading.risk.readsWaiting)
 
     const api = yield* controlApi({ port: config.port, host: "127.0.0.1", allowedHosts: config.allowedHosts, token, control: control.control, metrics })
     node.send({ type: "STARTED" })
@@ -330,7 +339,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       yield* Effect.promise(() => Promise.race([fillsSubscribed.promise.then(() => new Promise((r) => setTimeout(r, 300))), new Promise((r) => setTimeout(r, 5_000))]))
       // The venue may be slow to answer right after a restart: retry (every step is idempotent —
       // fills are deduplicated by id, finished orders are skipped) before giving up.
-      const reconciled = yield* reconcileWithVenue({ account, clock, rest, trading, instruments, log, run: runNow }, ledger, { cancelRecoveredOrders: config.recovery.cancelRecoveredOrders }).pipe(
+      const reconciled = yield* reconcileWithVenue({ account, clock, rest, budget: trading.risk.requestBudget, trading, instruments, log, run: runNow }, ledger, { cancelRecoveredOrders: config.recovery.cancelRecoveredOrders }).pipe(
         Effect.tapError((e) => Effect.sync(() => log(`reconciliation failed, retrying: ${String(e)}`))),
         Effect.retry(Schedule.exponential("500 millis").pipe(Schedule.intersect(Schedule.recurs(6))))
       )

@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import type { ClockService } from "../actors/clock.js"
+import type { RequestBudgetService, VenueRead } from "../actors/ports/request-budget.js"
 import type { KrakenRestClient } from "../adapters/venues/kraken-futures/index.js"
 import { Decimal, ZERO } from "../domain/decimal.js"
 import type { OrderCanceled, OrderFilled, OrderRejected } from "../domain/events/orders.js"
@@ -42,6 +43,8 @@ export interface ReconcileDeps {
   readonly account: AccountId
   readonly clock: ClockService
   readonly rest: KrakenRestClient
+  /** Every read below is reserved from the account's budget (risk's) before it is sent. */
+  readonly budget: RequestBudgetService
   readonly trading: TradingNode
   readonly instruments: ReadonlyArray<Instrument>
   readonly log: (message: string) => void
@@ -55,6 +58,8 @@ export const restoreTradingNode = (trading: TradingNode, ledger: TradingLedger):
   trading.portfolio.knowFills(ledger.recentFillIds())
   for (const o of ledger.orders.values()) trading.portfolio.knowFills(o.fills.map((f) => f.fillId))
   for (const o of ledger.orders.values()) trading.orders.adopt(o)
+  // The venue still counts the previous run's requests in its window: so does risk, before anything is sent.
+  trading.risk.restoreSpent(ledger.requests.recent())
   const s = ledger.tradingState
   // An operator's halt or reduce-only survives a crash; the node's own health halts are re-evaluated.
   if (s !== undefined && s.state !== "active" && s.by.startsWith("operator:") && s.by !== "operator:troupe") {
@@ -66,13 +71,21 @@ export const restoreTradingNode = (trading: TradingNode, ledger: TradingLedger):
 
 type RestFill = Effect.Effect.Success<ReturnType<KrakenRestClient["fills"]>>[number]
 
+/** Waits for `call`'s budget, then sends it. */
+const billed = <A, E>(budget: RequestBudgetService, call: VenueRead, request: Effect.Effect<A, E>): Effect.Effect<A, unknown> =>
+  Effect.flatMap(
+    Effect.tryPromise({ try: () => budget.reserve(call), catch: (e) => e }),
+    () => request
+  )
+
 /** Venue fills, oldest first, paged back until `sinceMs` (at most `maxPages` pages of up to 100). */
-const venueFills = (rest: KrakenRestClient, sinceMs: number, maxPages: number): Effect.Effect<RestFill[], unknown> =>
+const venueFills = (rest: KrakenRestClient, budget: RequestBudgetService, sinceMs: number, maxPages: number): Effect.Effect<RestFill[], unknown> =>
   Effect.gen(function* () {
     const seen = new Map<string, RestFill>()
     let before: string | undefined = undefined
     for (let page = 0; page < maxPages; page++) {
-      const fills: ReadonlyArray<RestFill> = yield* rest.fills(before)
+      // The first page costs 2; each page further back (`lastFillTime`) costs 25.
+      const fills: ReadonlyArray<RestFill> = yield* billed(budget, before === undefined ? "fills" : "fillsBefore", rest.fills(before))
       let added = 0
       let oldest = Number.POSITIVE_INFINITY
       for (const f of fills) {
@@ -106,9 +119,9 @@ export const reconcileWithVenue = (deps: ReconcileDeps, ledger: TradingLedger, o
     // history: its positions are taken from the venue below. Paging costs rate budget (25 a page).
     const fills =
       ledger.lastFillTs > 0
-        ? yield* venueFills(deps.rest, ledger.lastFillTs - 60_000, 40)
+        ? yield* venueFills(deps.rest, deps.budget, ledger.lastFillTs - 60_000, 40)
         : ledger.orders.size > 0
-          ? yield* venueFills(deps.rest, 0, 1)
+          ? yield* venueFills(deps.rest, deps.budget, 0, 1)
           : []
     let missedFills = 0
     let unattributedFills = 0
@@ -140,7 +153,7 @@ export const reconcileWithVenue = (deps: ReconcileDeps, ledger: TradingLedger, o
     }
 
     // Orders: ours against the venue's open orders, by client order id.
-    const open = yield* deps.rest.openOrders()
+    const open = yield* billed(deps.budget, "openorders", deps.rest.openOrders())
     const openByCid = new Map(open.flatMap((o) => (typeof o.cliOrdId === "string" ? [[o.cliOrdId, o] as const] : [])))
     let acceptedWhileAway = 0
     let rejectedNeverSent = 0
@@ -180,7 +193,7 @@ export const reconcileWithVenue = (deps: ReconcileDeps, ledger: TradingLedger, o
     const unknownVenueOrders = open.filter((o) => typeof o.cliOrdId !== "string" || !ours.has(o.cliOrdId)).map((o) => o.cliOrdId ?? `venue:${o.order_id}`)
 
     // Positions: after every fill above, ours must equal the venue's.
-    const positions = yield* deps.rest.openPositions()
+    const positions = yield* billed(deps.budget, "openpositions", deps.rest.openPositions())
     const positionDifferences: Array<{ instrument: string; ours: string; venue: string }> = []
     for (const instrument of deps.instruments) {
       const p = positions.find((x) => x.symbol === instrument.symbol)

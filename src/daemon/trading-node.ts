@@ -250,6 +250,7 @@ export class TradingNode {
       onFill: (fill) => {
         portfolio.onFill(fill)
       },
+      journalIntent: (intent) => record(intent),
       // An order machine that errored is in a state nobody can vouch for: the core restarts.
       onActorError: (clientOrderId, error) => this.crash("order machine", `order ${clientOrderId}`, error)
     })

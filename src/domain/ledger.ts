@@ -8,6 +8,7 @@ import { runOfClientOrderId } from "./ids.js"
 import type { Instrument } from "./instrument.js"
 import { fillOfEvent } from "./fill.js"
 import { applyFill, positionFor, type Position } from "./position.js"
+import { SpentRequests, type SpentRequest } from "./spent-requests.js"
 
 /**
  * The trading ledger of one account: what the journal says about its orders, fills, positions
@@ -58,6 +59,8 @@ export class TradingLedger {
   private readonly recentOrder: string[] = []
   private readonly offsets = new Map<string, { readonly topic: string; readonly partition: number; next: bigint }>()
   tradingState: LedgerTradingState | undefined
+  /** Recent venue requests and their cost: the rate window a restart starts from. */
+  readonly requests = new SpentRequests()
   /** Venue time of the newest fill folded (ms), 0 before any. */
   lastFillTs = 0
   applied = 0
@@ -148,6 +151,9 @@ export class TradingLedger {
       case "TradingStateChanged":
         this.tradingState = { state: event.to, by: event.by, why: event.why }
         return
+      case "VenueRequestSent":
+        this.requests.apply(event)
+        return
       default:
         return
     }
@@ -216,7 +222,8 @@ export class TradingLedger {
       tradingState: this.tradingState ?? null,
       lastFillTs: this.lastFillTs,
       applied: this.applied,
-      maxRun: this.maxRun
+      maxRun: this.maxRun,
+      requests: [...this.requests.recent()]
     }
   }
 
@@ -261,6 +268,7 @@ export class TradingLedger {
       l.lastFillTs = s.lastFillTs
       l.applied = s.applied
       l.maxRun = typeof s.maxRun === "number" ? s.maxRun : 0
+      for (const r of s.requests ?? []) l.requests.add(r)
       return Either.right(l)
     } catch (error) {
       return Either.left(`ledger snapshot unreadable: ${String(error)}`)
@@ -303,4 +311,6 @@ export interface LedgerSnapshot {
   readonly lastFillTs: number
   readonly applied: number
   readonly maxRun?: number
+  /** Absent in snapshots written before requests were journaled. */
+  readonly requests?: ReadonlyArray<SpentRequest>
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeSimulatedClock } from "../../src/actors/clock.js"
 import { InspectionStream } from "../../src/actors/inspection.js"
@@ -14,6 +14,8 @@ import { reconcileWithVenue, restoreTradingNode } from "../../src/daemon/reconci
 import { TradingNode } from "../../src/daemon/trading-node.js"
 import { dec } from "../../src/domain/decimal.js"
 import type { OrderEvent } from "../../src/domain/events/orders.js"
+import type { VenueRequestSent } from "../../src/domain/events/venue.js"
+import { decodeEvent, encodeEvent } from "../../src/domain/codec.js"
 import type { AccountId } from "../../src/domain/ids.js"
 import type { Instrument } from "../../src/domain/instrument.js"
 import { TradingLedger } from "../../src/domain/ledger.js"
@@ -49,6 +51,45 @@ afterAll(async () => {
   await sim?.stop()
   await Effect.runPromise(journal.close())
   await Effect.runPromise(store.store.close())
+})
+
+describe("the venue budget after a restart", () => {
+  it("starts from the request costs the previous run journaled: risk counts them until they leave the venue's window", async () => {
+    const now = 1_800_000_000_000
+    const clock = makeSimulatedClock(now)
+    // The last run sent 400 in the 5 s before the crash (journaled, folded by the ledger through the codec).
+    const ledger = new TradingLedger((id) => (id === instrument.id ? instrument : undefined))
+    for (let k = 0; k < 40; k++) {
+      const e: VenueRequestSent = { _tag: "VenueRequestSent", id: `r${k}`, ts: now - 5_000 + k * 100, source: "risk/acct", account: ACCOUNT, call: "sendorder", cost: 10 }
+      ledger.apply(Either.getOrThrow(decodeEvent(encodeEvent(e))))
+    }
+    const trading = new TradingNode({
+      account: ACCOUNT,
+      clock,
+      instruments: [instrument],
+      limits: {},
+      gateway: { account: ACCOUNT, send: () => undefined, subscribe: () => () => undefined },
+      marketData: { subscribe: () => () => undefined, resync: () => undefined },
+      journal: new EventJournal({ journal, store: store.store }),
+      metrics: new MetricsRegistry(),
+      inspection: new InspectionStream(16),
+      publish: () => undefined,
+      onOrderEvent: () => undefined
+    })
+    restoreTradingNode(trading, ledger)
+    expect(trading.risk.rateUsed).toBe(400)
+    expect(trading.risk.rateUsedAtVenue).toBe(400)
+    trading.risk.onBook(instrument.id, dec("59999.5"), dec("60000.5"))
+    const submit = (cid: string) => trading.orders.handle({ _tag: "SubmitOrder", id: `i-${cid}`, ts: clock.now(), source: "test", account: ACCOUNT, strategy: "mm" as never, instrument: instrument.id, clientOrderId: cid as never, side: "buy", orderType: "limit", qty: dec("0.001"), price: dec("59000"), reduceOnly: false })
+    const first = submit("mm-2-1")
+    expect(first._tag === "Denied" && first.event.reason).toBe("RATE_LIMIT")
+    // The first of them leaves our window at its time + 10 s + the 500 ms send margin.
+    clock.advance(5_499)
+    expect(submit("mm-2-2")._tag).toBe("Denied")
+    clock.advance(1)
+    expect(submit("mm-2-3")._tag).toBe("Approved")
+    await Effect.runPromise(trading.stop())
+  })
 })
 
 describe("reconciliation with the venue after a restart", () => {
@@ -93,7 +134,7 @@ describe("reconciliation with the venue after a restart", () => {
     expect(restoreTradingNode(trading, ledger)).toBe(4)
     expect(trading.risk.openOrderCount).toBe(4)
 
-    const report = await Effect.runPromise(reconcileWithVenue({ account: ACCOUNT, clock: makeSimulatedClock(1_800_000_000_000), rest, trading, instruments: [instrument], log: () => undefined }, ledger, { cancelRecoveredOrders: false }))
+    const report = await Effect.runPromise(reconcileWithVenue({ account: ACCOUNT, clock: makeSimulatedClock(1_800_000_000_000), rest, budget: trading.risk.requestBudget, trading, instruments: [instrument], log: () => undefined }, ledger, { cancelRecoveredOrders: false }))
 
     const outcome = (cid: string) => events.filter((e) => e.clientOrderId === cid).map((e) => e._tag)
     expect(outcome("mm-1-a")).toEqual(["OrderRejected"])
@@ -111,6 +152,9 @@ describe("reconciliation with the venue after a restart", () => {
     expect(report).toMatchObject({ restoredOrders: 4, missedFills: 1, acceptedWhileAway: 1, rejectedNeverSent: 1, canceledWhileAway: 1, unknownVenueOrders: ["elsewhere-1"], positionDifferences: [], canceledOnRecovery: 0 })
     // Nothing was sent to the venue: every outcome was resolved by client order id.
     expect(sent).toEqual([])
+    // Every read was billed to risk first (fills 2, openorders 2, openpositions 2), exactly what the venue charged.
+    expect(trading.risk.rateUsed).toBe(6)
+    expect(sim.admin.account("default").rateLimitUsed).toBe(6)
     await Effect.runPromise(trading.stop())
   }, 60_000)
 })

@@ -1,3 +1,4 @@
+import type { VenueRead } from "../../src/actors/ports/request-budget.js"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -94,9 +95,11 @@ describe("supervised trading cores, one per account", () => {
       const marketData = makeKrakenMarketDataPort({ url: sim.wsUrl })
       feeds.push(marketData)
       const rest = makeKrakenRestClient({ baseUrl: `${sim.url}/derivatives`, credentials: { apiKey: key, secret: SECRET } })
-      const gateway = makeKrakenVenueGateway({ account, rest, privateFeed: { url: sim.wsUrl, apiKey: key, secret: SECRET } })
+      // The core (and its risk actor) is rebuilt on a restart: the budget is looked up at call time.
+      const budget = { reserve: (call: VenueRead) => built.risk.requestBudget.reserve(call) }
+      const gateway = makeKrakenVenueGateway({ account, rest, budget, privateFeed: { url: sim.wsUrl, apiKey: key, secret: SECRET } })
       gateways.push(gateway)
-      return new TradingNode({
+      const built: TradingNode = new TradingNode({
         account,
         clock: wallClock,
         instruments: [instrument],
@@ -110,6 +113,7 @@ describe("supervised trading cores, one per account", () => {
         onOrderEvent: () => undefined,
         log: (m) => void logs.push(m)
       })
+      return built
     }
     const a = node(A, "key-a")
     const b = node(B, "key-b")

@@ -41,6 +41,17 @@ export interface OrderManagerDeps {
    * dropped before the journal, so it is journaled and audited once.
    */
   readonly knownFill?: (fillId: string) => boolean
+  /** Journals the single cancels a strategy's cancel-all is expanded into (intents, like any other). */
+  readonly journalIntent?: (intent: CancelOrder) => void
+}
+
+/**
+ * A strategy's cancel-all, expanded: risk's decision on each single cancel. Approved when every
+ * one was (or there was nothing to cancel); otherwise the first denial is the answer.
+ */
+export interface StrategyCancelAllApproved {
+  readonly _tag: "Approved"
+  readonly cancels: ReadonlyArray<Decision>
 }
 
 /**
@@ -99,10 +110,42 @@ export class OrderManager {
   }
 
   /** An intent from a strategy or the operator: decided by risk, then (if approved) acted on. */
-  handle(intent: OrderIntent): Decision {
+  handle(intent: OrderIntent): Decision | StrategyCancelAllApproved {
+    if (intent._tag === "CancelAll" && intent.strategy !== undefined) return this.cancelAllOf(intent, intent.strategy)
     const decision = this.deps.risk.decide(intent)
     if (decision._tag === "Approved") this.act(intent, decision.action)
     return decision
+  }
+
+  /**
+   * A strategy's cancel-all. Kraken's `cancelallorders` narrows by symbol only, which would take
+   * other strategies' orders with it; so it becomes one cancel per live order of the strategy
+   * (and instrument, when given), each decided and billed by risk and journaled before it is sent
+   * (OrderCancelRequested) like any single cancel. Orders with a cancel already in flight are
+   * skipped. No venue read is needed: the order manager knows the strategy's live orders.
+   */
+  private cancelAllOf(intent: CancelAll, strategy: string): Decision | StrategyCancelAllApproved {
+    const targets = [...this.live.values()].filter((a) => a.strategy === strategy && !a.terminal && a.cancelable && (intent.instrument === undefined || a.actor.getSnapshot().context.instrumentId === intent.instrument))
+    const cancels: Decision[] = []
+    let firstDenial: Decision | undefined
+    let k = 0
+    for (const a of targets) {
+      const one: CancelOrder = {
+        _tag: "CancelOrder",
+        id: `${intent.id}/${++k}`,
+        ts: this.deps.clock.now(),
+        source: intent.source,
+        account: intent.account,
+        strategy: intent.strategy ?? (strategy as CancelOrder["strategy"]),
+        instrument: a.actor.getSnapshot().context.instrumentId as CancelOrder["instrument"],
+        clientOrderId: a.clientOrderId as ClientOrderId
+      }
+      this.deps.journalIntent?.(one)
+      const d = this.handle(one) as Decision
+      cancels.push(d)
+      if (d._tag === "Denied") firstDenial ??= d
+    }
+    return firstDenial ?? { _tag: "Approved", cancels }
   }
 
   /** Operator kill switch; `cancelAll` also pulls every open order (the cancel is risk-approved too). */
@@ -118,7 +161,7 @@ export class OrderManager {
   private act(intent: OrderIntent, approval: ApprovedAction): void {
     switch (intent._tag) {
       case "SubmitOrder": {
-        const a = new OrderActor(intent.clientOrderId, this.machine, orderInputOf(intent), this.deps.clock, (err) => this.deps.onActorError?.(intent.clientOrderId, err))
+        const a = new OrderActor(intent.clientOrderId, intent.strategy, this.machine, orderInputOf(intent), this.deps.clock, (err) => this.deps.onActorError?.(intent.clientOrderId, err))
         this.live.set(intent.clientOrderId, a)
         a.command({ type: "SUBMIT" }, approval)
         return
@@ -183,7 +226,7 @@ export class OrderManager {
       ...(o.price === undefined ? {} : { price: o.price }),
       ...(s.triggerPrice === undefined ? {} : { triggerPrice: s.triggerPrice })
     }
-    const a = new OrderActor(s.clientOrderId, this.machine, orderInputOf(intent), this.deps.clock, (err) => this.deps.onActorError?.(s.clientOrderId, err))
+    const a = new OrderActor(s.clientOrderId, s.strategy, this.machine, orderInputOf(intent), this.deps.clock, (err) => this.deps.onActorError?.(s.clientOrderId, err))
     this.live.set(s.clientOrderId, a)
     this.replaying = true
     try {

@@ -20,6 +20,8 @@ export class OrderActor {
 
   constructor(
     readonly clientOrderId: string,
+    /** The strategy that placed it (a strategy's cancel-all cancels exactly these). */
+    readonly strategy: string,
     machine: OrderMachine,
     input: OrderInput,
     clock: ClockService,
@@ -55,10 +57,20 @@ export class OrderActor {
     return isTerminalOrder(this.status)
   }
 
+  /**
+   * Whether the machine would send a cancel now: the working states with a CANCEL transition
+   * (elsewhere CANCEL is the machine's catch-all refusal, so XState's `can` answers true).
+   */
+  get cancelable(): boolean {
+    return CANCELABLE.has(this.status)
+  }
+
   stop(): void {
     this.actor.stop()
   }
 }
+
+const CANCELABLE: ReadonlySet<string> = new Set(["accepted", "triggered", "partiallyFilled", "pendingUpdate"])
 
 export const orderInputOf = (i: SubmitOrder): OrderInput => {
   const base = { clientOrderId: i.clientOrderId, instrumentId: i.instrument, side: i.side, quantity: i.qty.toString() }

@@ -1,37 +1,53 @@
+import type { VenueCall } from "../../domain/events/venue.js"
 import type { ClockService } from "../clock.js"
 
 /**
  * Venue rate limits as the venue counts them. Kraken Futures: every private `/derivatives`
  * endpoint shares one budget of 500 cost per 10 s, each call weighted by its cost
- * (shared/venues/kraken-futures.md). We model it as a sliding window over the calls we approved:
- * a call at t counts until t + window. That is at least as strict as the venue's own accounting,
- * so an approved call never meets `apiLimitExceeded`.
+ * (shared/venues/kraken-futures.md) — reads included. We model it as a sliding window over the
+ * calls we reserved: a call reserved at t counts until t + window + `marginMs`. The margin covers
+ * the time between the reservation and the venue receiving the request (the write-ahead journal
+ * wait, the network), during which the venue's window for that call has not started yet. So the
+ * window is at least as strict as the venue's own accounting, and an approved call never meets
+ * `apiLimitExceeded`.
  */
-export type VenueCall = "sendorder" | "editorder" | "cancelorder" | "cancelallorders" | "cancelallordersafter"
+export type { VenueCall }
 
 export const KRAKEN_FUTURES_COSTS: Readonly<Record<VenueCall, number>> = {
   sendorder: 10,
   editorder: 10,
   cancelorder: 10,
   cancelallorders: 25,
-  cancelallordersafter: 25
+  cancelallordersafter: 25,
+  openorders: 2,
+  openpositions: 2,
+  fills: 2,
+  fillsBefore: 25
 }
 
 export interface VenueRateConfig {
   readonly budget: number
   readonly windowMs: number
   /**
-   * Cost kept back for cancels: submits and modifies may only use `budget - reserve`, so a
+   * Cost kept back for cancels: submits, modifies and reads may only use `budget - reserve`, so a
    * strategy that throttles itself on submits can still pull its quotes.
    */
   readonly reserve: number
   readonly costs: Readonly<Record<VenueCall, number>>
+  /** How much longer than the venue's window a call counts here (see above); default 500 ms. */
+  readonly marginMs?: number
 }
 
-export const KRAKEN_FUTURES_RATE: VenueRateConfig = { budget: 500, windowMs: 10_000, reserve: 100, costs: KRAKEN_FUTURES_COSTS }
+export const KRAKEN_FUTURES_RATE: VenueRateConfig = { budget: 500, windowMs: 10_000, reserve: 100, costs: KRAKEN_FUTURES_COSTS, marginMs: 500 }
 
 /** Calls that may spend the reserve: they take risk away (or keep the dead man's switch armed). */
-export const usesReserve = (call: VenueCall): boolean => call !== "sendorder" && call !== "editorder"
+export const usesReserve = (call: VenueCall): boolean => call === "cancelorder" || call === "cancelallorders" || call === "cancelallordersafter"
+
+/** One reserved call, as journaled (`VenueRequestSent`) and restored after a restart. */
+export interface SpentCost {
+  readonly at: number
+  readonly cost: number
+}
 
 /** A cost-weighted sliding window: a ring of (time, cost) with a running sum. */
 export class CostWindow {
@@ -62,6 +78,36 @@ export class CostWindow {
     return this.sum + cost <= limit
   }
 
+  /**
+   * The earliest time (≥ now) at which `cost` fits under `limit`, given only what is spent now
+   * (later spending can push it back: callers check again then). Infinity if it never fits.
+   */
+  fitsAt(now: number, cost: number, limit: number = this.budget): number {
+    this.evict(now)
+    if (this.sum + cost <= limit) return now
+    if (cost > limit) return Number.POSITIVE_INFINITY
+    const cap = this.times.length
+    let sum = this.sum
+    for (let k = 0; k < this.count; k++) {
+      const i = (this.head + k) % cap
+      sum -= this.costs[i] as number
+      if (sum + cost <= limit) return (this.times[i] as number) + this.windowMs
+    }
+    return Number.POSITIVE_INFINITY
+  }
+
+  /** What is spent in the window ending at `now`, oldest first. */
+  entries(now: number): ReadonlyArray<SpentCost> {
+    this.evict(now)
+    const out: SpentCost[] = []
+    for (let k = 0; k < this.count; k++) {
+      const i = (this.head + k) % this.times.length
+      out.push({ at: this.times[i] as number, cost: this.costs[i] as number })
+    }
+    return out
+  }
+
+  /** Spends `cost` at `now` (never before the newest entry: the ring is in time order). */
   spend(now: number, cost: number): void {
     this.evict(now)
     if (this.count === this.times.length) this.grow()
@@ -105,7 +151,7 @@ export class VenueRateLimiter {
     private readonly clock: ClockService,
     readonly config: VenueRateConfig = KRAKEN_FUTURES_RATE
   ) {
-    this.window = new CostWindow(config.budget, config.windowMs)
+    this.window = new CostWindow(config.budget, config.windowMs + (config.marginMs ?? 0))
   }
 
   costOf(call: VenueCall): number {
@@ -116,9 +162,17 @@ export class VenueRateLimiter {
     return usesReserve(call) ? this.config.budget : this.config.budget - this.config.reserve
   }
 
-  /** Checks without spending (the risk check runs every other check first). */
-  fits(call: VenueCall): boolean {
-    return this.window.fits(this.clock.now(), this.config.costs[call], this.limitFor(call))
+  /**
+   * Checks without spending (the risk check runs every other check first). `held` is cost
+   * promised to others first (reads waiting in line) that this call must leave room for.
+   */
+  fits(call: VenueCall, held = 0): boolean {
+    return this.window.fits(this.clock.now(), this.config.costs[call] + held, this.limitFor(call))
+  }
+
+  /** When `call` fits at the earliest, given what is spent now (see `CostWindow.fitsAt`). */
+  fitsAt(call: VenueCall, held = 0): number {
+    return this.window.fitsAt(this.clock.now(), this.config.costs[call] + held, this.limitFor(call))
   }
 
   spend(call: VenueCall): void {
@@ -127,6 +181,33 @@ export class VenueRateLimiter {
 
   used(): number {
     return this.window.used(this.clock.now())
+  }
+
+  /** Cost spent in the venue's own window ending now (without the send margin): what the venue counts. */
+  usedInVenueWindow(): number {
+    const cutoff = this.clock.now() - this.config.windowMs
+    let sum = 0
+    for (const s of this.window.entries(this.clock.now())) if (s.at > cutoff) sum += s.cost
+    return sum
+  }
+
+  /** The costs still counting, oldest first (what a restart must not forget). */
+  spent(): ReadonlyArray<SpentCost> {
+    return this.window.entries(this.clock.now())
+  }
+
+  /**
+   * After a restart, before anything is sent: the costs the previous run spent in what is still
+   * the venue's window (from the journal). Entries already out of the window are ignored.
+   * Only on a fresh limiter: the window is kept in time order.
+   */
+  restore(spent: ReadonlyArray<SpentCost>): void {
+    const now = this.clock.now()
+    const sorted = [...spent].sort((a, b) => a.at - b.at)
+    // A time ahead of ours (another host's clock) counts as now: never less strict.
+    for (const s of sorted) this.window.spend(Math.min(s.at, now), s.cost)
+    // Drop what has already left the window (each spend evicted relative to its own time).
+    this.window.used(now)
   }
 }
 

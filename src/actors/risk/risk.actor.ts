@@ -6,6 +6,7 @@ import type { Halt, ReduceOnly, Resume } from "../../domain/events/control.js"
 import type { OrderEvent } from "../../domain/events/orders.js"
 import type { RiskApproved, RiskDenied, RiskEvent } from "../../domain/events/risk.js"
 import { eventId, type RunNumber } from "../../domain/event-ids.js"
+import type { VenueRequestSent } from "../../domain/events/venue.js"
 import type { AccountId, InstrumentId } from "../../domain/ids.js"
 import type { Instrument } from "../../domain/instrument.js"
 import { tradingStateMachine, type TradingStatus } from "../../machines/trading-state.machine.js"
@@ -35,7 +36,9 @@ import {
   type HaltCause
 } from "./checks.js"
 import { compileAccount, compileInstrument, refreshExposure, unitsToMoney, type AccountLimits, type AccountRisk, type InstrumentLimits, type InstrumentRisk, type RiskConfigInvalid } from "./limits.js"
-import { KRAKEN_FUTURES_RATE, StrategyRateLimiter, VenueRateLimiter, type StrategyRateConfig, type VenueCall, type VenueRateConfig } from "./rate-limiter.js"
+import type { RequestBudgetService } from "../ports/request-budget.js"
+import { KRAKEN_FUTURES_RATE, StrategyRateLimiter, VenueRateLimiter, type SpentCost, type StrategyRateConfig, type VenueCall, type VenueRateConfig } from "./rate-limiter.js"
+import { ReadBudget } from "./read-budget.js"
 import { OpenOrders, type OpenOrder } from "./open-orders.js"
 import { ClientOrderIds } from "./client-order-ids.js"
 import { NOT_EXACT } from "./scaled.js"
@@ -54,7 +57,7 @@ export interface RiskActorDeps {
    * approval is handed out: the host's journal batches (group commit) and holds the venue call
    * until the batch is durable.
    */
-  readonly emit: (event: RiskEvent) => void
+  readonly emit: (event: RiskEvent | VenueRequestSent) => void
   /** Shared when several risk actors trade one venue account; default: one per actor. */
   readonly rateLimiter?: VenueRateLimiter
   /** Envelope source, default `risk/<account>`. */
@@ -86,6 +89,7 @@ export class RiskActor {
   private readonly seenIds = new ClientOrderIds()
   private readonly rate: VenueRateLimiter
   private readonly strategyRate: StrategyRateLimiter
+  private readonly reads: ReadBudget
   private readonly tradingState: Actor<typeof tradingStateMachine>
   private readonly source: string
   private seq = 0
@@ -106,6 +110,7 @@ export class RiskActor {
     this.orders = new OpenOrders(this.acct)
     this.rate = deps.rateLimiter ?? new VenueRateLimiter(deps.clock, config.venueRate ?? KRAKEN_FUTURES_RATE)
     this.strategyRate = new StrategyRateLimiter(deps.clock, config.strategyRate)
+    this.reads = new ReadBudget(this.rate, deps.clock, (call, cost) => this.requestSent(call, cost))
     this.source = deps.source ?? `risk/${config.account}`
     const machine = tradingStateMachine.provide({
       actions: {
@@ -132,6 +137,30 @@ export class RiskActor {
   /** The rate-limit cost spent in the current window (for tests and metrics). */
   get rateUsed(): number {
     return this.rate.used()
+  }
+
+  /** The cost spent in the venue's own window (10 s on Kraken, no margin): the `rate_budget_used` metric. */
+  get rateUsedAtVenue(): number {
+    return this.rate.usedInVenueWindow()
+  }
+
+  /** The venue budget for reads (the gateway's and reconciliation's): the only way to send one. */
+  get requestBudget(): RequestBudgetService {
+    return this.reads
+  }
+
+  /** Reads waiting for budget (for metrics). */
+  get readsWaiting(): number {
+    return this.reads.waiting
+  }
+
+  /**
+   * After a restart, before the gateway starts: the costs the previous run spent in the venue's
+   * current window (the ledger's fold of `VenueRequestSent`), so the window does not start empty
+   * while the venue's still counts them.
+   */
+  restoreSpent(spent: ReadonlyArray<SpentCost>): void {
+    this.rate.restore(spent)
   }
 
   registerInstrument(instrument: Instrument, limits: InstrumentLimits): Either.Either<void, RiskConfigInvalid> {
@@ -295,12 +324,14 @@ export class RiskActor {
   }
 
   private checkVenueRate(call: VenueCall): Denial | undefined {
-    if (this.rate.fits(call)) return undefined
+    // Submits and modifies leave room for the reads waiting in line; cancels keep their reserve.
+    const held = call === "sendorder" || call === "editorder" ? this.reads.held : 0
+    if (this.rate.fits(call, held)) return undefined
     return {
       reason: "RATE_LIMIT",
       detail: `${call} (cost ${this.rate.costOf(call)}) does not fit the venue budget${call === "sendorder" || call === "editorder" ? " less the cancel reserve" : ""}`,
       limit: new Decimal(this.rate.limitFor(call)),
-      actual: new Decimal(this.rate.used() + this.rate.costOf(call))
+      actual: new Decimal(this.rate.used() + held + this.rate.costOf(call))
     }
   }
 
@@ -346,7 +377,13 @@ export class RiskActor {
     if (intent._tag === "CancelOrder" || intent._tag === "CancelAll") this.rate.spend(call)
     const event: RiskApproved = { _tag: "RiskApproved", ...this.decisionFields(intent) }
     this.deps.emit(event)
+    this.requestSent(call, this.rate.costOf(call))
     return { _tag: "Approved", event, action: mintApproval(event.id, this.account, call, this.rate.costOf(call), action, event.ts) }
+  }
+
+  /** Journals a reserved request's cost (writes at approval, reads as they leave the line). */
+  private requestSent(call: VenueCall, cost: number): void {
+    this.deps.emit({ _tag: "VenueRequestSent", ...this.envelope(), account: this.account, call, cost })
   }
 
   private denied(intent: OrderIntent, d: Denial): Decision {
@@ -484,6 +521,7 @@ export class RiskActor {
   }
 
   stop(): void {
+    this.reads.close()
     this.tradingState.stop()
   }
 }

@@ -19,6 +19,7 @@ import { PositionChanged } from "./portfolio.js"
 import { ReconciliationNeeded } from "./reconciliation.js"
 import { RiskApproved, RiskDenied, TradingStateChanged } from "./risk.js"
 import { StrategyRecord } from "./strategy.js"
+import { VenueRequestSent } from "./venue.js"
 
 export * from "./control.js"
 export * from "./envelope.js"
@@ -30,6 +31,7 @@ export * from "./portfolio.js"
 export * from "./reconciliation.js"
 export * from "./risk.js"
 export * from "./strategy.js"
+export * from "./venue.js"
 
 /** Every canonical event schema by its `_tag`; the codec dispatches on this table. */
 export const eventSchemas = {
@@ -61,7 +63,8 @@ export const eventSchemas = {
   Resume,
   StrategyCommand,
   OperatorAction,
-  ReconciliationNeeded
+  ReconciliationNeeded,
+  VenueRequestSent
 } as const
 
 export type EventTag = keyof typeof eventSchemas
@@ -106,5 +109,6 @@ export const topicOf: { readonly [T in EventTag]: Topic } = {
   Resume: "control",
   StrategyCommand: "control",
   OperatorAction: "control",
-  ReconciliationNeeded: "orders"
+  ReconciliationNeeded: "orders",
+  VenueRequestSent: "orders"
 }

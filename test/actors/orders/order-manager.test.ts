@@ -2,17 +2,53 @@ import { describe, expect, it } from "vitest"
 import { dec } from "../../../src/domain/decimal.js"
 import type { ClientOrderId, FillId, VenueOrderId } from "../../../src/domain/ids.js"
 import { DeadMansSwitch } from "../../../src/actors/orders/dead-mans-switch.js"
-import { ACCOUNT, cancel, modify, operator, submit, XBT } from "../risk/fixtures.js"
+import type { StrategyId } from "../../../src/domain/ids.js"
+import { ACCOUNT, cancel, cancelAll, modify, operator, submit, XBT } from "../risk/fixtures.js"
 import { makeCore } from "./rig.js"
 
 describe("the order manager", () => {
+  it("a strategy's cancel-all becomes one risk-billed, write-ahead journaled cancel per live order of that strategy, and leaves other strategies' orders alone", () => {
+    const core = makeCore()
+    const mine = ["49900", "49800", "49700"].map((p) => submit({ price: p, strategy: "s1" as StrategyId }))
+    const theirs = submit({ price: "49600", strategy: "s2" as StrategyId })
+    for (const i of [...mine, theirs]) core.manager.handle(i)
+    core.venue.flush()
+    // One of mine already has a cancel in flight: it is not canceled twice.
+    core.manager.handle(cancel(mine[2]!.clientOrderId))
+    const before = core.journal.length
+    const usedBefore = core.risk.rateUsed
+    const d = core.manager.handle({ ...cancelAll(), strategy: "s1" as StrategyId })
+    expect(d._tag).toBe("Approved")
+    const after = core.journal.slice(before)
+    // Per order, in this order: risk's decision, its cost, the write-ahead cancel request, then the venue call.
+    const steps = after.map((e) => ("clientOrderId" in e && e.clientOrderId !== undefined ? `${e._tag}:${e.clientOrderId}` : e._tag === "GatewayCall" ? `GatewayCall:${e.call}` : e._tag === "VenueRequestSent" ? `VenueRequestSent:${e.call}:${e.cost}` : e._tag))
+    const expected = mine.slice(0, 2).flatMap((i) => [`RiskApproved:${i.clientOrderId}`, "VenueRequestSent:cancelorder:10", `OrderCancelRequested:${i.clientOrderId}`, "GatewayCall:cancelorder"])
+    expect(steps).toEqual(expected)
+    expect(core.risk.rateUsed - usedBefore).toBe(20)
+    core.venue.flush()
+    for (const i of mine) expect(core.manager.order(i.clientOrderId)?.status).toBe("canceled")
+    expect(core.manager.order(theirs.clientOrderId)?.status).toBe("accepted")
+    // No cancelallorders and no openorders read went to the venue for it.
+    expect(core.venue.calls.map((c) => c.call).filter((c) => c !== "sendorder" && c !== "cancelorder")).toEqual([])
+  })
+
+  it("an account-wide cancel-all stays one cancelallorders call, charged once", () => {
+    const core = makeCore()
+    for (const p of ["49900", "49800"]) core.manager.handle(submit({ price: p }))
+    core.venue.flush()
+    const usedBefore = core.risk.rateUsed
+    expect(core.manager.handle(cancelAll())._tag).toBe("Approved")
+    expect(core.risk.rateUsed - usedBefore).toBe(25)
+    expect(core.journal.filter((e) => e._tag === "GatewayCall" && e.call === "cancelallorders")).toHaveLength(1)
+  })
+
   it("an approved submit is journaled before the venue call and an accept moves the order to accepted", () => {
     const core = makeCore()
     const intent = submit({ price: "49900" })
     const d = core.manager.handle(intent)
     expect(d._tag).toBe("Approved")
     const tags = core.journal.map((e) => e._tag)
-    expect(tags.slice(0, 3)).toEqual(["RiskApproved", "OrderSubmitted", "GatewayCall"])
+    expect(tags.slice(0, 4)).toEqual(["RiskApproved", "VenueRequestSent", "OrderSubmitted", "GatewayCall"])
     expect(core.manager.order(intent.clientOrderId)?.status).toBe("submitted")
     core.venue.flush()
     expect(core.manager.order(intent.clientOrderId)?.status).toBe("accepted")

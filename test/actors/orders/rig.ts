@@ -2,6 +2,7 @@ import { Either } from "effect"
 import type { Decimal } from "../../../src/domain/decimal.js"
 import type { InstrumentId } from "../../../src/domain/ids.js"
 import type { RiskEvent } from "../../../src/domain/events/risk.js"
+import type { VenueRequestSent } from "../../../src/domain/events/venue.js"
 import type { OrderIntent } from "../../../src/domain/events/intents.js"
 import type { PositionChanged } from "../../../src/domain/events/portfolio.js"
 import { OrderManager, type OrderJournalEvent, type OrderManagerDeps } from "../../../src/actors/orders/order-manager.js"
@@ -14,6 +15,7 @@ import { ACCOUNT, eth, makeRisk, xbt } from "../risk/fixtures.js"
 /** Everything that goes through the account, in order: risk decisions, order facts, positions, and each gateway call. */
 export type JournalEntry =
   | RiskEvent
+  | VenueRequestSent
   | OrderJournalEvent
   | PositionChanged
   | { readonly _tag: "GatewayCall"; readonly approvalId: string; readonly ts: number; readonly call: string; readonly cost: number }
@@ -31,6 +33,8 @@ export interface CoreOptions {
   readonly run?: number
   /** How many finished order actors the manager keeps, and how long. */
   readonly retain?: Pick<OrderManagerDeps, "retainTerminal" | "retainTerminalMs" | "retainTerminalMin">
+  /** The simulated clock's start (epoch ms). */
+  readonly start?: number
 }
 
 /** Risk → order manager → fake venue, with the portfolio feeding risk: the trading core of one account. */
@@ -40,7 +44,7 @@ export const makeCore = (opts: CoreOptions = {}) => {
   const sink = (e: JournalEntry) => {
     if (keep) journal.push(e)
   }
-  const { clock, risk } = makeRisk(opts.risk, 1_700_000_000_000, sink)
+  const { clock, risk } = makeRisk(opts.risk, opts.start ?? 1_700_000_000_000, sink)
   const venue = new FakeVenue({ account: ACCOUNT, clock, ...opts.venue })
   const gateway: VenueGatewayService = {
     account: ACCOUNT,

@@ -38,6 +38,8 @@ describe("approved actions", () => {
     if (d._tag !== "Approved") return
     expect(ApprovedAction.isGenuine(d.action)).toBe(true)
     expect(d.action.approvalId).toBe(d.event.id)
-    expect(events.at(-1)).toBe(d.event)
+    // The decision, then the request's cost (what a restart restores into the rate window).
+    expect(events.at(-2)).toBe(d.event)
+    expect(events.at(-1)).toMatchObject({ _tag: "VenueRequestSent", account: d.event.account, call: "sendorder", cost: 10, ts: d.event.ts })
   })
 })

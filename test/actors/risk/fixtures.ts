@@ -2,6 +2,7 @@ import { Either } from "effect"
 import { dec, type Decimal } from "../../../src/domain/decimal.js"
 import type { CancelAll, CancelOrder, ModifyOrder, SubmitOrder } from "../../../src/domain/events/intents.js"
 import type { RiskEvent } from "../../../src/domain/events/risk.js"
+import type { VenueRequestSent } from "../../../src/domain/events/venue.js"
 import type { AccountId, ClientOrderId, InstrumentId, StrategyId } from "../../../src/domain/ids.js"
 import { makeInstrument, type Instrument } from "../../../src/domain/instrument.js"
 import { makeSimulatedClock, type SimulatedClock } from "../../../src/actors/clock.js"
@@ -29,12 +30,12 @@ export const accountLimits: AccountLimits = { maxGrossExposure: dec(2_000_000), 
 export interface RiskRig {
   readonly clock: SimulatedClock
   readonly risk: RiskActor
-  readonly events: RiskEvent[]
+  readonly events: Array<RiskEvent | VenueRequestSent>
 }
 
-export const makeRisk = (over: Partial<RiskActorConfig> = {}, start = 1_700_000_000_000, sink?: (e: RiskEvent) => void): RiskRig => {
+export const makeRisk = (over: Partial<RiskActorConfig> = {}, start = 1_700_000_000_000, sink?: (e: RiskEvent | VenueRequestSent) => void): RiskRig => {
   const clock = makeSimulatedClock(start)
-  const events: RiskEvent[] = []
+  const events: Array<RiskEvent | VenueRequestSent> = []
   const risk = new RiskActor(
     { account: ACCOUNT, limits: accountLimits, strategyRate: { maxActions: 1_000, windowMs: 1_000 }, ...over },
     {

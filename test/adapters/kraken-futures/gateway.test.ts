@@ -1,5 +1,6 @@
 import { Effect, Either } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import type { RequestBudgetService, VenueRead } from "../../../src/actors/ports/request-budget.js"
 import type { VenueReport } from "../../../src/actors/ports/venue-gateway.js"
 import type { ApprovedAction } from "../../../src/actors/risk/approval.js"
 import { makeKrakenVenueGateway, type KrakenGatewayLog, type KrakenVenueGateway } from "../../../src/adapters/venues/kraken-futures/gateway.js"
@@ -39,16 +40,26 @@ const approver = () => {
 const rig = (s: Simulator, opts: { fetch?: typeof fetch } = {}) => {
   const reports: VenueReport[] = []
   const logs: KrakenGatewayLog[] = []
+  // Reads are billed to a real risk actor's budget; the test records which reads were reserved.
+  const reads: VenueRead[] = []
+  const riskBudget = makeRisk().risk.requestBudget
+  const budget: RequestBudgetService = {
+    reserve: (call) => {
+      reads.push(call)
+      return riskBudget.reserve(call)
+    }
+  }
   const rest = makeKrakenRestClient({ baseUrl: `${s.url}/derivatives`, credentials: { apiKey: KEY, secret: SECRET }, ...(opts.fetch === undefined ? {} : { fetch: opts.fetch }) })
   const gw: KrakenVenueGateway = makeKrakenVenueGateway({
     account: ACCOUNT,
     rest,
+    budget,
     privateFeed: { url: s.wsUrl, apiKey: KEY, secret: SECRET, backoff: { baseMs: 20, maxMs: 100, jitter: 0, maxAttempts: 20 } },
     reconcile: { attempts: 2, delayMs: 30 },
     onLog: (l) => logs.push(l)
   })
   gw.subscribe((r) => reports.push(r))
-  return { gw, reports, logs, rest }
+  return { gw, reports, logs, rest, reads }
 }
 
 const of = (reports: ReadonlyArray<VenueReport>, cid: string) => reports.filter((r) => r.clientOrderId === cid)
@@ -181,9 +192,9 @@ describe("Kraken Futures venue gateway", () => {
     }
   })
 
-  it("a 5xx on submit is reconciled through openorders/fills: not placed → rejected as not_placed, never resent", async () => {
+  it("a 5xx on submit is reconciled through openorders/fills, each read reserved from risk's budget first: not placed → rejected as not_placed, never resent", async () => {
     const approve = approver()
-    const { gw, reports, logs } = rig(sim)
+    const { gw, reports, logs, reads } = rig(sim)
     try {
       sim.admin.setFaults({ restFailures: 1 })
       const s = submit({ price: "59800", qty: "0.01" })
@@ -195,6 +206,7 @@ describe("Kraken Futures venue gateway", () => {
       expect(r[0]?._tag === "OrderRejected" && r[0].reason).toMatch(/^not_placed: venue_unavailable/)
       expect(venueOrders(s.clientOrderId).length).toBe(0)
       expect(gw.counters()).toMatchObject({ reconciliations: 1, reconciled: 1, unresolved: 0 })
+      expect(reads).toEqual(["openorders", "fills", "openorders", "fills"])
       expect(logs.filter((l) => l.level === "error")).toEqual([])
     } finally {
       await gw.stop()

@@ -40,6 +40,7 @@ describe("a partly filled IOC order over loopback", () => {
     const gateway = makeKrakenVenueGateway({
       account: ACCOUNT,
       rest,
+      budget: risk.requestBudget,
       privateFeed: { url: sim.wsUrl, apiKey: KEY, secret: SECRET, backoff: { baseMs: 20, maxMs: 100, jitter: 0, maxAttempts: 20 } },
       onFeedSignal: (s) => signals.push(s)
     })

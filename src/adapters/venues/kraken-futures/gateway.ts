@@ -1,5 +1,6 @@
 import { Effect, Either } from "effect"
 import { wallClock, type ClockService } from "../../../actors/clock.js"
+import { RequestBudgetClosed, type RequestBudgetService, type VenueRead } from "../../../actors/ports/request-budget.js"
 import type { VenueGatewayService, VenueReport } from "../../../actors/ports/venue-gateway.js"
 import { ApprovedAction } from "../../../actors/risk/approval.js"
 import { ZERO, type Decimal } from "../../../domain/decimal.js"
@@ -25,7 +26,8 @@ import type { ConnectionConfig } from "./ws-connection.js"
  * made from the fill (same venue order id), so the order actor never sees a fill first.
  *
  * Nothing is resent. A call whose outcome is unknown (timeout, reset after sending, 5xx,
- * undecodable reply) is reconciled by client order id through `openorders` and `fills`; if the
+ * undecodable reply) is reconciled by client order id through `openorders` and `fills` — each
+ * read reserved from the account's budget (`RequestBudget`, risk's) before it is sent; if the
  * venue answered with a 5xx and the order is in neither, it was not placed (rejected with a
  * `not_placed` reason); if the request may still be in flight, nothing is reported: the
  * gateway counts it as unresolved and logs it, and the feed or the next reconciliation decides.
@@ -58,6 +60,8 @@ export interface KrakenGatewayCounters {
 export interface KrakenGatewayConfig {
   readonly account: AccountId
   readonly rest: KrakenRestClient
+  /** Risk's budget for the reads this gateway makes (reconciliation of unknown outcomes). */
+  readonly budget: RequestBudgetService
   readonly privateFeed: Omit<ConnectionConfig, "url"> & { readonly url: string; readonly apiKey: string; readonly secret: string }
   readonly clock?: ClockService
   /** Envelope `source` of the reports; default `kraken-futures/gateway/<account>`. */
@@ -416,29 +420,18 @@ class Gateway implements KrakenVenueGateway {
   }
 
   private async cancelAll(i: CancelAll): Promise<void> {
-    if (i.strategy === undefined) {
-      // One call; each canceled order is reported by the feed (the reply has venue ids only).
-      const res = await this.call(this.config.rest.cancelAllOrders(i.instrument === undefined ? undefined : symbolOf(i.instrument)))
-      if (Either.isLeft(res)) {
-        this.c.accountCallFailures++
-        if (res.left._tag === "RateLimited") this.c.rateLimited++
-        this.log("error", `cancelallorders failed: ${reasonOf(res.left)}`)
-      }
-      return
-    }
-    // Kraken cannot narrow by strategy: cancel the strategy's open orders one by one. Client
-    // order ids are `<strategy>-<run>-<seq>` (domain `makeClientOrderId`).
-    const open = await this.call(this.config.rest.openOrders())
-    if (Either.isLeft(open)) {
+    if (i.strategy !== undefined) {
+      // Kraken narrows a cancel-all by symbol only, which would take other strategies' orders: a
+      // strategy's cancel-all is one risk-approved cancel per order (the order manager expands it).
       this.c.accountCallFailures++
-      return this.log("error", `cancel-all for strategy ${i.strategy}: openorders failed: ${reasonOf(open.left)}`)
+      return this.log("error", `cancel-all for strategy ${i.strategy} reached the gateway: not sent (it is expanded into single cancels before risk)`)
     }
-    const prefix = `${i.strategy}-`
-    const symbol = i.instrument === undefined ? undefined : symbolOf(i.instrument)
-    for (const o of open.right) {
-      if (o.cliOrdId == null || !o.cliOrdId.startsWith(prefix) || (symbol !== undefined && o.symbol !== symbol)) continue
-      const instrument = (i.instrument ?? `kraken-futures:${o.symbol}`) as InstrumentId
-      await this.cancel({ _tag: "CancelOrder", id: i.id, ts: i.ts, source: i.source, account: i.account, strategy: i.strategy, instrument, clientOrderId: o.cliOrdId as ClientOrderId })
+    // One call; each canceled order is reported by the feed (the reply has venue ids only).
+    const res = await this.call(this.config.rest.cancelAllOrders(i.instrument === undefined ? undefined : symbolOf(i.instrument)))
+    if (Either.isLeft(res)) {
+      this.c.accountCallFailures++
+      if (res.left._tag === "RateLimited") this.c.rateLimited++
+      this.log("error", `cancelallorders failed: ${reasonOf(res.left)}`)
     }
   }
 
@@ -465,7 +458,7 @@ class Gateway implements KrakenVenueGateway {
         this.c.reconciled++
         return // the feed got there first
       }
-      const open = await this.call(this.config.rest.openOrders())
+      const open = await this.read("openorders", this.config.rest.openOrders())
       if (Either.isRight(open)) {
         const hit = open.right.find((o) => o.cliOrdId === cid)
         const vid = hit === undefined ? undefined : Either.getOrUndefined(parseVenueOrderId(hit.order_id))
@@ -475,7 +468,7 @@ class Gateway implements KrakenVenueGateway {
           return this.emit({ _tag: "OrderAccepted", ...this.ref(i.instrument, cid), venueOrderId: vid, ...venueTsOf(hit?.receivedTime ?? undefined) })
         }
       }
-      const fills = await this.call(this.config.rest.fills())
+      const fills = await this.read("fills", this.config.rest.fills())
       if (Either.isRight(fills)) {
         const hit = fills.right.find((f) => f.cliOrdId === cid)
         const vid = hit === undefined ? undefined : Either.getOrUndefined(parseVenueOrderId(hit.order_id))
@@ -505,7 +498,7 @@ class Gateway implements KrakenVenueGateway {
   }
 
   private async findOpen(cid: string) {
-    const open = await this.call(this.config.rest.openOrders())
+    const open = await this.read("openorders", this.config.rest.openOrders())
     if (Either.isLeft(open)) return "error" as const
     return open.right.find((o) => o.cliOrdId === cid)
   }
@@ -639,6 +632,17 @@ class Gateway implements KrakenVenueGateway {
 
   private call<A>(e: Effect.Effect<A, KrakenRestError>): Promise<Either.Either<A, KrakenRestError>> {
     return Effect.runPromise(Effect.either(e))
+  }
+
+  /** A read: its cost is reserved from risk's budget first (it may wait there), then it is sent. */
+  private async read<A>(call: VenueRead, e: Effect.Effect<A, KrakenRestError>): Promise<Either.Either<A, KrakenRestError | RequestBudgetClosed>> {
+    try {
+      await this.config.budget.reserve(call)
+    } catch (closed) {
+      return Either.left(closed as RequestBudgetClosed)
+    }
+    if (this.stopped) return Either.left(new RequestBudgetClosed({ call }))
+    return this.call(e)
   }
 
   private sleep(ms: number): Promise<void> {

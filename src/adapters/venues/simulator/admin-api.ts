@@ -92,7 +92,9 @@ export class SimulatorAdmin {
       collateralUsd: this.exchange.collateral(name),
       deadManTriggerTime: this.exchange.deadManTrigger(name) ?? null,
       rateLimitUsed: this.budget.used(name, now),
-      apiLimitExceeded: this.budget.refused(name)
+      apiLimitExceeded: this.budget.refused(name),
+      rateLimitRefused: this.budget.stats(name).refused,
+      rateLimitPeak: this.budget.stats(name).peak
     }
   }
 

@@ -23,22 +23,33 @@ export const endpointCost = (endpoint: string, params: URLSearchParams, batchSiz
  */
 export class CostBudget {
   private readonly spent = new Map<string, Array<{ at: number; cost: number }>>()
-  private readonly refusedCalls = new Map<string, number>()
+  /** Per account: calls answered `apiLimitExceeded`, and the most cost ever counted in one window. */
+  private readonly truth = new Map<string, { refused: number; peak: number }>()
   constructor(readonly limit = 500, readonly windowMs = 10_000) {}
 
   tryConsume(account: string, cost: number, now: number): boolean {
     const log = (this.spent.get(account) ?? []).filter((e) => e.at > now - this.windowMs)
     const used = log.reduce((sum, e) => sum + e.cost, 0)
     const ok = used + cost <= this.limit
-    if (ok) log.push({ at: now, cost })
-    else this.refusedCalls.set(account, (this.refusedCalls.get(account) ?? 0) + 1)
+    const t = this.truth.get(account) ?? { refused: 0, peak: 0 }
+    if (ok) {
+      log.push({ at: now, cost })
+      t.peak = Math.max(t.peak, used + cost)
+    } else t.refused++
+    this.truth.set(account, t)
     this.spent.set(account, log)
     return ok
   }
 
   /** Calls answered `apiLimitExceeded` so far (ground truth for the client's rate tests). */
   refused(account: string): number {
-    return this.refusedCalls.get(account) ?? 0
+    return this.truth.get(account)?.refused ?? 0
+  }
+
+  /** Ground truth for tests: how many calls were refused, and the highest window total. */
+  stats(account: string): { readonly refused: number; readonly peak: number } {
+    const t = this.truth.get(account)
+    return { refused: t?.refused ?? 0, peak: t?.peak ?? 0 }
   }
 
   used(account: string, now: number): number {
