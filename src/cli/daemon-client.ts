@@ -74,6 +74,8 @@ const send = (target: Target, method: string, path: string, body: string | undef
         timeout: 15_000,
         headers: {
           authorization: `Bearer ${target.token ?? ""}`,
+          // The daemon records the client with every operator action (audit trail).
+          "user-agent": `troupe-cli (pid ${process.pid})`,
           ...(body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) })
         }
       },

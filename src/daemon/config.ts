@@ -100,7 +100,14 @@ export const RecoveryConfig = Schema.Struct({
   /** Journaled events not yet in the audit trail beyond which new risk halts ... */
   auditLagBound: withDefault(PositiveInt, () => 50_000),
   /** ... or the age in seconds of the oldest of them (a store outage longer than this halts). */
-  auditLagSeconds: withDefault(PositiveInt, () => 10)
+  auditLagSeconds: withDefault(PositiveInt, () => 10),
+  /**
+   * A position that still differs from the venue's after reconciliation (fills we never saw do
+   * not explain it): `reduce-only` (default, fail closed) — the account goes reduce-only with the
+   * cause "reconciliation" until an operator runs `troupe reconcile accept`; `adopt-venue` takes
+   * the venue's position at once. A first start on an account (empty ledger) always adopts.
+   */
+  onPositionMismatch: withDefault(Schema.Literal("reduce-only", "adopt-venue"), () => "reduce-only" as const)
 })
 export type RecoveryConfig = typeof RecoveryConfig.Type
 

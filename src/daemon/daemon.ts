@@ -31,6 +31,9 @@ import { TradingNode } from "./trading-node.js"
 import { describeReconcile, reconcileWithVenue, restoreTradingNode } from "./reconcile.js"
 import { ledgerActorId, recoverLedger, saveLedgerSnapshot } from "./recovery.js"
 import { writeAheadGateway } from "./write-ahead.js"
+import { metricsOfCauses } from "./cause-metrics.js"
+import { OperatorActions } from "./operator-actions.js"
+import { adoptVenuePositions, PositionMismatches } from "./position-mismatch.js"
 import { EMBEDDED_SYMBOLS, openVenue } from "./venue.js"
 
 export const VERSION = "0.1.0"
@@ -152,14 +155,10 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       auditLagBound: config.recovery.auditLagBound,
       auditLagMs: config.recovery.auditLagSeconds * 1000,
       now: clock.now,
-      onHealth: (healthy, reason) => {
-        log(`journal/audit ${healthy ? "healthy" : "UNHEALTHY"}: ${reason}`)
-        // No audit, no trade: halt new risk until both are healthy again.
-        const t = late.trading
-        if (t === undefined) return
-        const e = { id: `node-health-${clock.now()}`, ts: clock.now(), source: "node", who: "troupe", why: `journal/audit: ${reason}`, account } as const
-        t.orders.control(healthy ? { _tag: "Resume", ...e } : { _tag: "Halt", ...e })
-      }
+      onHealth: (healthy, reason) => log(`journal/audit ${healthy ? "healthy" : "UNHEALTHY"}: ${reason}`),
+      // No audit, no trade: each is its own cause of the trading state, lifted by its own
+      // recovery — never by resuming the operator's (see "Trading state causes").
+      onCause: (cause, raised, why) => late.trading?.risk.automaticCause(cause, raised, why)
     })
     yield* Effect.addFinalizer(() => Effect.promise(() => journal.close()))
 
@@ -205,6 +204,16 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       }
     })
     late.trading = trading
+    const mismatches = new PositionMismatches()
+    const operatorActions = new OperatorActions({
+      account,
+      now: clock.now,
+      trading,
+      journal,
+      mismatches,
+      adoptVenuePositions: () => adoptVenuePositions({ rest, trading, instruments }),
+      publish: (e) => late.control?.publish(e)
+    })
     const control = new DaemonControlImpl({
       version: VERSION,
       startedAt,
@@ -216,9 +225,12 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       catalog,
       metrics,
       inspection,
-      account
+      account,
+      operatorActions,
+      mismatches
     })
     late.control = control
+    metricsOfCauses(metrics, account, trading)
     metrics.sampled("journal_audit_lag", "canonical events appended to the journal but not yet projected to the audit trail", "gauge", {}, () => journal.lag())
     metrics.sampled("orders_live", "live order actors", "gauge", {}, () => trading.orders.liveOrders)
     metrics.sampled("market_frames_total", "market data frames received from the venue (rate: msgs/s)", "counter", {}, () => marketData.counters().frames)
@@ -281,10 +293,11 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     yield* Effect.promise(() => Promise.race([fillsSubscribed.promise.then(() => new Promise((r) => setTimeout(r, 300))), new Promise((r) => setTimeout(r, 5_000))]))
     // The venue may be slow to answer right after a restart: retry (every step is idempotent —
     // fills are deduplicated by id, finished orders are skipped) before giving up.
-    const reconciled = yield* reconcileWithVenue({ account, clock, rest, trading, instruments, log }, ledger, { cancelRecoveredOrders: config.recovery.cancelRecoveredOrders }).pipe(
+    const reconciled = yield* reconcileWithVenue({ account, clock, rest, trading, instruments, log }, ledger, { cancelRecoveredOrders: config.recovery.cancelRecoveredOrders, onPositionMismatch: config.recovery.onPositionMismatch }).pipe(
       Effect.tapError((e) => Effect.sync(() => log(`reconciliation failed, retrying: ${String(e)}`))),
       Effect.retry(Schedule.exponential("500 millis").pipe(Schedule.intersect(Schedule.recurs(6))))
     )
+    mismatches.set(reconciled.mismatches)
     log(`reconciled in ${clock.now() - startedAt} ms since start: ${describeReconcile(reconciled)}`)
     node.send({ type: "RECONCILED", differences: reconciled.differences })
 

@@ -60,6 +60,8 @@ interface Request {
   readonly url: URL
   readonly params: ReadonlyArray<string>
   readonly body: () => Effect.Effect<string, HttpError>
+  /** Who is on the other end (recorded with operator actions). */
+  readonly client: { readonly address?: string; readonly userAgent?: string }
 }
 
 interface Route {
@@ -118,6 +120,12 @@ const readBody = (req: IncomingMessage): Effect.Effect<string, HttpError> =>
     })
   })
 
+const clientOf = (req: IncomingMessage): Request["client"] => {
+  const address = req.socket.remoteAddress
+  const agent = req.headers["user-agent"]
+  return { ...(address === undefined ? {} : { address: `${address}:${req.socket.remotePort ?? "?"}` }), ...(typeof agent === "string" ? { userAgent: agent } : {}) }
+}
+
 const decoded = <A, I>(schema: Schema.Schema<A, I>, req: Request): Effect.Effect<A, HttpError> =>
   Effect.flatMap(req.body(), (text) =>
     Either.match(decodeBody(schema, text), {
@@ -127,11 +135,20 @@ const decoded = <A, I>(schema: Schema.Schema<A, I>, req: Request): Effect.Effect
   )
 
 const operatorRoute =
-  (control: DaemonControl, command: "halt" | "reduce" | "resume"): Handler =>
+  (control: DaemonControl, command: "halt" | "reduce" | "resume" | "cancelAll" | "reconcileAccept"): Handler =>
   (req) =>
     Effect.gen(function* () {
       const body = yield* decoded(OperatorBody, req)
-      const cmd: OperatorCommand = body.cancelAll === undefined ? { who: body.who ?? "api", why: body.why } : { who: body.who ?? "api", why: body.why, cancelAll: body.cancelAll }
+      if (body.cause !== undefined && command !== "resume") return yield* Effect.fail(new HttpError({ status: 400, message: "field cause: only resume lifts a cause", field: "cause" }))
+      if (body.cancelAll !== undefined && command !== "halt" && command !== "reduce") return yield* Effect.fail(new HttpError({ status: 400, message: "field cancelAll: only halt and reduce take it", field: "cancelAll" }))
+      const cmd: OperatorCommand = {
+        who: body.who ?? "api",
+        why: body.why,
+        ...(body.cancelAll === undefined ? {} : { cancelAll: body.cancelAll }),
+        ...(body.cause === undefined ? {} : { cause: body.cause }),
+        ...(req.client.address === undefined ? {} : { clientAddress: req.client.address }),
+        ...(req.client.userAgent === undefined ? {} : { userAgent: req.client.userAgent })
+      }
       return ok(yield* control[command](cmd))
     })
 
@@ -186,6 +203,8 @@ const routes = (control: DaemonControl): ReadonlyArray<Route> => [
   { method: "POST", pattern: /^\/api\/halt$/, handler: operatorRoute(control, "halt") },
   { method: "POST", pattern: /^\/api\/reduce$/, handler: operatorRoute(control, "reduce") },
   { method: "POST", pattern: /^\/api\/resume$/, handler: operatorRoute(control, "resume") },
+  { method: "POST", pattern: /^\/api\/cancel-all$/, handler: operatorRoute(control, "cancelAll") },
+  { method: "POST", pattern: /^\/api\/reconcile\/accept$/, handler: operatorRoute(control, "reconcileAccept") },
   { method: "GET", pattern: /^\/api\/machines$/, handler: () => Effect.succeed(ok(machines.map((m) => ({ name: m.name, version: m.version, description: m.description })))) },
   {
     method: "GET",
@@ -283,7 +302,7 @@ export const startControlApi = async (options: ControlApiOptions): Promise<Contr
       const allow = [...new Set(matching.map((m) => m.route.method))].join(", ")
       return fail(res, 405, `${method} is not allowed on ${path} (allowed: ${allow})`, undefined, { allow })
     }
-    const exit = await Effect.runPromiseExit(hit.route.handler({ url, params: hit.params, body: () => readBody(req) }))
+    const exit = await Effect.runPromiseExit(hit.route.handler({ url, params: hit.params, body: () => readBody(req), client: clientOf(req) }))
     if (Exit.isSuccess(exit)) {
       const reply = exit.value
       return "json" in reply ? sendJson(res, reply.status, reply.json) : send(res, reply.status, reply.text, reply.contentType)

@@ -47,5 +47,30 @@ export const StrategyCommand = Schema.TaggedStruct("StrategyCommand", {
 })
 export type StrategyCommand = typeof StrategyCommand.Type
 
-export const ControlEvent = Schema.Union(Halt, ReduceOnly, Resume, StrategyCommand)
+/** A before/after picture of what an operator action changes: short named values (`state`, `causes`, ...). */
+const Picture = Schema.Record({ key: Schema.String.pipe(Schema.maxLength(64)), value: Text })
+
+/**
+ * An operator's action as the audit trail keeps it, journaled BEFORE it takes effect: who, why,
+ * from which client, and the state before and (as intended) after. General on purpose: `action`
+ * names it (`halt`, `reduce`, `resume`, `lift`, `cancel-all`, `reconcile-accept`, and strategy
+ * commands may use it too), `target` says what it acts on when that is not the account (a cause,
+ * a strategy id).
+ */
+export const OperatorAction = Schema.TaggedStruct("OperatorAction", {
+  ...envelope,
+  action: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(64)),
+  account: optional(AccountId),
+  target: optional(Schema.String.pipe(Schema.maxLength(256))),
+  who: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(128)),
+  why: Text,
+  /** The client it came from: the control API's remote address and user agent. */
+  clientAddress: optional(Schema.String.pipe(Schema.maxLength(256))),
+  userAgent: optional(Schema.String.pipe(Schema.maxLength(512))),
+  before: optional(Picture),
+  after: optional(Picture)
+})
+export type OperatorAction = typeof OperatorAction.Type
+
+export const ControlEvent = Schema.Union(Halt, ReduceOnly, Resume, StrategyCommand, OperatorAction)
 export type ControlEvent = typeof ControlEvent.Type

@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { Halt, ReduceOnly, Resume, StrategyCommand } from "./control.js"
+import { Halt, OperatorAction, ReduceOnly, Resume, StrategyCommand } from "./control.js"
 import { CancelAll, CancelOrder, ModifyOrder, SubmitOrder } from "./intents.js"
 import { BookDelta, BookSnapshot, Ticker, Trade } from "./market.js"
 import {
@@ -55,7 +55,8 @@ export const eventSchemas = {
   Halt,
   ReduceOnly,
   Resume,
-  StrategyCommand
+  StrategyCommand,
+  OperatorAction
 } as const
 
 export type EventTag = keyof typeof eventSchemas
@@ -98,5 +99,6 @@ export const topicOf: { readonly [T in EventTag]: Topic } = {
   Halt: "control",
   ReduceOnly: "control",
   Resume: "control",
-  StrategyCommand: "control"
+  StrategyCommand: "control",
+  OperatorAction: "control"
 }
