@@ -60,7 +60,8 @@ export const restoreTradingNode = (trading: TradingNode, ledger: TradingLedger):
   // causes are re-detected: the journal and audit by their health, the daily loss from the
   // restored PnL, a reconciliation mismatch by the reconciliation that follows.
   const op = ledger.causes.get("operator")
-  if (op !== undefined && op.level !== "active") trading.risk.restoreOperatorCause({ level: op.level, who: op.by, why: op.why, since: op.since })
+  // `operator:troupe` is the node's own drain halt at shutdown, not an operator's decision.
+  if (op !== undefined && op.level !== "active" && op.by !== "operator:troupe") trading.risk.restoreOperatorCause({ level: op.level, who: op.by, why: op.why, since: op.since })
   return ledger.orders.size
 }
 
