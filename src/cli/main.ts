@@ -4,6 +4,7 @@ import { processIo, type Io } from "./args.js"
 import { CliFailure, EXIT } from "./daemon-client.js"
 import { runMachines } from "./machines.js"
 import { runOperator } from "./operator.js"
+import { runReconcile } from "./reconcile.js"
 import { runReport } from "./report.js"
 import { runStatus } from "./status.js"
 import { runStrategy } from "./strategy.js"
@@ -26,6 +27,9 @@ commands:
   positions                      positions and PnL
   halt|reduce|resume --reason R [--cancel-all]
                                  the kill switch (recorded with your user name)
+  resume --cause C --reason R    lift one automatic cause: journal, audit, dailyLoss, reconciliation
+  cancel-all --reason R          cancel every open order (trading state unchanged)
+  reconcile accept --reason R    take the venue's side of a position mismatch (lifts reduce-only)
   strategy list|start|stop|restart|reconfigure|add ...
                                  manage strategies while the daemon runs
   machines list|export <name> --format mermaid|json
@@ -69,7 +73,10 @@ const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
     case "halt":
     case "reduce":
     case "resume":
+    case "cancel-all":
       return runOperator(command, rest, io)
+    case "reconcile":
+      return runReconcile(rest, io)
     case "strategy":
     case "strategies":
       return runStrategy(rest, io)

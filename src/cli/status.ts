@@ -1,7 +1,7 @@
 import type { NodeStatus } from "../daemon/control.js"
 import { parseCommand, printJson, type Io } from "./args.js"
 import { request, resolveTarget } from "./daemon-client.js"
-import { formatDuration, renderPairs } from "./table.js"
+import { formatDuration, renderPairs, renderTable } from "./table.js"
 
 export const STATUS_USAGE = "usage: troupe status [--port N] [--json]"
 
@@ -26,5 +26,14 @@ export const runStatus = async (argv: ReadonlyArray<string>, io: Io): Promise<nu
     ["positions", String(status.counts.positions)]
   ]
   io.out(renderPairs(rows))
+  // Every cause that holds an account back, with who, why and since: the state is the most restrictive.
+  const causes = Object.entries(status.causes ?? {}).flatMap(([account, list]) => list.map((c) => [account, c.cause, c.level, c.who, new Date(c.since).toISOString(), c.why]))
+  if (causes.length > 0) io.out(`\ncauses of the trading state\n${renderTable(["account", "cause", "level", "who", "since", "why"], causes)}`)
+  const mismatches = Object.entries(status.positionMismatches ?? {}).flatMap(([account, list]) => list.map((m) => ({ account, ...m })))
+  if (mismatches.length > 0) {
+    io.out(`\nposition mismatches (reduce-only until 'troupe reconcile accept')\n${renderTable(["account", "instrument", "ours", "venue", "difference", "fills seen"], mismatches.map((m) => [m.account, m.instrument, m.ours, m.venue, m.difference, String(m.fills.length)]))}`)
+    const fills = mismatches.flatMap((m) => m.fills.map((f) => [m.instrument, f.fillId, f.side, f.qty, f.price, f.clientOrderId ?? "-", f.status]))
+    if (fills.length > 0) io.out(`\nvenue fills seen while reconciling\n${renderTable(["instrument", "fill", "side", "qty", "price", "client order id", "status"], fills)}`)
+  }
   return 0
 }

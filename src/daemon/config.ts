@@ -132,7 +132,14 @@ export const RecoveryConfig = Schema.Struct({
    * A journal record that does not decode at recovery stops the account (fail closed) unless
    * this is true (or `--skip-undecodable-journal-records`): then each is skipped, logged and counted.
    */
-  skipUndecodableJournalRecords: withDefault(Schema.Boolean, () => false)
+  skipUndecodableJournalRecords: withDefault(Schema.Boolean, () => false),
+  /**
+   * A position that still differs from the venue's after reconciliation (fills we never saw do
+   * not explain it): `reduce-only` (default, fail closed) — the account goes reduce-only with the
+   * cause "reconciliation" until an operator runs `troupe reconcile accept`; `adopt-venue` takes
+   * the venue's position at once. A first start on an account (empty ledger) always adopts.
+   */
+  onPositionMismatch: withDefault(Schema.Literal("reduce-only", "adopt-venue"), () => "reduce-only" as const)
 })
 export type RecoveryConfig = typeof RecoveryConfig.Type
 

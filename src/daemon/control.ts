@@ -27,6 +27,32 @@ export interface NodeStatus {
     /** Restarts summed over the whole supervision tree. */
     readonly restarts: number
   }
+  /** Every active cause of each account's trading state (the state is the most restrictive). */
+  readonly causes?: Readonly<Record<string, ReadonlyArray<CauseView>>>
+  /** Positions that differ from the venue's and hold the account reduce-only, by account. */
+  readonly positionMismatches?: Readonly<Record<string, ReadonlyArray<PositionMismatchView>>>
+}
+
+export type CauseName = "operator" | "journal" | "audit" | "dailyLoss" | "reconciliation"
+
+export interface CauseView {
+  readonly cause: CauseName
+  /** What this cause restricts to. */
+  readonly level: "reducing" | "halted"
+  readonly who: string
+  readonly why: string
+  /** Epoch ms. */
+  readonly since: number
+}
+
+export interface PositionMismatchView {
+  readonly instrument: string
+  readonly ours: string
+  readonly venue: string
+  readonly difference: string
+  /** Venue fills seen while reconciling: imported (`missed`) or without a client order id (`unattributed`). */
+  readonly fills: ReadonlyArray<{ readonly fillId: string; readonly side: string; readonly qty: string; readonly price: string; readonly clientOrderId: string | null; readonly status: string }>
+  readonly detectedAt: number
 }
 
 export interface Readiness {
@@ -117,6 +143,16 @@ export interface OperatorCommand {
   readonly why: string
   /** With `halt`/`reduce`: also cancel every open order. */
   readonly cancelAll?: boolean
+  /** With `resume`: lift this automatic cause instead of the operator's own (audited). */
+  readonly cause?: Exclude<CauseName, "operator">
+  /** The client it came from (`User-Agent address`; the control API fills it in; recorded in the audit trail). */
+  readonly client?: string
+}
+
+export interface ReconcileAcceptResult {
+  readonly trading: Readonly<Record<string, TradingState>>
+  /** Positions set to the venue's. */
+  readonly adopted: ReadonlyArray<{ readonly instrument: string; readonly from: string; readonly to: string }>
 }
 
 export interface OperatorResult {
@@ -167,6 +203,10 @@ export interface DaemonControl {
   readonly halt: (command: OperatorCommand) => Effect.Effect<OperatorResult, ControlError>
   readonly reduce: (command: OperatorCommand) => Effect.Effect<OperatorResult, ControlError>
   readonly resume: (command: OperatorCommand) => Effect.Effect<OperatorResult, ControlError>
+  /** Cancel every open order of every account (risk-approved), without changing the trading state. */
+  readonly cancelAll: (command: OperatorCommand) => Effect.Effect<OperatorResult, ControlError>
+  /** Take the venue's side of every position mismatch and lift the reconciliation cause. */
+  readonly reconcileAccept: (command: OperatorCommand) => Effect.Effect<ReconcileAcceptResult, ControlError>
   readonly strategies: () => Effect.Effect<ReadonlyArray<StrategyView>>
   readonly strategyCommand: (command: StrategyCommand) => Effect.Effect<StrategyView, ControlError>
   /** Prometheus text exposition (format 0.0.4) of the daemon's metrics registry. */

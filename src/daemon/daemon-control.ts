@@ -5,7 +5,6 @@ import type { StrategyHost, StrategyStatus } from "../actors/strategy/strategy-h
 import type { Supervisor, TreeNode } from "../actors/supervisor/index.js"
 import type { CanonicalEvent } from "../domain/events/index.js"
 import type { OrderEvent } from "../domain/events/orders.js"
-import type { Halt, ReduceOnly, Resume } from "../domain/events/control.js"
 import type { ActionState, OperatorAction, OperatorActionKind } from "../domain/events/operator.js"
 import { eventIds, type RunNumber } from "../domain/event-ids.js"
 import { parseStrategyId } from "../domain/ids.js"
@@ -15,13 +14,14 @@ import {
   type ActorTreeNode,
   type DaemonControl,
   type NodeState,
-  type OperatorCommand,
   type OrderView,
   type StrategyCommand,
   type StrategyView,
   type StreamListener,
   type TransitionRecord
 } from "./control.js"
+import type { OperatorActions } from "./operator-actions.js"
+import type { PositionMismatches } from "./position-mismatch.js"
 import type { StrategyCatalog } from "./strategy-catalog.js"
 import type { TradingNode } from "./trading-node.js"
 
@@ -76,6 +76,9 @@ export interface DaemonControlDeps {
   readonly journal?: OperatorJournal
   /** The daemon's run number, part of every event id. */
   readonly run?: RunNumber
+  /** The operator's trading-state actions, journaled and audited (halt, reduce, resume, cancel-all, reconcile accept). */
+  readonly operatorActions: OperatorActions
+  readonly mismatches: PositionMismatches
 }
 
 /** What the control needs of the EventJournal to journal an operator action first. */
@@ -312,15 +315,6 @@ export class DaemonControlImpl {
     return { id: s.id, kind: s.definition, state: s.state, instruments: s.positions.map((p) => p.instrumentId), restarts: s.restarts, params: (s.params ?? {}) as Record<string, unknown> }
   }
 
-  private operator(tag: "Halt" | "ReduceOnly" | "Resume", c: OperatorCommand) {
-    return Effect.sync(() => {
-      const e = { _tag: tag, id: `operator-${this.deps.now()}-${Math.random().toString(36).slice(2, 8)}`, ts: this.deps.now(), source: `operator:${c.who}`, who: c.who, why: c.why, account: this.deps.account } as Halt | ReduceOnly | Resume
-      const before = this.deps.trading.orders.liveOrders
-      this.deps.trading.orders.control(e, { cancelAll: c.cancelAll === true })
-      return { trading: { [this.deps.account]: this.deps.trading.risk.status }, canceled: c.cancelAll === true ? before : 0 }
-    })
-  }
-
   readonly control: DaemonControl = {
     status: () =>
       Effect.sync(() => ({
@@ -334,7 +328,9 @@ export class DaemonControlImpl {
           positions: this.deps.trading.instrumentActors.filter((a) => !(this.deps.trading.portfolio.position(a.instrumentId)?.quantity.isZero() ?? true)).length,
           strategies: this.deps.strategies()?.list().length ?? 0,
           restarts: this.deps.trading.instrumentActors.reduce((n, a) => n + Math.max(0, a.host.incarnations() - 1), 0)
-        }
+        },
+        causes: { [this.deps.account]: this.deps.trading.risk.causes() },
+        positionMismatches: { [this.deps.account]: this.deps.mismatches.list }
       })),
     ready: () => Effect.sync(() => ({ ready: this.deps.nodeState() === "running", node: this.deps.nodeState() })),
     actors: () =>
@@ -410,9 +406,11 @@ export class DaemonControlImpl {
           ]
         })
       ),
-    halt: (c) => this.operator("Halt", c),
-    reduce: (c) => this.operator("ReduceOnly", c),
-    resume: (c) => this.operator("Resume", c),
+    halt: (c) => this.deps.operatorActions.halt(c),
+    reduce: (c) => this.deps.operatorActions.reduce(c),
+    resume: (c) => this.deps.operatorActions.resume(c),
+    cancelAll: (c) => this.deps.operatorActions.cancelAll(c),
+    reconcileAccept: (c) => this.deps.operatorActions.reconcileAccept(c),
     strategies: () => Effect.sync(() => (this.deps.strategies()?.list() ?? []).map((s) => this.strategyView(s))),
     strategyCommand: (c) =>
       Effect.gen(this, function* () {

@@ -35,6 +35,9 @@ import { accountsSupervisor } from "./trading-core-child.js"
 import { describeReconcile, reconcileWithVenue, restoreTradingNode } from "./reconcile.js"
 import { describeUndecodable, ledgerActorId, recoverLedger, saveLedgerSnapshot } from "./recovery.js"
 import { writeAheadGateway } from "./write-ahead.js"
+import { metricsOfCauses } from "./cause-metrics.js"
+import { OperatorActions } from "./operator-actions.js"
+import { adoptVenuePositions, PositionMismatches } from "./position-mismatch.js"
 import { EMBEDDED_SYMBOLS, openVenue } from "./venue.js"
 
 export const VERSION = "0.1.0"
@@ -163,14 +166,10 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       auditLagBound: config.recovery.auditLagBound,
       auditLagMs: config.recovery.auditLagSeconds * 1000,
       now: clock.now,
-      onHealth: (healthy, reason) => {
-        log(`journal/audit ${healthy ? "healthy" : "UNHEALTHY"}: ${reason}`)
-        // No audit, no trade: halt new risk until both are healthy again.
-        const t = late.trading
-        if (t === undefined) return
-        const e = { id: `node-health-${clock.now()}`, ts: clock.now(), source: "node", who: "troupe", why: `journal/audit: ${reason}`, account } as const
-        t.orders.control(healthy ? { _tag: "Resume", ...e } : { _tag: "Halt", ...e })
-      }
+      onHealth: (healthy, reason) => log(`journal/audit ${healthy ? "healthy" : "UNHEALTHY"}: ${reason}`),
+      // No audit, no trade: each is its own cause of the trading state, lifted by its own
+      // recovery — never by resuming the operator's (see "Trading state causes").
+      onCause: (cause, raised, why) => late.trading?.risk.automaticCause(cause, raised, why)
     })
     yield* Effect.addFinalizer(() => Effect.promise(() => journal.close()))
 
@@ -226,6 +225,16 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       log
     })
     late.trading = trading
+    const mismatches = new PositionMismatches()
+    const operatorActions = new OperatorActions({
+      account,
+      now: clock.now,
+      trading,
+      journal,
+      mismatches,
+      adoptVenuePositions: () => adoptVenuePositions({ rest, trading, instruments }),
+      publish: (e) => late.control?.publish(e)
+    })
     const control = new DaemonControlImpl({
       version: VERSION,
       startedAt,
@@ -239,9 +248,12 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       inspection,
       account,
       journal,
-      run: runNow
+      run: runNow,
+      operatorActions,
+      mismatches
     })
     late.control = control
+    metricsOfCauses(metrics, account, trading)
     metrics.sampled("journal_audit_lag", "canonical events appended to the journal but not yet projected to the audit trail", "gauge", {}, () => journal.lag())
     metrics.sampled("orders_live", "live orders (not terminal): what status and the halt reply count", "gauge", {}, () => trading.orders.liveOrders)
     metrics.sampled("orders_retained", "order actors held: live ones and finished ones kept for late fills", "gauge", {}, () => trading.orders.retainedOrders)
@@ -339,10 +351,11 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       yield* Effect.promise(() => Promise.race([fillsSubscribed.promise.then(() => new Promise((r) => setTimeout(r, 300))), new Promise((r) => setTimeout(r, 5_000))]))
       // The venue may be slow to answer right after a restart: retry (every step is idempotent —
       // fills are deduplicated by id, finished orders are skipped) before giving up.
-      const reconciled = yield* reconcileWithVenue({ account, clock, rest, budget: trading.risk.requestBudget, trading, instruments, log, run: runNow }, ledger, { cancelRecoveredOrders: config.recovery.cancelRecoveredOrders }).pipe(
+      const reconciled = yield* reconcileWithVenue({ account, clock, rest, budget: trading.risk.requestBudget, trading, instruments, log, run: runNow }, ledger, { cancelRecoveredOrders: config.recovery.cancelRecoveredOrders, onPositionMismatch: config.recovery.onPositionMismatch }).pipe(
         Effect.tapError((e) => Effect.sync(() => log(`reconciliation failed, retrying: ${String(e)}`))),
         Effect.retry(Schedule.exponential("500 millis").pipe(Schedule.intersect(Schedule.recurs(6))))
       )
+      mismatches.set(reconciled.mismatches)
       log(`reconciled in ${clock.now() - startedAt} ms since start: ${describeReconcile(reconciled)}`)
       node.send({ type: "RECONCILED", differences: reconciled.differences })
     }

@@ -59,6 +59,11 @@ export interface EventJournalOptions {
   /** Backlog size beyond which strategy records are dropped (counted) while the journal is down. Default 100 000. */
   readonly backlogBound?: number
   readonly onHealth?: (healthy: boolean, reason: string) => void
+  /**
+   * The same health, as two separate causes of the trading state: `journal` (an append failed)
+   * and `audit` (the projection is behind its bound). Called when either changes.
+   */
+  readonly onCause?: (cause: "journal" | "audit", raised: boolean, why: string) => void
 }
 
 const field = (e: CanonicalEvent, name: string): string | null => {
@@ -237,7 +242,27 @@ export class EventJournal {
     return `audit trail ${this.queue.length} rows behind (oldest ${Math.round(age / 1000)} s)${this.projectFailed === undefined ? "" : `: ${this.projectFailed}`}`
   }
 
+  private causeRaised = { journal: false, audit: false }
+
+  private checkCauses(): void {
+    const cb = this.options.onCause
+    if (cb === undefined) return
+    const journal = this.appendFailed !== undefined
+    if (journal !== this.causeRaised.journal) {
+      this.causeRaised.journal = journal
+      cb("journal", journal, journal ? `journal append failed: ${this.appendFailed}` : "journal appends succeed again")
+    }
+    const oldest = this.queue[0]
+    const audit = this.queue.length > (this.options.auditLagBound ?? 50_000) || (oldest !== undefined && this.now() - oldest.at > (this.options.auditLagMs ?? 10_000))
+    if (audit !== this.causeRaised.audit) {
+      this.causeRaised.audit = audit
+      const age = oldest === undefined ? 0 : this.now() - oldest.at
+      cb("audit", audit, audit ? `audit trail ${this.queue.length} rows behind (oldest ${Math.round(age / 1000)} s)${this.projectFailed === undefined ? "" : `: ${this.projectFailed}`}` : "audit trail caught up")
+    }
+  }
+
   private checkHealth(): void {
+    this.checkCauses()
     const now = this.healthy()
     if (now !== this.lastHealthy) {
       this.lastHealthy = now

@@ -8,6 +8,7 @@ import type { CancelOrder } from "../domain/events/intents.js"
 import type { AccountId, ClientOrderId, InstrumentId } from "../domain/ids.js"
 import type { Instrument } from "../domain/instrument.js"
 import type { TradingLedger } from "../domain/ledger.js"
+import type { PositionMismatch } from "./position-mismatch.js"
 import type { TradingNode } from "./trading-node.js"
 
 /**
@@ -34,6 +35,8 @@ export interface ReconcileReport {
   readonly unknownVenueOrders: ReadonlyArray<string>
   readonly unattributedFills: number
   readonly positionDifferences: ReadonlyArray<{ readonly instrument: string; readonly ours: string; readonly venue: string }>
+  /** Differences left standing (policy `reduce-only`): the account is reduce-only for them. */
+  readonly mismatches: ReadonlyArray<PositionMismatch>
   readonly canceledOnRecovery: number
   /** Facts that were different from what we knew. */
   readonly differences: number
@@ -60,12 +63,12 @@ export const restoreTradingNode = (trading: TradingNode, ledger: TradingLedger):
   for (const o of ledger.orders.values()) trading.orders.adopt(o)
   // The venue still counts the previous run's requests in its window: so does risk, before anything is sent.
   trading.risk.restoreSpent(ledger.requests.recent())
-  const s = ledger.tradingState
-  // An operator's halt or reduce-only survives a crash; the node's own health halts are re-evaluated.
-  if (s !== undefined && s.state !== "active" && s.by.startsWith("operator:") && s.by !== "operator:troupe") {
-    const e = { id: `recovery-${trading.account}-state`, ts: 0, source: "recovery", who: s.by.slice("operator:".length), why: `restored after restart: ${s.why}`, account: trading.account }
-    trading.risk.control(s.state === "halted" ? { _tag: "Halt", ...e } : { _tag: "ReduceOnly", ...e })
-  }
+  // The operator's halt or reduce-only survives a crash (who, why and since kept). Automatic
+  // causes are re-detected: the journal and audit by their health, the daily loss from the
+  // restored PnL, a reconciliation mismatch by the reconciliation that follows.
+  const op = ledger.causes.get("operator")
+  // `operator:troupe` is the node's own drain halt at shutdown, not an operator's decision.
+  if (op !== undefined && op.level !== "active" && op.by !== "operator:troupe") trading.risk.restoreOperatorCause({ level: op.level, who: op.by, why: op.why, since: op.since })
   return ledger.orders.size
 }
 
@@ -105,13 +108,21 @@ const venueFills = (rest: KrakenRestClient, budget: RequestBudgetService, sinceM
 
 const timeOf = (f: RestFill): number => (typeof f.fillTime === "string" ? Date.parse(f.fillTime) : Number.NaN)
 
-export const reconcileWithVenue = (deps: ReconcileDeps, ledger: TradingLedger, options: { readonly cancelRecoveredOrders: boolean }): Effect.Effect<ReconcileReport, unknown> =>
+export interface ReconcileOptions {
+  readonly cancelRecoveredOrders: boolean
+  /** What a position difference left after the fills does (default `adopt-venue`; the daemon's config default is `reduce-only`). */
+  readonly onPositionMismatch?: "reduce-only" | "adopt-venue"
+}
+
+export const reconcileWithVenue = (deps: ReconcileDeps, ledger: TradingLedger, options: ReconcileOptions): Effect.Effect<ReconcileReport, unknown> =>
   Effect.gen(function* () {
     const { trading, clock, account } = deps
     const bySymbol = new Map(deps.instruments.map((i) => [i.symbol, i]))
     let seq = 0
     const envelope = () => ({ id: `reconcile/${account}-r${deps.run?.() ?? 0}-${clock.now()}-${++seq}`, ts: clock.now(), source: `reconcile/${account}` })
     const restored = ledger.orders.size
+    // A first start on an account (nothing journaled yet) takes the venue's state by design.
+    const firstStart = ledger.applied === 0
 
     // Fills first: they decide whether an order is done.
     // Since the last fill we know (a minute of slack for clock skew). A ledger without fills but
@@ -125,9 +136,12 @@ export const reconcileWithVenue = (deps: ReconcileDeps, ledger: TradingLedger, o
           : []
     let missedFills = 0
     let unattributedFills = 0
+    const newFills: Array<{ readonly symbol: string; readonly fill: PositionMismatch["fills"][number] }> = []
     for (const f of fills) {
       const instrument = bySymbol.get(f.symbol)
       if (instrument === undefined || trading.portfolio.hasFill(f.fill_id)) continue
+      const cid = typeof f.cliOrdId === "string" ? f.cliOrdId : null
+      newFills.push({ symbol: f.symbol, fill: { fillId: f.fill_id, side: f.side, qty: f.size.toString(), price: f.price.toString(), clientOrderId: cid, status: cid === null ? "unattributed" : "missed" } })
       if (typeof f.cliOrdId !== "string") {
         unattributedFills++
         continue
@@ -201,10 +215,27 @@ export const reconcileWithVenue = (deps: ReconcileDeps, ledger: TradingLedger, o
       const ourQty = trading.portfolio.position(instrument.id)?.quantity ?? ZERO
       if (!venueQty.equals(ourQty)) positionDifferences.push({ instrument: instrument.id, ours: ourQty.toString(), venue: venueQty.toString() })
     }
+    const failClosed = options.onPositionMismatch === "reduce-only" && !firstStart
+    const mismatches: PositionMismatch[] = []
     for (const d of positionDifferences) {
+      if (failClosed) {
+        const symbol = deps.instruments.find((i) => i.id === d.instrument)?.symbol
+        mismatches.push({
+          ...d,
+          difference: new Decimal(d.venue).minus(d.ours).toString(),
+          fills: newFills.filter((f) => f.symbol === symbol).map((f) => f.fill),
+          detectedAt: clock.now()
+        })
+        deps.log(`reconcile: position ${d.instrument} is ${d.ours} here and ${d.venue} at the venue, and no fill explains it: reduce-only until an operator runs 'troupe reconcile accept'`)
+        continue
+      }
       deps.log(`reconcile: position ${d.instrument} is ${d.ours} here and ${d.venue} at the venue: taking the venue's`)
       const p = positions.find((x) => bySymbol.get(x.symbol)?.id === d.instrument)
       trading.portfolio.adoptVenuePosition(d.instrument as InstrumentId, new Decimal(d.venue), p?.price ?? ZERO)
+    }
+    if (mismatches.length > 0) {
+      const why = mismatches.map((m) => `${m.instrument} ours ${m.ours}, venue ${m.venue}`).join("; ")
+      trading.risk.automaticCause("reconciliation", true, `position differs from the venue's after reconciliation: ${why}`)
     }
     for (const cid of unknownVenueOrders) deps.log(`reconcile: the venue has an open order we did not send: ${cid}`)
 
@@ -222,7 +253,7 @@ export const reconcileWithVenue = (deps: ReconcileDeps, ledger: TradingLedger, o
       }
     }
     const differences = missedFills + acceptedWhileAway + rejectedNeverSent + canceledWhileAway + unknownVenueOrders.length + unattributedFills + positionDifferences.length
-    return { restoredOrders: restored, missedFills, acceptedWhileAway, rejectedNeverSent, canceledWhileAway, unknownVenueOrders, unattributedFills, positionDifferences, canceledOnRecovery, differences }
+    return { restoredOrders: restored, missedFills, acceptedWhileAway, rejectedNeverSent, canceledWhileAway, unknownVenueOrders, unattributedFills, positionDifferences, mismatches, canceledOnRecovery, differences }
   })
 
 const ledgerFilled = (ledger: TradingLedger, cid: string): Decimal => ledger.orders.get(cid)?.filled ?? ZERO

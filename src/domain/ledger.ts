@@ -3,7 +3,7 @@ import { decodeEventObject, encodeEventObject } from "./codec.js"
 import { Decimal, ZERO } from "./decimal.js"
 import type { CanonicalEvent } from "./events/index.js"
 import type { OrderFilled, OrderSubmitted } from "./events/orders.js"
-import type { TradingState } from "./events/risk.js"
+import type { TradingCause, TradingState } from "./events/risk.js"
 import { runOfClientOrderId } from "./ids.js"
 import type { Instrument } from "./instrument.js"
 import { fillOfEvent } from "./fill.js"
@@ -49,6 +49,15 @@ export interface LedgerTradingState {
   readonly why: string
 }
 
+/** An active cause of the trading state as the journal says it (see `machines/trading-state.machine.ts`). */
+export interface LedgerCause {
+  readonly cause: TradingCause
+  readonly level: TradingState
+  readonly by: string
+  readonly why: string
+  readonly since: number
+}
+
 /** Fill ids remembered for deduplication beyond the live orders' own (venue snapshots repeat recent fills). */
 const RECENT_FILL_IDS = 20_000
 
@@ -61,6 +70,8 @@ export class TradingLedger {
   tradingState: LedgerTradingState | undefined
   /** Recent venue requests and their cost: the rate window a restart starts from. */
   readonly requests = new SpentRequests()
+  /** The active causes of the trading state, by cause (the operator's survives a restart). */
+  readonly causes = new Map<TradingCause, LedgerCause>()
   /** Venue time of the newest fill folded (ms), 0 before any. */
   lastFillTs = 0
   applied = 0
@@ -148,9 +159,16 @@ export class TradingLedger {
         this.positions.set(event.instrument, { ...current, quantity: event.qty, entryCost: event.qty.times(event.avgPrice), avgEntryPrice: event.qty.isZero() ? ZERO : event.avgPrice })
         return
       }
-      case "TradingStateChanged":
+      case "TradingStateChanged": {
         this.tradingState = { state: event.to, by: event.by, why: event.why }
+        // Records from before causes existed: an operator's change is the operator's cause.
+        const cause = event.cause ?? (event.by.startsWith("operator:") && event.by !== "operator:troupe" ? "operator" : undefined)
+        if (cause === undefined) return
+        const lifted = event.change === undefined ? event.to === "active" : event.change === "lifted"
+        if (lifted) this.causes.delete(cause)
+        else this.causes.set(cause, { cause, level: event.level ?? event.to, by: event.by, why: event.why, since: event.since ?? event.ts })
         return
+      }
       case "VenueRequestSent":
         this.requests.apply(event)
         return
@@ -220,6 +238,7 @@ export class TradingLedger {
       })),
       recentFillIds: this.recentOrder.slice(-RECENT_FILL_IDS),
       tradingState: this.tradingState ?? null,
+      causes: [...this.causes.values()],
       lastFillTs: this.lastFillTs,
       applied: this.applied,
       maxRun: this.maxRun,
@@ -265,6 +284,10 @@ export class TradingLedger {
       }
       for (const id of s.recentFillIds) l.remember(id)
       l.tradingState = s.tradingState ?? undefined
+      for (const c of s.causes ?? []) l.causes.set(c.cause, c)
+      // A snapshot from before causes: an operator's halt or reduce-only is the operator's cause.
+      if (s.causes === undefined && s.tradingState !== null && s.tradingState.state !== "active" && s.tradingState.by.startsWith("operator:") && s.tradingState.by !== "operator:troupe")
+        l.causes.set("operator", { cause: "operator", level: s.tradingState.state, by: s.tradingState.by, why: s.tradingState.why, since: 0 })
       l.lastFillTs = s.lastFillTs
       l.applied = s.applied
       l.maxRun = typeof s.maxRun === "number" ? s.maxRun : 0
@@ -308,6 +331,7 @@ export interface LedgerSnapshot {
   }>
   readonly recentFillIds: ReadonlyArray<string>
   readonly tradingState: LedgerTradingState | null
+  readonly causes?: ReadonlyArray<LedgerCause>
   readonly lastFillTs: number
   readonly applied: number
   readonly maxRun?: number

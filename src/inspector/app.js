@@ -91,10 +91,37 @@ const renderTree = (root) => {
   $("tree").replaceChildren(build(root))
 }
 
+// Every cause that holds an account back (the state is the most restrictive), and the position
+// mismatches behind a "reconciliation" cause: ours, the venue's and the venue fills seen.
+const renderCauses = (status) => {
+  const items = []
+  for (const [account, causes] of Object.entries(status.causes ?? {})) {
+    for (const c of causes) {
+      const li = document.createElement("li")
+      li.dataset.cause = c.cause
+      li.textContent = `${account}: ${c.cause} → ${c.level} · ${c.who} · since ${new Date(c.since).toISOString()} · ${c.why}`
+      items.push(li)
+    }
+  }
+  for (const [account, list] of Object.entries(status.positionMismatches ?? {})) {
+    for (const m of list) {
+      const li = document.createElement("li")
+      li.dataset.mismatch = m.instrument
+      const fills = m.fills.map((f) => `${f.fillId} ${f.side} ${f.qty}@${f.price} (${f.status})`).join(", ")
+      li.textContent = `${account}: ${m.instrument} ours ${m.ours}, venue ${m.venue} (difference ${m.difference})${fills ? ` · fills: ${fills}` : " · no venue fill explains it"} · troupe reconcile accept`
+      items.push(li)
+    }
+  }
+  const ul = $("trading-causes")
+  ul.replaceChildren(...items)
+  ul.hidden = items.length === 0
+}
+
 const refresh = async () => {
   try {
     const [status, tree] = await Promise.all([api("/api/status"), api("/api/actors")])
     $("node-status").textContent = `node ${status.node} · ${Object.entries(status.trading).map(([a, s]) => `${a} ${s}`).join(", ")}`
+    renderCauses(status)
     renderTree(tree)
   } catch (e) {
     if (e instanceof Unauthorized) return askToken(e.message)

@@ -4,7 +4,7 @@ import type { AccountId, InstrumentId, StrategyId, VenueId } from "../../src/dom
 import { bookSyncMachine } from "../../src/machines/book-sync.machine.js"
 import { nodeMachine } from "../../src/machines/node.machine.js"
 import { strategyMachine } from "../../src/machines/strategy.machine.js"
-import { tradingStateMachine, type TradingStatus } from "../../src/machines/trading-state.machine.js"
+import { effectiveStatus, tradingStateMachine, type TradingStateContext } from "../../src/machines/trading-state.machine.js"
 import { backoffDelay, DEFAULT_BACKOFF, venueConnectionMachine } from "../../src/machines/venue-connection.machine.js"
 import type { ModelSpec } from "./model.js"
 
@@ -110,25 +110,50 @@ export const lifecycleSpecs: ReadonlyArray<ModelSpec & { readonly persistPath: R
     machine: tradingStateMachine,
     inputs: [{ account: "acc-1" as AccountId }],
     events: [
-      { type: "REDUCE", who: "alice", why: "vol spike" },
-      { type: "REDUCE", who: "", why: "no name" },
-      { type: "HALT", who: "bob", why: "venue incident" },
-      { type: "HALT", who: "bob", why: " " },
-      { type: "RESUME", who: "alice", why: "all clear" },
-      { type: "RESUME", who: "", why: "" },
-      { type: "DAILY_LOSS_BREACHED", loss: "-10500.25", limit: "-10000" },
-      { type: "AUDIT_WRITE_FAILED", error: "pg down" }
+      { type: "REDUCE", who: "operator:alice", why: "vol spike", at: 1 },
+      { type: "REDUCE", who: "", why: "no name", at: 2 },
+      { type: "HALT", who: "operator:bob", why: "venue incident", at: 3 },
+      { type: "HALT", who: "operator:bob", why: " ", at: 4 },
+      { type: "RESUME", who: "operator:alice", why: "all clear", at: 5 },
+      { type: "RESUME", who: "", why: "", at: 6 },
+      { type: "JOURNAL_FAILED", why: "disk full", at: 7 },
+      { type: "JOURNAL_RECOVERED", why: "appends succeed", at: 8 },
+      { type: "AUDIT_LAGGING", why: "pg down", at: 9 },
+      { type: "AUDIT_CAUGHT_UP", why: "caught up", at: 10 },
+      { type: "DAILY_LOSS_BREACHED", why: "loss 10500.25 beyond 10000", at: 11 },
+      { type: "DAILY_LOSS_RECOVERED", why: "new day", at: 12 },
+      { type: "RECONCILIATION_MISMATCH", why: "XBT ours 1 venue 2", at: 13 },
+      { type: "LIFT", cause: "reconciliation", who: "operator:carol", why: "venue is right", at: 14 },
+      { type: "LIFT", cause: "journal", who: "", why: "", at: 15 },
+      { type: "LIFT", cause: "journal", who: "operator:dave", why: "journal checked by hand", at: 16 },
+      { type: "LIFT", cause: "audit", who: "operator:dave", why: "store restored", at: 17 },
+      { type: "LIFT", cause: "audit", who: "operator:dave", why: "", at: 18 },
+      { type: "LIFT", cause: "dailyLoss", who: "operator:erin", why: "loss reviewed", at: 19 },
+      { type: "LIFT", cause: "dailyLoss", who: " ", why: "x", at: 20 },
+      { type: "LIFT", cause: "reconciliation", who: "operator:carol", why: "", at: 21 }
     ],
     serialize: (s) => JSON.stringify([s.value, (s.context as { refused: number }).refused > 0]),
     invariant: (next, prev) => {
-      const c = next.context as { lastChange: { from: TradingStatus; to: TradingStatus; who: string; why: string } | null }
-      if (prev !== undefined && prev.value !== next.value) {
-        expect(c.lastChange, "every change says from, to, who and why").toMatchObject({ from: prev.value, to: next.value })
-        expect(c.lastChange?.who.trim()).not.toBe("")
-        expect(c.lastChange?.why.trim()).not.toBe("")
+      const c = next.context as TradingStateContext
+      // Each region's state and the recorded causes say the same thing.
+      const v = next.value as Record<string, string>
+      expect(v["operator"] === "none", "the operator region and its cause agree").toBe(c.causes.operator === undefined)
+      if (c.causes.operator !== undefined) expect(c.causes.operator.level).toBe(v["operator"])
+      for (const [region, cause] of [["journal", "journal"], ["audit", "audit"], ["dailyLoss", "dailyLoss"], ["reconciliation", "reconciliation"]] as const)
+        expect(v[region] === "clear", `${region} region and its cause agree`).toBe(c.causes[cause] === undefined)
+      if (prev !== undefined) {
+        const p = prev.context as TradingStateContext
+        // Nothing automatic ever lifts the operator's cause.
+        if (p.causes.operator !== undefined && c.causes.operator === undefined) expect(c.lastChange?.who.startsWith("operator:")).toBe(true)
+        if (JSON.stringify(prev.value) !== JSON.stringify(next.value)) {
+          expect(c.lastChange, "every change says which cause, who and why").not.toBeNull()
+          expect(c.lastChange?.who.trim()).not.toBe("")
+          expect(c.lastChange?.why.trim()).not.toBe("")
+          expect(c.lastChange?.to).toBe(effectiveStatus(c.causes))
+        }
       }
     },
-    persistPath: [{ type: "AUDIT_WRITE_FAILED", error: "pg down" }]
+    persistPath: [{ type: "HALT", who: "operator:bob", why: "venue incident", at: 3 }, { type: "DAILY_LOSS_BREACHED", why: "loss", at: 4 }]
   },
   {
     name: "node",

@@ -9,7 +9,7 @@ import { eventId, type RunNumber } from "../../domain/event-ids.js"
 import type { VenueRequestSent } from "../../domain/events/venue.js"
 import type { AccountId, InstrumentId } from "../../domain/ids.js"
 import type { Instrument } from "../../domain/instrument.js"
-import { tradingStateMachine, type TradingStatus } from "../../machines/trading-state.machine.js"
+import { effectiveStatus, TRADING_CAUSES, tradingStateMachine, type ActiveCause, type AutomaticCause, type TradingStatus } from "../../machines/trading-state.machine.js"
 import type { ClockService } from "../clock.js"
 import { mintApproval, type ApprovedAction, type VenueAction } from "./approval.js"
 import {
@@ -117,7 +117,19 @@ export class RiskActor {
         announce: ({ context }) => {
           const c = context.lastChange
           if (c === null) return
-          this.deps.emit({ _tag: "TradingStateChanged", ...this.envelope(), account: this.account, from: c.from, to: c.to, by: c.who, why: c.why })
+          this.deps.emit({
+            _tag: "TradingStateChanged",
+            ...this.envelope(),
+            account: this.account,
+            from: c.from,
+            to: c.to,
+            by: c.who,
+            why: c.why,
+            cause: c.cause,
+            change: c.change,
+            level: c.level,
+            since: c.since
+          })
         }
       }
     })
@@ -128,6 +140,12 @@ export class RiskActor {
 
   get status(): TradingStatus {
     return this.statusNow
+  }
+
+  /** Every active cause of the trading state, with who raised it, why and since when. */
+  causes(): ReadonlyArray<ActiveCause> {
+    const c = this.tradingState.getSnapshot().context.causes
+    return TRADING_CAUSES.flatMap((k) => (c[k] === undefined ? [] : [c[k]]))
   }
 
   get openOrderCount(): number {
@@ -395,23 +413,55 @@ export class RiskActor {
 
   // ---------------------------------------------------------------- operator
 
-  /** The kill switch. Returns whether the trading state changed. */
+  /**
+   * The operator's kill switch: Halt and ReduceOnly raise (or change) the operator's cause,
+   * Resume lifts it — and only it: an automatic cause stays until its own recovery or an
+   * explicit `liftCause`. Returns whether the effective trading state changed.
+   */
   control(e: Halt | ReduceOnly | Resume): boolean {
     if (e.account !== undefined && e.account !== this.account) return false
-    const before = this.statusNow
     const type = e._tag === "Halt" ? "HALT" : e._tag === "ReduceOnly" ? "REDUCE" : "RESUME"
-    this.tradingState.send({ type, who: `operator:${e.who}`, why: e.why })
+    return this.step({ type, who: `operator:${e.who}`, why: e.why, at: this.deps.clock.now() })
+  }
+
+  /** An operator lifts an automatic cause explicitly (audited by the caller). */
+  liftCause(cause: AutomaticCause, who: string, why: string): boolean {
+    const changed = this.step({ type: "LIFT", cause, who: `operator:${who}`, why, at: this.deps.clock.now() })
+    // Lifting a loss that is still beyond the limit acknowledges it: not raised again until it has recovered.
+    if (cause === "dailyLoss" && this.tradingState.getSnapshot().context.causes.dailyLoss === undefined) this.lossAcknowledged = this.lossBeyondLimit()
+    return changed
+  }
+
+  /** An automatic cause from outside risk (journal, audit, reconciliation) is raised or has recovered. */
+  automaticCause(cause: Exclude<AutomaticCause, "dailyLoss">, raised: boolean, why: string): boolean {
+    const type =
+      cause === "journal" ? (raised ? "JOURNAL_FAILED" : "JOURNAL_RECOVERED") : cause === "audit" ? (raised ? "AUDIT_LAGGING" : "AUDIT_CAUGHT_UP") : raised ? "RECONCILIATION_MISMATCH" : undefined
+    if (type === undefined) return false
+    return this.step({ type, why, at: this.deps.clock.now() })
+  }
+
+  /** Recovery: the operator's cause as it was before the restart (who, why and since kept). */
+  restoreOperatorCause(c: { readonly level: "halted" | "reducing"; readonly who: string; readonly why: string; readonly since: number }): boolean {
+    return this.step({ type: c.level === "halted" ? "HALT" : "REDUCE", who: c.who.startsWith("operator:") ? c.who : `operator:${c.who}`, why: c.why, at: c.since })
+  }
+
+  private step(event: Parameters<Actor<typeof tradingStateMachine>["send"]>[0]): boolean {
+    const before = this.statusNow
+    this.tradingState.send(event)
     this.syncStatus()
-    if (this.statusNow === before) return false
-    if (this.statusNow === "active") {
-      this.haltCause = undefined
-      this.enforceLossLimit()
-    } else if (this.statusNow === "halted") this.haltCause = { why: `operator:${e.who}: ${e.why}` }
-    return true
+    return this.statusNow !== before
   }
 
   private syncStatus(): void {
-    this.statusNow = this.tradingState.getSnapshot().value as TradingStatus
+    const causes = this.tradingState.getSnapshot().context.causes
+    this.statusNow = effectiveStatus(causes)
+    const loss = causes.dailyLoss
+    this.haltCause =
+      this.statusNow !== "halted"
+        ? undefined
+        : loss !== undefined && Object.values(causes).filter((c) => c?.level === "halted").length === 1
+          ? { dailyLoss: { loss: this.dailyPnl.negated(), limit: this.acct.limits.dailyLossLimit }, why: loss.why }
+          : { why: this.causes().filter((c) => c.level === "halted").map((c) => `${c.who}: ${c.why}`).join("; ") }
   }
 
   /**
@@ -492,22 +542,36 @@ export class RiskActor {
 
   /**
    * Today's PnL (realized + unrealized, net of fees) from the portfolio. A loss beyond the limit
-   * moves an active account to halted (circuit breaker). While the loss stays beyond it the
-   * account cannot be active: a resume is halted again at once. Reducing is left alone, so an
-   * operator can flatten after a loss.
+   * raises the daily-loss cause (halted, whatever else holds the account); the loss back within
+   * the limit lifts it. An operator may lift it earlier (`liftCause`): then it is not raised
+   * again until the loss has come back within the limit once.
    */
   onDailyPnl(pnl: Decimal): void {
     this.dailyPnl = pnl
     this.enforceLossLimit()
   }
 
+  private lossAcknowledged = false
+
+  private lossBeyondLimit(): boolean {
+    return this.dailyPnl.negated().greaterThan(this.acct.limits.dailyLossLimit)
+  }
+
   private enforceLossLimit(): void {
     const limit = this.acct.limits.dailyLossLimit
     const loss = this.dailyPnl.negated()
-    if (this.statusNow !== "active" || !loss.greaterThan(limit)) return
-    this.tradingState.send({ type: "DAILY_LOSS_BREACHED", loss: loss.toString(), limit: limit.toString() })
-    this.syncStatus()
-    this.haltCause = { dailyLoss: { loss, limit }, why: `daily loss ${loss.toString()} beyond limit ${limit.toString()}` }
+    const raised = this.tradingState.getSnapshot().context.causes.dailyLoss !== undefined
+    if (!this.lossBeyondLimit()) {
+      this.lossAcknowledged = false
+      if (raised) this.step({ type: "DAILY_LOSS_RECOVERED", why: `daily loss ${loss.toString()} back within limit ${limit.toString()}`, at: this.deps.clock.now() })
+      return
+    }
+    if (raised) {
+      if (this.haltCause?.dailyLoss !== undefined) this.haltCause = { ...this.haltCause, dailyLoss: { loss, limit } }
+      return
+    }
+    if (this.lossAcknowledged) return
+    this.step({ type: "DAILY_LOSS_BREACHED", why: `daily loss ${loss.toString()} beyond limit ${limit.toString()}`, at: this.deps.clock.now() })
   }
 
   /** Exposure sums, for tests and metrics. */

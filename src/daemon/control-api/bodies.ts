@@ -11,11 +11,13 @@ const Text = (description: string, max: number) =>
 const optional = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { exact: true })
 const Params = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
-/** POST /api/halt | /api/reduce | /api/resume. `who` defaults to "api" when absent. */
+/** POST /api/halt | /api/reduce | /api/resume | /api/cancel-all | /api/reconcile/accept. `who` defaults to "api" when absent. */
 export const OperatorBody = Schema.Struct({
   who: optional(Text("a non-empty name (at most 200 characters)", 200)),
   why: Text("a non-empty reason (at most 2000 characters)", 2_000),
-  cancelAll: optional(Schema.Boolean)
+  cancelAll: optional(Schema.Boolean),
+  /** resume only: lift this automatic cause instead of the operator's own. */
+  cause: optional(Schema.Literal("journal", "audit", "dailyLoss", "reconciliation"))
 })
 export type OperatorBody = typeof OperatorBody.Type
 

@@ -142,11 +142,19 @@ const decoded = <A, I>(schema: Schema.Schema<A, I>, req: Request): Effect.Effect
   )
 
 const operatorRoute =
-  (control: DaemonControl, command: "halt" | "reduce" | "resume"): Handler =>
+  (control: DaemonControl, command: "halt" | "reduce" | "resume" | "cancelAll" | "reconcileAccept"): Handler =>
   (req) =>
     Effect.gen(function* () {
       const body = yield* decoded(OperatorBody, req)
-      const cmd: OperatorCommand = body.cancelAll === undefined ? { who: body.who ?? "api", why: body.why } : { who: body.who ?? "api", why: body.why, cancelAll: body.cancelAll }
+      if (body.cause !== undefined && command !== "resume") return yield* Effect.fail(new HttpError({ status: 400, message: "field cause: only resume lifts a cause", field: "cause" }))
+      if (body.cancelAll !== undefined && command !== "halt" && command !== "reduce") return yield* Effect.fail(new HttpError({ status: 400, message: "field cancelAll: only halt and reduce take it", field: "cancelAll" }))
+      const cmd: OperatorCommand = {
+        who: body.who ?? "api",
+        why: body.why,
+        ...(body.cancelAll === undefined ? {} : { cancelAll: body.cancelAll }),
+        ...(body.cause === undefined ? {} : { cause: body.cause }),
+        client: req.client
+      }
       return ok(yield* control[command](cmd))
     })
 
@@ -213,6 +221,8 @@ const routes = (control: DaemonControl): ReadonlyArray<Route> => [
   { method: "POST", pattern: /^\/api\/halt$/, handler: operatorRoute(control, "halt") },
   { method: "POST", pattern: /^\/api\/reduce$/, handler: operatorRoute(control, "reduce") },
   { method: "POST", pattern: /^\/api\/resume$/, handler: operatorRoute(control, "resume") },
+  { method: "POST", pattern: /^\/api\/cancel-all$/, handler: operatorRoute(control, "cancelAll") },
+  { method: "POST", pattern: /^\/api\/reconcile\/accept$/, handler: operatorRoute(control, "reconcileAccept") },
   { method: "GET", pattern: /^\/api\/machines$/, handler: () => Effect.succeed(ok(machines.map((m) => ({ name: m.name, version: m.version, description: m.description })))) },
   {
     method: "GET",

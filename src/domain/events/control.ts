@@ -47,5 +47,6 @@ export const StrategyCommand = Schema.TaggedStruct("StrategyCommand", {
 })
 export type StrategyCommand = typeof StrategyCommand.Type
 
+
 export const ControlEvent = Schema.Union(Halt, ReduceOnly, Resume, StrategyCommand)
 export type ControlEvent = typeof ControlEvent.Type

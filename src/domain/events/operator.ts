@@ -17,6 +17,8 @@ export const OperatorActionKind = Schema.Literal(
   "halt",
   "reduce",
   "resume",
+  /** Lift one automatic cause of the trading state (`target` names it). */
+  "lift",
   "cancelAll",
   "reconcileAccept",
   "strategy.add",
@@ -36,7 +38,9 @@ export const ActionState = Schema.Struct({
   state: optional(Schema.String.pipe(Schema.maxLength(128))),
   params: optional(ParamsJson),
   /** Live (not terminal) open orders, for actions that cancel them. */
-  openOrders: optional(Schema.Int.pipe(Schema.nonNegative()))
+  openOrders: optional(Schema.Int.pipe(Schema.nonNegative())),
+  /** The active causes of the trading state (`operator:halted, journal:halted`, or `none`). */
+  causes: optional(Text)
 })
 export type ActionState = typeof ActionState.Type
 
@@ -50,6 +54,8 @@ export const OperatorAction = Schema.TaggedStruct("OperatorAction", {
   client: Schema.String.pipe(Schema.maxLength(512)),
   account: optional(AccountId),
   strategy: optional(StrategyId),
+  /** What it acts on when that is not the account or a strategy: a cause, the positions accepted. */
+  target: optional(Schema.String.pipe(Schema.maxLength(256))),
   /** `strategy.add`: the module path or catalog kind to load, so a restart can rebuild it. */
   file: optional(Schema.String.pipe(Schema.maxLength(4096))),
   before: optional(ActionState),

@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { AccountId, ClientOrderId, DecimalFromString, InstrumentId, Text } from "../schema.js"
+import { AccountId, ClientOrderId, DecimalFromString, InstrumentId, Text, Timestamp } from "../schema.js"
 import { envelope, EventId, optional } from "./envelope.js"
 import { IntentKind } from "./intents.js"
 
@@ -58,6 +58,18 @@ export type RiskDenied = typeof RiskDenied.Type
 export const TradingState = Schema.Literal("active", "reducing", "halted")
 export type TradingState = typeof TradingState.Type
 
+/**
+ * Why an account is not fully active: the operator's own decision, or an automatic cause (see
+ * `machines/trading-state.machine.ts`). The effective state is the most restrictive active cause.
+ */
+export const TradingCause = Schema.Literal("operator", "journal", "audit", "dailyLoss", "reconciliation")
+export type TradingCause = typeof TradingCause.Type
+
+/**
+ * One cause raised or lifted, with the effective state before (`from`) and after (`to`) — they
+ * are equal when another cause still holds the account. Records written before causes existed
+ * carry no `cause`: they are read as the operator's (or, by `by`, an automatic) decision.
+ */
 export const TradingStateChanged = Schema.TaggedStruct("TradingStateChanged", {
   ...envelope,
   account: AccountId,
@@ -65,7 +77,13 @@ export const TradingStateChanged = Schema.TaggedStruct("TradingStateChanged", {
   to: TradingState,
   /** `operator:<name>` or the limit/actor that caused it. */
   by: Schema.String,
-  why: Text
+  why: Text,
+  cause: optional(TradingCause),
+  change: optional(Schema.Literal("raised", "lifted")),
+  /** What the cause restricts to (`active` when lifted). */
+  level: optional(TradingState),
+  /** When the cause was raised (epoch ms); kept across restarts for the operator's. */
+  since: optional(Timestamp)
 })
 export type TradingStateChanged = typeof TradingStateChanged.Type
 

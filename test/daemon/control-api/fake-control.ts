@@ -24,7 +24,7 @@ import {
 export interface FakeControl extends DaemonControl {
   node: NodeState
   trading: TradingState
-  readonly operatorCalls: Array<{ readonly command: "halt" | "reduce" | "resume" } & OperatorCommand>
+  readonly operatorCalls: Array<{ readonly command: "halt" | "reduce" | "resume" | "cancel-all" | "reconcile-accept" } & OperatorCommand>
   readonly strategyCalls: StrategyCommand[]
   readonly listeners: Set<StreamListener>
   /** Records the step in the order actor's history and publishes it as an inspection event. */
@@ -120,6 +120,9 @@ export const makeFakeControl = (): FakeControl => {
     halt: (c) => operator("halt", c, "halted"),
     reduce: (c) => operator("reduce", c, "reducing"),
     resume: (c) => operator("resume", c, "active"),
+    cancelAll: (c) => operator("cancel-all", c, self.trading),
+    reconcileAccept: (c) =>
+      Effect.map(operator("reconcile-accept", c, "active"), (r) => ({ trading: r.trading, adopted: [{ instrument: "kf:PF_XBTUSD", from: "0", to: "-0.010" }] })),
     strategies: () => Effect.sync(() => [...strategies]),
     strategyCommand: (c) =>
       Effect.suspend(() => {
@@ -145,7 +148,7 @@ export const makeFakeControl = (): FakeControl => {
       self.push({ type: "inspection", event: { actorId: ORDER_ACTOR, kind: "order", type: "transition", state: to, event, ts: record.ts } })
     }
   }
-  const operator = (command: "halt" | "reduce" | "resume", c: OperatorCommand, next: TradingState) =>
+  const operator = (command: "halt" | "reduce" | "resume" | "cancel-all" | "reconcile-accept", c: OperatorCommand, next: TradingState) =>
     Effect.sync(() => {
       self.operatorCalls.push({ command, ...c })
       self.trading = next

@@ -80,9 +80,27 @@ describe("control API over HTTP", () => {
     const res = await call("POST", "/api/halt", { body: JSON.stringify({ who: "alice", why: "venue outage", cancelAll: true }) })
     expect(res.status).toBe(200)
     expect(res.json).toEqual({ trading: { default: "halted" }, canceled: 1 })
-    expect(control.operatorCalls.at(-1)).toEqual({ command: "halt", who: "alice", why: "venue outage", cancelAll: true })
+    expect(control.operatorCalls.at(-1)).toMatchObject({ command: "halt", who: "alice", why: "venue outage", cancelAll: true })
+    expect(control.operatorCalls.at(-1)?.cause).toBeUndefined()
     await call("POST", "/api/resume", { body: JSON.stringify({ why: "venue back" }) })
-    expect(control.operatorCalls.at(-1)).toEqual({ command: "resume", who: "api", why: "venue back" })
+    expect(control.operatorCalls.at(-1)).toMatchObject({ command: "resume", who: "api", why: "venue back" })
+  })
+
+  it("records the client an operator action came from and routes cancel-all, reconcile accept and lifting a cause", async () => {
+    await call("POST", "/api/resume", { body: JSON.stringify({ who: "bob", why: "loss reviewed", cause: "dailyLoss" }) })
+    const lift = control.operatorCalls.at(-1)
+    expect(lift).toMatchObject({ command: "resume", who: "bob", cause: "dailyLoss" })
+    // `User-Agent address`: which client asked, as the audit trail records it.
+    expect(lift?.client).toMatch(/ (::ffff:)?127\.0\.0\.1$/)
+    const cancel = await call("POST", "/api/cancel-all", { body: JSON.stringify({ why: "flatten" }) })
+    expect([cancel.status, control.operatorCalls.at(-1)?.command]).toEqual([200, "cancel-all"])
+    const accept = await call("POST", "/api/reconcile/accept", { body: JSON.stringify({ who: "carol", why: "venue is right" }) })
+    expect(accept.status).toBe(200)
+    expect(accept.json).toMatchObject({ adopted: [{ instrument: "kf:PF_XBTUSD", to: "-0.010" }] })
+    const wrongCause = await call("POST", "/api/halt", { body: JSON.stringify({ why: "x", cause: "journal" }) })
+    expect([wrongCause.status, errorOf(wrongCause.json).field]).toEqual([400, "cause"])
+    const unknownCause = await call("POST", "/api/resume", { body: JSON.stringify({ why: "x", cause: "weather" }) })
+    expect([unknownCause.status, errorOf(unknownCause.json).field]).toEqual([400, "cause"])
   })
 
   it("refuses a malformed body with 400 naming the field", async () => {
