@@ -158,9 +158,18 @@ describe("counts and the audit trail of operator commands, against a real daemon
 
     const me = userInfo().username
     const rows = await until("the operator actions in the audit table", async () => {
-      const r = await operatorActions()
+      const r = (await operatorActions()).filter((x) => x.payload.action.startsWith("strategy."))
       return r.length >= steps.length ? r : undefined
     }, 30_000, () => d.stderr)
+    // The trading-state actions of the count check above (halt, halt --cancel-all = halt + cancelAll, resume) are audited too, before the strategy commands.
+    const tradingActions = (await operatorActions()).filter((x) => !x.payload.action.startsWith("strategy."))
+    expect(tradingActions.map((r) => [r.payload.action, r.payload.why, r.payload.client])).toEqual([
+      ["halt", "audit test: freeze the order book", "troupe-cli/0.1.0 127.0.0.1"],
+      ["halt", "audit test: count check", "troupe-cli/0.1.0 127.0.0.1"],
+      ["cancelAll", "audit test: count check", "troupe-cli/0.1.0 127.0.0.1"],
+      ["resume", "audit test: counts checked", "troupe-cli/0.1.0 127.0.0.1"]
+    ])
+    expect(tradingActions.every((r) => r.payload.who === me)).toBe(true)
     expect(rows.map((r) => [r.payload.action, r.payload.strategy, r.payload.why])).toEqual([
       ["strategy.add", "mo-eth", "add momentum on ETH"],
       ["strategy.reconfigure", "mo-eth", "slower signal"],

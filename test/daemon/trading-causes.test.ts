@@ -92,7 +92,7 @@ const rig = async (name: string) => {
   }).control
   const status = (): Promise<NodeStatus> => Effect.runPromise(control.status())
   const causesOf = async () => (await status()).causes?.[ACCOUNT]?.map((c) => c.cause) ?? []
-  const as = (who: string, why: string) => ({ who, why, clientAddress: "127.0.0.1:50000", userAgent: "test" })
+  const as = (who: string, why: string) => ({ who, why, client: "test 127.0.0.1" })
   const close = async () => {
     await Effect.runPromise(trading.stop())
     await journal.close()
@@ -179,11 +179,11 @@ describe("trading state causes", () => {
       return rows.filter((x) => x.eventType === "OperatorAction").length >= 4
     })
     const rows = (await Effect.runPromise(r.store.store.queryAudit({ account: ACCOUNT, limit: 10_000 }))).filter((x) => x.eventType === "OperatorAction")
-    const actions = rows.map((x) => x.payload as { action: string; who: string; clientAddress?: string; before?: Record<string, string>; after?: Record<string, string>; target?: string })
+    const actions = rows.map((x) => x.payload as { action: string; who: string; client?: string; before?: Record<string, string>; after?: Record<string, string>; target?: string })
     const mine = actions.filter((a) => a.who === "bob" || a.who === "carol")
     expect(mine.map((a) => a.action)).toEqual(["reduce", "resume", "reduce", "lift"])
     expect(rows.every((x) => x.kind === "operator_action")).toBe(true)
-    expect(mine[0]).toMatchObject({ clientAddress: "127.0.0.1:50000", before: { state: "halted", causes: "dailyLoss:halted" }, after: { state: "halted", causes: "dailyLoss:halted, operator:reducing" } })
+    expect(mine[0]).toMatchObject({ client: "test 127.0.0.1", before: { state: "halted", causes: "dailyLoss:halted" }, after: { state: "halted", causes: "dailyLoss:halted, operator:reducing" } })
     expect(mine[1]).toMatchObject({ before: { state: "halted" }, after: { state: "halted", causes: "dailyLoss:halted" } })
     expect(mine[3]).toMatchObject({ target: "dailyLoss", before: { causes: "operator:reducing, dailyLoss:halted" }, after: { state: "reducing", causes: "operator:reducing" } })
     // The causes themselves are journaled (TradingStateChanged with cause, change and since).
