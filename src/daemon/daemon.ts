@@ -176,7 +176,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     // The venue: in-process simulator on embedded defaults, the real Kraken Futures adapter either way.
     const symbols = config.strategies.length > 0 ? [...new Set(config.strategies.flatMap((s) => s.instruments.map((i) => i.slice(i.indexOf(":") + 1))))] : [...EMBEDDED_SYMBOLS]
     const venue = yield* Effect.acquireRelease(
-      Effect.promise(() => openVenue(config.venue, symbols)),
+      Effect.promise(() => openVenue(config.venue, symbols, config.home)),
       (v) => Effect.promise(() => v.simulator?.stop() ?? Promise.resolve())
     )
     const rest = makeKrakenRestClient({ baseUrl: venue.restBase, credentials: { apiKey: venue.apiKey, secret: venue.apiSecret } })

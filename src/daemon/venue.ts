@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto"
+import { join } from "node:path"
 import { startSimulator, type Simulator } from "../adapters/venues/simulator/server.js"
 import type { VenueConfig } from "./config.js"
 
@@ -22,7 +23,11 @@ export class VenueConfigMissing extends Error {
   override readonly name = "VenueConfigMissing"
 }
 
-export const openVenue = async (venue: VenueConfig, symbols: ReadonlyArray<string>): Promise<VenueEndpoint> => {
+/** Where the embedded simulator keeps its venue state under the daemon's home. */
+export const simulatorStateFile = (home: string): string => join(home, "simulator", "state.json")
+
+/** With `home`, the embedded simulator keeps its state there, so a restarted daemon finds its open orders and positions. */
+export const openVenue = async (venue: VenueConfig, symbols: ReadonlyArray<string>, home?: string): Promise<VenueEndpoint> => {
   if (venue.baseUrl !== undefined) {
     if (venue.wsUrl === undefined || venue.apiKey === undefined || venue.apiSecret === undefined) {
       throw new VenueConfigMissing("venue.baseUrl is set, so venue.wsUrl, venue.apiKey and venue.apiSecret (or TROUPE_VENUE_API_KEY/SECRET) are required too")
@@ -35,7 +40,8 @@ export const openVenue = async (venue: VenueConfig, symbols: ReadonlyArray<strin
     port: 0,
     instruments: symbols,
     accounts: [{ name: venue.account, apiKey, apiSecret }],
-    market: { kind: "synthetic", rate: 60, takerShare: 0.25 }
+    market: { kind: "synthetic", rate: 60, takerShare: 0.25 },
+    ...(home === undefined ? {} : { stateFile: simulatorStateFile(home) })
   })
   return { restBase: `${simulator.url}/derivatives`, wsUrl: simulator.wsUrl, apiKey, apiSecret, simulator }
 }

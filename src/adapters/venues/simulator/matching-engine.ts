@@ -75,6 +75,14 @@ export const RETAINED_FILLS = 5_000
 const view = (o: LiveOrder): OrderView => ({ ...o })
 const remaining = (o: LiveOrder): Decimal => o.size.minus(o.filled)
 
+export interface EngineSnapshot {
+  readonly rngState: number
+  /** Open and untriggered orders, each book level's queue in time priority. */
+  readonly orders: ReadonlyArray<OrderView>
+  readonly positions: ReadonlyArray<PositionView>
+  readonly fills: ReadonlyArray<{ readonly account: string; readonly seq: number; readonly fills: ReadonlyArray<FillView> }>
+}
+
 export interface MatchingEngineConfig {
   readonly instruments: ReadonlyArray<SimInstrument>
   readonly seed: number
@@ -102,7 +110,7 @@ export class MatchingEngine {
   /** Accounts whose fills are matched and reported but not booked (see `skipBooking`). */
   private readonly unbooked = new Set<string>()
   private readonly unbookedFillSeq = new Map<string, number>()
-  private readonly random: Random
+  private random: Random
 
   constructor(config: MatchingEngineConfig) {
     this.random = seededRandom(config.seed)
@@ -218,6 +226,58 @@ export class MatchingEngine {
    */
   skipBooking(account: string): void {
     this.unbooked.add(account)
+  }
+
+  // ---- persistence ------------------------------------------------------------------------
+
+  /**
+   * What a client of these accounts can observe (open and untriggered orders in time priority,
+   * positions, retained fills and their sequence) plus the id generator's state, for a state file.
+   */
+  snapshot(accounts: ReadonlyArray<string>): EngineSnapshot {
+    const wanted = new Set(accounts)
+    const orders: OrderView[] = []
+    for (const book of this.books.values()) {
+      for (const side of [book.bids, book.asks]) {
+        for (const level of side.levels) {
+          for (const r of level.queue) {
+            const o = this.orders.get(r.orderId)
+            if (o !== undefined && wanted.has(o.account)) orders.push(view(o))
+          }
+        }
+      }
+      for (const o of book.stops) if (wanted.has(o.account)) orders.push(view(o))
+    }
+    const positions = accounts.flatMap((a) => this.positions(a))
+    const fills = accounts.flatMap((a) => {
+      const log = this.fillLog.get(a)
+      return log === undefined ? [] : [{ account: a, seq: log.seq, fills: [...this.fills(a)] }]
+    })
+    return { rngState: this.random.state(), orders, positions, fills }
+  }
+
+  /** Puts a snapshot's orders back in the book (at the back of their levels), its positions and fills; before any traffic. */
+  restore(snapshot: EngineSnapshot): void {
+    this.random = seededRandom(snapshot.rngState)
+    for (const o of snapshot.orders) {
+      const book = this.books.get(o.symbol)
+      if (book === undefined || this.orders.has(o.orderId)) continue
+      const order: LiveOrder = { ...o }
+      if (order.state === "untriggered") {
+        this.register(order)
+        book.stops.push(order)
+      } else if (order.state === "open" && order.limitPrice !== undefined && remaining(order).gt(0)) {
+        this.register(order)
+        ;(order.side === "buy" ? book.bids : book.asks).add(order.limitPrice, { orderId: order.orderId, account: order.account, remaining: remaining(order) })
+      }
+    }
+    for (const p of snapshot.positions) {
+      if (!this.books.has(p.symbol)) continue
+      const byAccount = this.positionBook.get(p.account) ?? new Map<string, PositionState>()
+      byAccount.set(p.symbol, { balance: p.balance, entryPrice: p.entryPrice, realizedPnl: p.realizedPnl, feesPaid: p.feesPaid, lastFillTime: p.lastFillTime })
+      this.positionBook.set(p.account, byAccount)
+    }
+    for (const f of snapshot.fills) this.fillLog.set(f.account, { fills: [...f.fills], seq: f.seq })
   }
 
   // ---- commands -----------------------------------------------------------------------------

@@ -9,6 +9,8 @@ export interface Random {
   readonly int: (min: number, max: number) => number
   /** An RFC 4122 v4-shaped id, as Kraken uses for order and fill ids. */
   readonly uuid: () => string
+  /** The generator's internal state: `seededRandom(state())` continues the same sequence. */
+  readonly state: () => number
 }
 
 const HEX = "0123456789abcdef"
@@ -38,5 +40,5 @@ export const seededRandom = (seed: number): Random => {
     const variant = HEX[8 + (nextU32() >>> 30)] as string
     return `${a}-${b}-4${c}-${variant}${hex(3)}-${hex(12)}`
   }
-  return { next, int, uuid }
+  return { next, int, uuid, state: () => state }
 }

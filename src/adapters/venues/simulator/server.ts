@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto"
+import { renameSync } from "node:fs"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { WebSocketServer, type WebSocket } from "ws"
@@ -13,6 +14,7 @@ import { isPublicFeed, type FeedConnection } from "./public-feed.js"
 import { CostBudget } from "./rate-limit.js"
 import { RecordedMarket } from "./recorded-market.js"
 import { RestApi } from "./rest-api.js"
+import { CRASH_SKIP_DRAWS, encodeState, readStateFile, skipAhead, writeStateFile, writeStateFileSync } from "./state-file.js"
 import { driveMarket, SyntheticMarket, type MarketSource, type MarketVenue } from "./synthetic-market.js"
 
 export type MarketConfig =
@@ -38,6 +40,16 @@ export interface SimulatorConfig {
   readonly rateLimit?: { readonly limit: number; readonly windowMs: number }
   /** When set, `/__admin/` also wants `Authorization: Bearer <adminToken>` (it is loopback-only either way). */
   readonly adminToken?: string
+  /**
+   * When set, the accounts' open orders, positions, fills and the id generator are saved here
+   * (every `stateSaveMs`, default 2000, and on stop) and restored from it on start. The market's
+   * other participants are re-seeded, not restored. An unreadable file is moved aside to
+   * `<file>.corrupt-<time>`, reported through `onStateError`, and the simulator starts fresh.
+   */
+  readonly stateFile?: string
+  readonly stateSaveMs?: number
+  /** Default: a line on stderr. */
+  readonly onStateError?: (message: string) => void
 }
 
 export interface Simulator {
@@ -47,6 +59,8 @@ export interface Simulator {
   readonly port: number
   readonly accounts: ReadonlyArray<SimAccount>
   readonly admin: SimulatorAdmin
+  /** With a state file: whether state was restored, and why not if the file was unusable. */
+  readonly state: { readonly restored: boolean; readonly error: string | undefined }
   readonly stop: () => Promise<void>
 }
 
@@ -78,6 +92,37 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
   const exchange = new Exchange(instruments, seed, accounts, clock, faults)
   const budget = new CostBudget(config.rateLimit?.limit ?? 500, config.rateLimit?.windowMs ?? 10_000)
   const rest = new RestApi(exchange, budget)
+
+  // ---- state file: restored before the market is seeded and before anything is served ----
+  const stateFile = config.stateFile
+  const reportStateError = config.onStateError ?? ((message: string) => process.stderr.write(`troupe simulator: ${message}\n`))
+  const state = { restored: false, error: undefined as string | undefined }
+  if (stateFile !== undefined) {
+    try {
+      const saved = readStateFile(stateFile)
+      if (saved !== undefined) {
+        const names = new Set(accounts.map((a) => a.name))
+        const s = saved.snapshot
+        exchange.engine.restore({
+          rngState: saved.clean ? s.rngState : skipAhead(s.rngState, CRASH_SKIP_DRAWS),
+          orders: s.orders.filter((o) => names.has(o.account)),
+          positions: s.positions.filter((p) => names.has(p.account)),
+          fills: s.fills.filter((f) => names.has(f.account))
+        })
+        state.restored = true
+      }
+    } catch (e) {
+      state.error = e instanceof Error ? e.message : String(e)
+      const aside = `${stateFile}.corrupt-${clock.now()}`
+      try {
+        renameSync(stateFile, aside)
+      } catch {
+        // Unreadable and unmovable: the next save overwrites it.
+      }
+      reportStateError(`state file ${stateFile} is unusable (${state.error}); moved to ${aside}, starting with a fresh venue`)
+    }
+  }
+  const saveState = (clean: boolean): string => encodeState({ clean, snapshot: exchange.engine.snapshot(accounts.map((a) => a.name)) })
 
   // ---- market of other participants ----
   const venue: MarketVenue = {
@@ -231,6 +276,26 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
   every("heartbeat", config.heartbeatMs ?? 5000, () => exchange.publicFeed.heartbeat())
   every("ticker", config.tickerMs ?? 1000, () => exchange.publicFeed.tickers())
 
+  // ---- state saves: marked unclean while running, so a crash's file makes ids skip ahead ----
+  let saving: Promise<void> | undefined
+  let saveTimer: unknown
+  if (stateFile !== undefined) {
+    writeStateFileSync(stateFile, saveState(false))
+    const saveMs = config.stateSaveMs ?? 2000
+    const loop = (): void => {
+      if (!running) return
+      if (saving === undefined) {
+        saving = writeStateFile(stateFile, saveState(false))
+          .catch((e: unknown) => reportStateError(`saving state to ${stateFile} failed: ${e instanceof Error ? e.message : String(e)}`))
+          .finally(() => {
+            saving = undefined
+          })
+      }
+      saveTimer = clock.setTimeout(loop, saveMs)
+    }
+    saveTimer = clock.setTimeout(loop, saveMs)
+  }
+
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject)
     server.listen(config.port ?? 0, config.host ?? "127.0.0.1", () => resolve())
@@ -248,7 +313,17 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
     await new Promise<void>((resolve) => wss.close(() => resolve()))
     server.closeAllConnections()
     await new Promise<void>((resolve) => server.close(() => resolve()))
+    // Last, once nothing can change the state any more; marked clean.
+    if (stateFile !== undefined) {
+      clock.clearTimeout(saveTimer)
+      await saving
+      try {
+        writeStateFileSync(stateFile, saveState(true))
+      } catch (e) {
+        reportStateError(`saving state to ${stateFile} failed: ${e instanceof Error ? e.message : String(e)}`)
+      }
+    }
   }
 
-  return { url: `http://${host}:${port}`, wsUrl: `ws://${host}:${port}${WS_PATH}`, port, accounts, admin, stop }
+  return { url: `http://${host}:${port}`, wsUrl: `ws://${host}:${port}${WS_PATH}`, port, accounts, admin, state, stop }
 }
