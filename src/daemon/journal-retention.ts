@@ -12,7 +12,7 @@ import { AUDIT_TOPICS, LEDGER_TOPICS, PROJECTION_BATCH } from "./recovery.js"
  * - every record in it is below the topic's floor — for `orders`, the offset the stored ledger
  *   snapshot covers (recovery starts there) and the audit trail's high watermark less one
  *   projection batch (the audit rebuild starts there), whichever is lower; for `control`, the
- *   audit floor. No snapshot of this build's ledger version, or no audit row yet: the floor is 0
+ *   audit floor, but `control` is kept whole (see below). No snapshot of this build's ledger version, or no audit row yet: the floor is 0
  *   and nothing of that topic is deleted;
  * - it ended more than `hours` ago (record time).
  *
@@ -21,7 +21,10 @@ import { AUDIT_TOPICS, LEDGER_TOPICS, PROJECTION_BATCH } from "./recovery.js"
  * segments go even inside the window. Recovery then starts from the snapshot; a journal whose
  * deleted part no snapshot covers is refused at recovery (`JournalHistoryMissing`).
  *
- * Disk bound with the defaults: orders/control keep `hours` of history plus one segment, and
+ * `control` is never deleted: the strategy roster is rebuilt from all of it at start, and it holds
+ * operator actions only (a few bytes per command).
+ *
+ * Disk bound with the defaults: orders keep `hours` of history plus one segment, and
  * more only while the snapshot or the audit projection lags; md/strategy at most `maxMb` plus one
  * segment each (segments are 64 MiB).
  */
@@ -55,6 +58,9 @@ export const retentionFloors = (
       if (AUDIT_TOPICS.includes(topic)) floor = Math.min(floor, Math.max(0, (audited.get(topic) ?? 0) - PROJECTION_BATCH))
       floors[topic] = floor
     }
+    // `control` is never deleted: the strategy roster (strategies added, stopped, reconfigured at
+    // run time) is rebuilt from the whole topic at every start, and it holds operator actions only.
+    floors.control = 0
     return floors
   })
 

@@ -86,6 +86,8 @@ describe("file journal retention", () => {
     const floors = await Effect.runPromise(retentionFloors(store.store, actorId))
     const covered = Number(live.coveredOffsets()[0]?.offset)
     expect(floors.orders).toBe(Math.min(covered, (await auditEnd()) - PROJECTION_BATCH))
+    // The strategy roster is rebuilt from the whole control topic: it is never pruned.
+    expect(floors.control).toBe(0)
     // A window longer than the history: nothing goes.
     const inside = await Effect.runPromise(pruneFileJournal(files, store.store, actorId, { ...DEFAULT_JOURNAL_RETENTION, hours: 100 }, t))
     expect(inside.find((x) => x.topic === "orders")?.segments).toBe(0)
