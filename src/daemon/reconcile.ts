@@ -61,6 +61,9 @@ export const restoreTradingNode = (trading: TradingNode, ledger: TradingLedger):
   trading.portfolio.knowFills(ledger.recentFillIds())
   for (const o of ledger.orders.values()) trading.portfolio.knowFills(o.fills.map((f) => f.fillId))
   for (const o of ledger.orders.values()) trading.orders.adopt(o)
+  // Recently finished orders too (oldest first), so a late fill for one is still its order's.
+  for (const o of ledger.finished.values()) trading.portfolio.knowFills(o.fills.map((f) => f.fillId))
+  for (const o of ledger.finished.values()) trading.orders.adoptFinished(o)
   // The venue still counts the previous run's requests in its window: so does risk, before anything is sent.
   trading.risk.restoreSpent(ledger.requests.recent())
   // The operator's halt or reduce-only survives a crash (who, why and since kept). Automatic

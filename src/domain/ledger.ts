@@ -37,6 +37,23 @@ export interface LedgerOrder {
   cancelRequested: boolean
 }
 
+/** How a finished order ended. */
+export type LedgerFinishedStatus = "rejected" | "canceled" | "expired" | "filled"
+
+/**
+ * An order that finished (recently): kept so that a fill the venue reports after a restart for an
+ * order that had already ended (an IOC's remainder canceled before its fill arrived; a fill that
+ * raced a cancel) is still attributed to its order, as the running daemon does for its retained
+ * finished orders.
+ */
+export interface LedgerFinishedOrder extends LedgerOrder {
+  status: LedgerFinishedStatus
+  /** The cancel or reject reason, as journaled. */
+  reason: string | undefined
+  /** Journal time of the event that finished it (ms). */
+  readonly finishedAt: number
+}
+
 export interface LedgerFill {
   readonly fillId: string
   readonly qty: Decimal
@@ -61,8 +78,18 @@ export interface LedgerCause {
 /** Fill ids remembered for deduplication beyond the live orders' own (venue snapshots repeat recent fills). */
 const RECENT_FILL_IDS = 20_000
 
+/**
+ * Finished orders kept for late fills after a restart: the newest 1,000 (the running order
+ * manager keeps more in memory; a restart needs only those that ended shortly before the crash).
+ * A fill for an order beyond this is still counted in the position and journaled, but its order
+ * is a reconciliation event.
+ */
+export const FINISHED_ORDERS_KEPT = 1_000
+
 export class TradingLedger {
   readonly orders = new Map<string, LedgerOrder>()
+  /** Recently finished orders, oldest first (see `FINISHED_ORDERS_KEPT`). */
+  readonly finished = new Map<string, LedgerFinishedOrder>()
   readonly positions = new Map<string, Position>()
   private readonly recent = new Set<string>()
   private readonly recentOrder: string[] = []
@@ -145,10 +172,11 @@ export class TradingLedger {
         return
       }
       case "OrderRejected":
+        return this.finish(event.clientOrderId, "rejected", event.reason, event.ts)
       case "OrderCanceled":
+        return this.finish(event.clientOrderId, "canceled", event.reason, event.ts)
       case "OrderExpired":
-        this.orders.delete(event.clientOrderId)
-        return
+        return this.finish(event.clientOrderId, "expired", undefined, event.ts)
       case "OrderFilled":
         return this.fill(event)
       case "PositionChanged": {
@@ -194,13 +222,33 @@ export class TradingLedger {
         )
       }
     }
-    const o = this.orders.get(e.clientOrderId)
+    const o = this.orders.get(e.clientOrderId) ?? this.finished.get(e.clientOrderId)
     if (o === undefined) return
     o.acknowledged = true
     o.venueOrderId ??= e.venueOrderId
     o.fills.push({ fillId: e.fillId, qty: e.qty, price: e.price })
     o.filled = o.filled.plus(e.qty)
-    if (o.filled.greaterThanOrEqualTo(o.qty)) this.orders.delete(e.clientOrderId)
+    if (!o.filled.greaterThanOrEqualTo(o.qty)) return
+    const done = this.finished.get(e.clientOrderId)
+    // A late fill completing a canceled order makes it filled, as the order machine does.
+    if (done !== undefined) done.status = "filled"
+    else this.finish(e.clientOrderId, "filled", undefined, e.ts)
+  }
+
+  /** A live order ended: kept among the recently finished (oldest dropped beyond the bound). */
+  private finish(clientOrderId: string, status: LedgerFinishedStatus, reason: string | undefined, at: number): void {
+    const o = this.orders.get(clientOrderId)
+    if (o === undefined) return
+    this.orders.delete(clientOrderId)
+    this.keepFinished({ ...o, status, reason, finishedAt: at })
+  }
+
+  private keepFinished(o: LedgerFinishedOrder): void {
+    this.finished.delete(o.submitted.clientOrderId)
+    this.finished.set(o.submitted.clientOrderId, o)
+    if (this.finished.size <= FINISHED_ORDERS_KEPT) return
+    const oldest = this.finished.keys().next()
+    if (oldest.done !== true) this.finished.delete(oldest.value)
   }
 
   private remember(fillId: string): void {
@@ -218,16 +266,8 @@ export class TradingLedger {
   toSnapshot(): LedgerSnapshot {
     return {
       version: LEDGER_VERSION,
-      orders: [...this.orders.values()].map((o) => ({
-        submitted: encodeEventObject(o.submitted),
-        qty: o.qty.toString(),
-        price: o.price?.toString() ?? null,
-        venueOrderId: o.venueOrderId ?? null,
-        filled: o.filled.toString(),
-        fills: o.fills.map((f) => ({ fillId: f.fillId, qty: f.qty.toString(), price: f.price.toString() })),
-        acknowledged: o.acknowledged,
-        cancelRequested: o.cancelRequested
-      })),
+      orders: [...this.orders.values()].map(orderSnapshotOf),
+      finished: [...this.finished.values()].map((o) => ({ ...orderSnapshotOf(o), status: o.status, reason: o.reason ?? null, finishedAt: o.finishedAt })),
       positions: [...this.positions.values()].map((p) => ({
         instrument: p.instrumentId,
         quantity: p.quantity.toString(),
@@ -253,18 +293,15 @@ export class TradingLedger {
       if (s === null || typeof s !== "object" || s.version !== LEDGER_VERSION) return Either.left(`ledger snapshot version ${String((s as { version?: unknown } | null)?.version)} is not ${LEDGER_VERSION}`)
       const l = new TradingLedger(instruments)
       for (const o of s.orders) {
-        const submitted = decodeEventObject(o.submitted)
-        if (Either.isLeft(submitted) || submitted.right._tag !== "OrderSubmitted") return Either.left("a snapshot order does not decode")
-        l.orders.set(submitted.right.clientOrderId, {
-          submitted: submitted.right,
-          qty: new Decimal(o.qty),
-          price: o.price === null ? undefined : new Decimal(o.price),
-          venueOrderId: o.venueOrderId ?? undefined,
-          filled: new Decimal(o.filled),
-          fills: o.fills.map((f) => ({ fillId: f.fillId, qty: new Decimal(f.qty), price: new Decimal(f.price) })),
-          acknowledged: o.acknowledged,
-          cancelRequested: o.cancelRequested
-        })
+        const order = orderOfSnapshot(o)
+        if (order === undefined) return Either.left("a snapshot order does not decode")
+        l.orders.set(order.submitted.clientOrderId, order)
+      }
+      // Absent in snapshots written before finished orders were kept.
+      for (const o of s.finished ?? []) {
+        const order = orderOfSnapshot(o)
+        if (order === undefined) return Either.left("a snapshot's finished order does not decode")
+        l.keepFinished({ ...order, status: o.status, reason: o.reason ?? undefined, finishedAt: o.finishedAt })
       }
       for (const p of s.positions) {
         const instrument = instruments(p.instrument)
@@ -304,6 +341,34 @@ export class TradingLedger {
   }
 }
 
+type OrderSnapshot = LedgerSnapshot["orders"][number]
+
+const orderSnapshotOf = (o: LedgerOrder): OrderSnapshot => ({
+  submitted: encodeEventObject(o.submitted),
+  qty: o.qty.toString(),
+  price: o.price?.toString() ?? null,
+  venueOrderId: o.venueOrderId ?? null,
+  filled: o.filled.toString(),
+  fills: o.fills.map((f) => ({ fillId: f.fillId, qty: f.qty.toString(), price: f.price.toString() })),
+  acknowledged: o.acknowledged,
+  cancelRequested: o.cancelRequested
+})
+
+const orderOfSnapshot = (o: OrderSnapshot): LedgerOrder | undefined => {
+  const submitted = decodeEventObject(o.submitted)
+  if (Either.isLeft(submitted) || submitted.right._tag !== "OrderSubmitted") return undefined
+  return {
+    submitted: submitted.right,
+    qty: new Decimal(o.qty),
+    price: o.price === null ? undefined : new Decimal(o.price),
+    venueOrderId: o.venueOrderId ?? undefined,
+    filled: new Decimal(o.filled),
+    fills: o.fills.map((f) => ({ fillId: f.fillId, qty: new Decimal(f.qty), price: new Decimal(f.price) })),
+    acknowledged: o.acknowledged,
+    cancelRequested: o.cancelRequested
+  }
+}
+
 const positionOf = (instrument: Instrument): Position | undefined => {
   const p = positionFor(instrument)
   return Either.isRight(p) ? p.right : undefined
@@ -321,6 +386,8 @@ export interface LedgerSnapshot {
     readonly acknowledged: boolean
     readonly cancelRequested: boolean
   }>
+  /** Recently finished orders, oldest first; absent in snapshots written before they were kept. */
+  readonly finished?: ReadonlyArray<LedgerSnapshot["orders"][number] & { readonly status: LedgerFinishedStatus; readonly reason: string | null; readonly finishedAt: number }>
   readonly positions: ReadonlyArray<{
     readonly instrument: string
     readonly quantity: string

@@ -1,6 +1,6 @@
 import type { Halt, ReduceOnly, Resume } from "../../domain/events/control.js"
 import type { CancelAll, CancelOrder, OrderIntent, SubmitOrder } from "../../domain/events/intents.js"
-import type { LedgerOrder } from "../../domain/ledger.js"
+import type { LedgerFinishedOrder, LedgerOrder } from "../../domain/ledger.js"
 import type { OrderCancelRequested, OrderFilled, OrderModifyRejected, OrderSubmitted } from "../../domain/events/orders.js"
 import { eventIds, type RunNumber } from "../../domain/event-ids.js"
 import type { AccountId, ClientOrderId } from "../../domain/ids.js"
@@ -209,6 +209,43 @@ export class OrderManager {
    * nothing goes to the venue. Risk counts it as open again.
    */
   adopt(o: LedgerOrder): OrderActor {
+    const a = this.rebuild(o)
+    const s = o.submitted
+    if (o.cancelRequested) this.replay(() => a.actor.send({ type: "CANCEL" }))
+    this.deps.risk.adoptOpenOrder({
+      clientOrderId: s.clientOrderId,
+      strategy: s.strategy,
+      instrument: s.instrument,
+      side: s.side,
+      orderType: s.orderType,
+      qty: o.qty,
+      filled: o.filled,
+      price: o.price,
+      triggerPrice: s.triggerPrice
+    })
+    return a
+  }
+
+  /**
+   * Recovery: an order that had finished shortly before the restart, rebuilt as a finished order
+   * actor (kept like any finished order, see `retainTerminal`) so a fill the venue reports late
+   * for it — an IOC's remainder canceled before its fill arrived — is attributed to it, not an
+   * external order. Nothing is sent and risk does not count it as open.
+   */
+  adoptFinished(o: LedgerFinishedOrder): OrderActor {
+    const a = this.rebuild(o)
+    const s = o.submitted
+    this.replay(() => {
+      if (o.status === "canceled") a.report({ _tag: "OrderCanceled", id: s.id, ts: o.finishedAt, source: this.source, account: s.account, instrument: s.instrument, clientOrderId: s.clientOrderId, ...(o.reason === undefined ? {} : { reason: o.reason }) })
+      else if (o.status === "rejected") a.actor.send({ type: "REJECTED", reason: o.reason ?? "rejected" })
+      else if (o.status === "expired") a.actor.send({ type: "EXPIRED" })
+    })
+    if (a.terminal) this.finished.push({ cid: s.clientOrderId, at: o.finishedAt })
+    return a
+  }
+
+  /** An order actor rebuilt from the journal's facts (submitted, accepted, each fill), sending nothing. */
+  private rebuild(o: LedgerOrder): OrderActor {
     const s = o.submitted
     const intent: SubmitOrder = {
       _tag: "SubmitOrder",
@@ -228,30 +265,25 @@ export class OrderManager {
     }
     const a = new OrderActor(s.clientOrderId, s.strategy, this.machine, orderInputOf(intent), this.deps.clock, (err) => this.deps.onActorError?.(s.clientOrderId, err))
     this.live.set(s.clientOrderId, a)
-    this.replaying = true
-    try {
+    this.replay(() => {
       a.actor.send({ type: "SUBMIT" })
       if (o.venueOrderId !== undefined) {
         this.byVenueId.set(o.venueOrderId, s.clientOrderId)
         if (o.acknowledged) a.actor.send({ type: "ACCEPTED", venueOrderId: o.venueOrderId })
       }
       for (const f of o.fills) a.actor.send({ type: "FILL", fillId: f.fillId, quantity: f.qty.toString(), price: f.price.toString() })
-      if (o.cancelRequested) a.actor.send({ type: "CANCEL" })
+    })
+    return a
+  }
+
+  /** Runs `f` with the machine's send actions suppressed (recovery replays facts; nothing goes out). */
+  private replay(f: () => void): void {
+    this.replaying = true
+    try {
+      f()
     } finally {
       this.replaying = false
     }
-    this.deps.risk.adoptOpenOrder({
-      clientOrderId: s.clientOrderId,
-      strategy: s.strategy,
-      instrument: s.instrument,
-      side: s.side,
-      orderType: s.orderType,
-      qty: o.qty,
-      filled: o.filled,
-      price: o.price,
-      triggerPrice: s.triggerPrice
-    })
-    return a
   }
 
   /** Live orders (recovery reconciles them with the venue). */

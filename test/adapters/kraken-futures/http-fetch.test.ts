@@ -59,3 +59,70 @@ describe("keep-alive fetch", () => {
     expect(((e as TypeError).cause as { code?: string }).code).toBe("ECONNREFUSED")
   })
 })
+
+// The keep-alive race: the server closes an idle socket while the event loop is busy, so the
+// client has not yet seen the FIN and writes its next request on that socket. The server runs in
+// another process (a venue is another machine) so that it closes the socket while we are blocked.
+describe("a request on a keep-alive socket the server already closed", () => {
+  const SERVER = `
+    const net = require("node:net")
+    let requests = 0
+    const s = net.createServer((sock) => {
+      sock.on("data", (d) => {
+        if (!d.toString().startsWith("GET") && !d.toString().startsWith("POST")) return
+        requests++
+        sock.write("HTTP/1.1 200 OK\\r\\nContent-Length: " + String(requests).length + "\\r\\nConnection: keep-alive\\r\\n\\r\\n" + requests)
+        // Closes the idle connection 20 ms later, as a keep-alive timeout does.
+        setTimeout(() => sock.destroy(), 20)
+      })
+    })
+    s.listen(0, "127.0.0.1", () => process.stdout.write(String(s.address().port) + "\\n"))
+  `
+  const busy = (ms: number) => {
+    const end = Date.now() + ms
+    while (Date.now() < end);
+  }
+  const withServer = async <A>(f: (base: string) => Promise<A>): Promise<A> => {
+    const { spawn } = await import("node:child_process")
+    const child = spawn(process.execPath, ["-e", SERVER], { stdio: ["ignore", "pipe", "inherit"] })
+    try {
+      const port = await new Promise<string>((r) => child.stdout.once("data", (d: Buffer) => r(d.toString().trim())))
+      return await f(`http://127.0.0.1:${port}`)
+    } finally {
+      child.kill()
+    }
+  }
+
+  it("a read is sent again on a fresh socket (it never reached the server)", async () => {
+    await withServer(async (base) => {
+      const c = makeKeepAliveFetch()
+      try {
+        expect(await (await c.fetch(`${base}/a`)).text()).toBe("1")
+        busy(200) // the server closes the socket meanwhile; we do not see it yet
+        expect(await (await c.fetch(`${base}/b`)).text()).toBe("2")
+      } finally {
+        c.close()
+      }
+    })
+  })
+
+  it("a write is not resent: it fails with the socket's code (the REST client reconciles it by client order id)", async () => {
+    await withServer(async (base) => {
+      const c = makeKeepAliveFetch()
+      try {
+        expect(await (await c.fetch(`${base}/a`)).text()).toBe("1")
+        busy(200)
+        const error = await c.fetch(`${base}/b`, { method: "POST", body: "x" }).then(
+          () => undefined,
+          (e: unknown) => e
+        )
+        expect(error).toBeInstanceOf(TypeError)
+        expect(["ECONNRESET", "EPIPE"]).toContain(((error as TypeError).cause as { code?: string }).code)
+        // The next request (a fresh socket) is the server's second: the write never reached it.
+        expect(await (await c.fetch(`${base}/c`)).text()).toBe("2")
+      } finally {
+        c.close()
+      }
+    })
+  })
+})

@@ -34,7 +34,25 @@ export const makeKeepAliveFetch = (options: { readonly maxSockets?: number } = {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 32, scheduling: "lifo" as const }
   const httpAgent = new http.Agent(agentOptions)
   const httpsAgent = new https.Agent(agentOptions)
-  const doFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
+  /**
+   * A read (GET) that failed on a reused keep-alive socket before any reply is sent again on
+   * another socket, at most twice: the server closed that idle socket (its keep-alive timeout)
+   * while the request was being written — a FIN the event loop had not yet seen. The request was
+   * never read, so it cost nothing at the venue. Writes are never resent here: a reset on a write
+   * is an unknown outcome that the REST client reports as possibly reached (reconciled by client
+   * order id, never resent).
+   */
+  const doFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const idempotent = (init?.method ?? "GET") === "GET"
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await once(input, init)
+      } catch (e) {
+        if (!(idempotent && attempt < 2 && e instanceof StaleSocket)) throw e instanceof StaleSocket ? e.error : e
+      }
+    }
+  }
+  const once = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
     new Promise<Response>((resolve, reject) => {
       const url = typeof input === "string" ? new URL(input) : input instanceof URL ? input : new URL(input.url)
       const signal = init?.signal ?? undefined
@@ -52,16 +70,21 @@ export const makeKeepAliveFetch = (options: { readonly maxSockets?: number } = {
         req.destroy()
         reject(signal?.reason)
       }
+      let replied = false
       const fail = (cause: unknown): void => {
         if (settled) return
         settled = true
         signal?.removeEventListener("abort", onAbort)
-        reject(new TypeError("fetch failed", { cause }))
+        const error = new TypeError("fetch failed", { cause })
+        const code = (cause as { code?: string } | null)?.code
+        const stale = req.reusedSocket && !replied && (code === "ECONNRESET" || code === "EPIPE")
+        reject(stale ? new StaleSocket(error) : error)
       }
       const req = (secure ? https : http).request(
         url,
         { method: init?.method ?? "GET", headers: body === undefined ? headers : { ...headers, "Content-Length": String(Buffer.byteLength(body)) }, agent: secure ? httpsAgent : httpAgent },
         (res) => {
+          replied = true
           const chunks: Buffer[] = []
           res.on("data", (c: Buffer) => chunks.push(c))
           res.on("error", fail)
@@ -83,6 +106,13 @@ export const makeKeepAliveFetch = (options: { readonly maxSockets?: number } = {
       httpAgent.destroy()
       httpsAgent.destroy()
     }
+  }
+}
+
+/** A request that failed on a reused idle socket the server had already closed (see `doFetch`). */
+class StaleSocket extends Error {
+  constructor(readonly error: TypeError) {
+    super("stale keep-alive socket")
   }
 }
 
