@@ -159,6 +159,9 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     const journalService = yield* Effect.acquireRelease(openJournal, (j) => j.close().pipe(Effect.ignore))
     // Filled in as the parts come up; callbacks created earlier read them through here.
     const late: { trading?: TradingNode; root?: Supervisor; control?: DaemonControlImpl; strategies?: StrategyHost } = {}
+    // A cause raised before the trading node exists (the journal failing while the daemon starts)
+    // is held here and raised on the node when it is built: it must not trade on a failing journal.
+    const earlyCauses = new Map<Parameters<TradingNode["risk"]["automaticCause"]>[0], { readonly raised: boolean; readonly why: string }>()
     const journal = new EventJournal({
       journal: journalService,
       store,
@@ -169,7 +172,10 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       onHealth: (healthy, reason) => log(`journal/audit ${healthy ? "healthy" : "UNHEALTHY"}: ${reason}`),
       // No audit, no trade: each is its own cause of the trading state, lifted by its own
       // recovery — never by resuming the operator's (see "Trading state causes").
-      onCause: (cause, raised, why) => late.trading?.risk.automaticCause(cause, raised, why)
+      onCause: (cause, raised, why) => {
+        if (late.trading === undefined) earlyCauses.set(cause, { raised, why })
+        else late.trading.risk.automaticCause(cause, raised, why)
+      }
     })
     yield* Effect.addFinalizer(() => Effect.promise(() => journal.close()))
 
@@ -225,6 +231,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       log
     })
     late.trading = trading
+    for (const [cause, c] of earlyCauses) if (c.raised) trading.risk.automaticCause(cause, true, c.why)
     const mismatches = new PositionMismatches()
     const operatorActions = new OperatorActions({
       account,

@@ -7,7 +7,7 @@ import { OrderManager, DeadMansSwitch, type OrderJournalEvent } from "../actors/
 import { PortfolioActor } from "../actors/portfolio/index.js"
 import type { MarketDataService } from "../actors/ports/market-data.js"
 import type { VenueGatewayService, VenueReport } from "../actors/ports/venue-gateway.js"
-import { RiskActor, type AccountLimits, type InstrumentLimits } from "../actors/risk/index.js"
+import { RiskActor, type AccountLimits, type CarriedTradingState, type InstrumentLimits } from "../actors/risk/index.js"
 import type { IntentGateway, StrategyMarketFeed } from "../actors/strategy/ports.js"
 import { makeSupervisor, supervisorChild, type ChildSpec, type Supervisor } from "../actors/supervisor/index.js"
 import type { MarketData } from "../actors/ports/market-data.js"
@@ -308,6 +308,8 @@ export class TradingNode {
    * ledger's positions, fills and live orders); then the venue reports held while it was down.
    */
   restartCore(restore: (node: TradingNode) => void): void {
+    // The causes of the trading state are current facts: the new core takes them over.
+    const carried = this.carriedFrom(this.core)
     if (this.held === undefined) this.stopCore(this.core)
     // Down until restored: if `restore` throws, the held reports wait for the next attempt.
     const held = this.held ?? []
@@ -318,11 +320,21 @@ export class TradingNode {
       this.core.portfolio.onBook(instrument, top.bid, top.ask)
     }
     restore(this)
+    if (carried !== undefined) this.core.risk.inherit(carried)
     this.restarts++
     this.deps.metrics.counter("trading_core_restarts_total", "restarts of an account's trading core from the ledger", { account: this.account }).inc()
     this.held = undefined
     if (this.dmsArmed) this.core.deadMansSwitch.start()
     for (const r of held) this.relay(r)
+  }
+
+  private carriedFrom(core: Core): CarriedTradingState | undefined {
+    try {
+      return core.risk.carried()
+    } catch {
+      // A risk actor that cannot even say its causes: the ledger's (the operator's) must do.
+      return undefined
+    }
   }
 
   private stopCore(core: Core): void {

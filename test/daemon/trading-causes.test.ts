@@ -211,5 +211,30 @@ describe("trading state causes", () => {
     expect((await again.status()).trading[ACCOUNT]).toBe("halted")
     await again.close()
   }, 90_000)
+
+  it("a trading core restart in a running daemon keeps every cause — the journal's outage, a mismatch, the operator's — each then lifted only by its own recovery or an operator", async () => {
+    const r = await rig("core-restart")
+    await Effect.runPromise(r.control.reduce(r.as("erin", "thin book")))
+    r.trading.risk.automaticCause("reconciliation", true, "position differs from the venue's")
+    r.outage.down = true
+    void r.journal.append({ _tag: "CancelAll", id: "probe-2", ts: r.clock.now(), source: "test", account: ACCOUNT })
+    await until("the journal cause", async () => (await r.causesOf()).includes("journal"))
+    const before = (await r.status()).causes?.[ACCOUNT]
+    expect(before?.map((c) => c.cause).sort()).toEqual(["journal", "operator", "reconciliation"])
+
+    // The core crashes and is rebuilt from the ledger while the journal is still down: the
+    // journal's own record of these causes may not have reached the ledger; the old core's are current.
+    r.trading.crash("risk", "test", new Error("boom"))
+    r.trading.restartCore((n) => void restoreTradingNode(n, r.ledger))
+    expect((await r.status()).causes?.[ACCOUNT]).toEqual(before)
+    expect((await r.status()).trading[ACCOUNT]).toBe("halted")
+
+    // The journal recovers: its cause lifts; the others stay until an operator acts.
+    r.outage.down = false
+    await until("the journal's recovery", async () => !(await r.causesOf()).includes("journal"))
+    expect((await r.causesOf()).sort()).toEqual(["operator", "reconciliation"])
+    expect((await r.status()).trading[ACCOUNT]).toBe("reducing")
+    await r.close()
+  }, 90_000)
 })
 

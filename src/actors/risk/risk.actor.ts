@@ -66,6 +66,12 @@ export interface RiskActorDeps {
   readonly run?: RunNumber
 }
 
+/** The trading state a restarted core takes over from the core it replaces (see `RiskActor.carried`). */
+export interface CarriedTradingState {
+  readonly causes: ReadonlyArray<ActiveCause>
+  readonly lossAcknowledged: boolean
+}
+
 export type Decision =
   | { readonly _tag: "Approved"; readonly event: RiskApproved; readonly action: ApprovedAction }
   | { readonly _tag: "Denied"; readonly event: RiskDenied }
@@ -438,6 +444,45 @@ export class RiskActor {
       cause === "journal" ? (raised ? "JOURNAL_FAILED" : "JOURNAL_RECOVERED") : cause === "audit" ? (raised ? "AUDIT_LAGGING" : "AUDIT_CAUGHT_UP") : raised ? "RECONCILIATION_MISMATCH" : undefined
     if (type === undefined) return false
     return this.step({ type, why, at: this.deps.clock.now() })
+  }
+
+  /**
+   * What a new core must take over from the one it replaces (a trading core restart in a running
+   * daemon): every active cause — the journal's and audit's health, a reconciliation mismatch and
+   * the daily loss are current facts, not re-detected until their detector next changes — and
+   * whether an operator acknowledged the daily loss.
+   */
+  carried(): CarriedTradingState {
+    return { causes: this.causes(), lossAcknowledged: this.lossAcknowledged }
+  }
+
+  /**
+   * A core restart: the old core's causes, raised with their who, why and since (after the
+   * ledger's restore, so the newer state wins; a cause already active at its level is left alone).
+   */
+  inherit(s: CarriedTradingState): void {
+    this.lossAcknowledged = s.lossAcknowledged
+    const now = this.tradingState.getSnapshot().context.causes
+    for (const c of s.causes) {
+      if (now[c.cause]?.level === c.level) continue
+      switch (c.cause) {
+        case "operator":
+          this.restoreOperatorCause({ level: c.level, who: c.who, why: c.why, since: c.since })
+          break
+        case "journal":
+          this.step({ type: "JOURNAL_FAILED", why: c.why, at: c.since })
+          break
+        case "audit":
+          this.step({ type: "AUDIT_LAGGING", why: c.why, at: c.since })
+          break
+        case "reconciliation":
+          this.step({ type: "RECONCILIATION_MISMATCH", why: c.why, at: c.since })
+          break
+        case "dailyLoss":
+          this.step({ type: "DAILY_LOSS_BREACHED", why: c.why, at: c.since })
+          break
+      }
+    }
   }
 
   /** Recovery: the operator's cause as it was before the restart (who, why and since kept). */
