@@ -17,8 +17,7 @@ import { api, startDaemon, throwawayDatabase, until, waitReady, writeConfig, typ
 //   added at run time (and one stopped) is there as the operator left it after kill -9 and restart.
 
 const SYMBOLS = ["PF_XBTUSD", "PF_ETHUSD", "PF_SOLUSD"]
-// `npm run soak` runs it longer (TROUPE_SOAK=1): 200 fills instead of 60.
-const FILLS = process.env.TROUPE_SOAK === "1" ? 200 : 60
+const FILLS = 200
 const account = `audit${randomBytes(3).toString("hex")}`
 const home = mkdtempSync(join(tmpdir(), "troupe-audit-"))
 const secret = Buffer.from("audit-secret-audit-secret-audit-secret").toString("base64")
@@ -81,7 +80,8 @@ beforeAll(async () => {
     port: 0,
     instruments: SYMBOLS,
     accounts: [{ name: "default", apiKey: "audit-key", apiSecret: secret }],
-    market: { kind: "synthetic", rate: 80, takerShare: 0.3 },
+    // A busy market (many takers) so that hundreds of fills come quickly.
+    market: { kind: "synthetic", rate: 250, takerShare: 0.6 },
     seed: 11
   })
   db = await throwawayDatabase(inject("databaseUrl"), "troupe_audit")
