@@ -51,6 +51,7 @@ export class StepGrid {
   readonly maxSteps: number
   private readonly ten: Decimal
   private readonly memo = new Map<number, Decimal>()
+  private readonly texts = new Map<number, string>()
 
   constructor(readonly step: Decimal) {
     if (!step.isFinite() || step.lte(0)) throw new Error(`a grid step must be positive, got ${step.toString()}`)
@@ -109,8 +110,13 @@ export class StepGrid {
 
   /** Canonical text of a count (trailing zeros dropped): 120001 ticks of 0.5 -> "60000.5". */
   text(steps: number): string {
+    const hit = this.texts.get(steps)
+    if (hit !== undefined) return hit
     const units = steps * this.stepUnits
-    return units < 0 ? `-${scaledToText(-units, this.dp)}` : scaledToText(units, this.dp)
+    const text = units < 0 ? `-${scaledToText(-units, this.dp)}` : scaledToText(units, this.dp)
+    if (this.texts.size >= MEMO_SIZE) this.texts.clear()
+    this.texts.set(steps, text)
+    return text
   }
 
   /**

@@ -53,6 +53,7 @@ interface Book {
   readonly instrument: SimInstrument
   readonly lots: StepGrid
   readonly ticks: StepGrid
+  readonly grids: { readonly ticks: StepGrid; readonly lots: StepGrid }
   readonly bids: BookSide
   readonly asks: BookSide
   /** Untriggered stop orders in arrival order. */
@@ -93,6 +94,13 @@ const view = (o: LiveOrder): OrderView => ({
   lastUpdateTime: o.lastUpdateTime, state: o.state, triggered: o.triggered
 })
 const remainingLots = (o: LiveOrder): number => o.sizeLots - o.filledLots
+
+/** A command refused before it made an order (module-level: no closure per command on the hot path). */
+const rejected = <S extends string>(status: S): Outcome<S> => ({ status, order: undefined, events: [], effects: [] })
+
+/** An order refused after it was made (it never rests, and Kraken replies with a REJECT event). */
+const refused = (order: LiveOrder, status: SendStatus, reason: string): Outcome<SendStatus> =>
+  ({ status, order: view(order), events: [{ type: "REJECT", order: view(order), reason }], effects: [] })
 
 export interface EngineSnapshot {
   readonly rngState: number
@@ -141,8 +149,9 @@ export class MatchingEngine {
   constructor(config: MatchingEngineConfig) {
     this.random = seededRandom(config.seed)
     for (const instrument of config.instruments) {
+      const grids = { ticks: new StepGrid(instrument.tickSize), lots: new StepGrid(lotSize(instrument)) }
       this.books.set(instrument.symbol, {
-        instrument, lots: new StepGrid(lotSize(instrument)), ticks: new StepGrid(instrument.tickSize), bids: new BookSide("buy"), asks: new BookSide("sell"),
+        instrument, ...grids, grids, bids: new BookSide("buy"), asks: new BookSide("sell"),
         stops: [], lastPrice: undefined, lastTicks: NONE, suspended: false
       })
     }
@@ -160,8 +169,7 @@ export class MatchingEngine {
 
   /** The instrument's price grid (ticks) and size grid (lots): the engine's integer units. */
   grids(symbol: string): { readonly ticks: StepGrid; readonly lots: StepGrid } | undefined {
-    const book = this.books.get(symbol)
-    return book === undefined ? undefined : { ticks: book.ticks, lots: book.lots }
+    return this.books.get(symbol)?.grids
   }
 
   /** Aggregated L2 levels, best first. */
@@ -347,7 +355,7 @@ export class MatchingEngine {
   // ---- commands -----------------------------------------------------------------------------
 
   send(cmd: SendCommand, now: number): Outcome<SendStatus> {
-    const reject = (status: SendStatus): Outcome<SendStatus> => ({ status, order: undefined, events: [], effects: [] })
+    const reject = rejected<SendStatus>
     const book = this.books.get(cmd.symbol)
     if (book === undefined) return reject("marketInactive")
     if (book.suspended) return reject("marketSuspended")
@@ -383,14 +391,12 @@ export class MatchingEngine {
       state: type === "stp" ? "untriggered" : "open", triggered: false,
       sizeLots, filledLots: 0, limitTicks: type === "mkt" ? NONE : limitTicks, stopTicks
     }
-    const refuse = (status: SendStatus, reason: string): Outcome<SendStatus> =>
-      ({ status, order: view(order), events: [{ type: "REJECT", order: view(order), reason }], effects: [] })
     if (type !== "stp") {
       const probe = this.probe(book, side, order.limitTicks, sizeLots, cmd.account)
-      if (type === "post" && probe.crosses) return refuse("postWouldExecute", "POST_WOULD_EXECUTE")
-      if (probe.selfTrade) return refuse("selfFill", "SELF_FILL")
-      if ((type === "ioc" || type === "mkt") && probe.available === 0) return refuse("iocWouldNotExecute", "IOC_WOULD_NOT_EXECUTE")
-      if (type === "fok" && probe.available < sizeLots) return refuse("iocWouldNotExecute", "FOK_WOULD_NOT_EXECUTE")
+      if (type === "post" && probe.crosses) return refused(order, "postWouldExecute", "POST_WOULD_EXECUTE")
+      if (probe.selfTrade) return refused(order, "selfFill", "SELF_FILL")
+      if ((type === "ioc" || type === "mkt") && probe.available === 0) return refused(order, "iocWouldNotExecute", "IOC_WOULD_NOT_EXECUTE")
+      if (type === "fok" && probe.available < sizeLots) return refused(order, "iocWouldNotExecute", "FOK_WOULD_NOT_EXECUTE")
     }
     const tx = new Tx()
     this.register(order)
@@ -406,7 +412,7 @@ export class MatchingEngine {
   }
 
   edit(cmd: EditCommand, now: number): Outcome<EditStatus> {
-    const reject = (status: EditStatus): Outcome<EditStatus> => ({ status, order: undefined, events: [], effects: [] })
+    const reject = rejected<EditStatus>
     const order = this.find(cmd)
     if (order === undefined || (order.state !== "open" && order.state !== "untriggered")) return reject("orderForEditNotFound")
     const book = this.books.get(order.symbol) as Book
