@@ -455,7 +455,7 @@ export class MatchingEngine {
       order.size = size
       order.sizeLots = sizeLots
       order.lastUpdateTime = now
-      if (entry !== undefined) entry.lots = remainingLots(order)
+      if (level !== undefined && entry !== undefined) sideBook.resize(level, entry, remainingLots(order))
       tx.touch(book, order.side, ticks, price)
       tx.events.push({ type: "EDIT", old, new: view(order) })
       tx.effects.push({ kind: "order", account: order.account, order: view(order), isCancel: false, reason: "edited_by_user" })
@@ -590,7 +590,7 @@ export class MatchingEngine {
       const prior = view(taker)
       const makerFill = this.fill(book, maker, price, qty, qtyDecimal, "maker", now, tx)
       const takerFill = this.fill(book, taker, price, qty, qtyDecimal, "taker", now, tx)
-      head.lots = remainingLots(maker)
+      makers.resize(level, head, remainingLots(maker))
       tx.touch(book, maker.side, level.ticks, price)
       book.lastTicks = level.ticks
       if (head.lots === 0) {

@@ -24,6 +24,8 @@ export interface Level {
   /** FIFO from `head`: entries before it have left (filled at the front), so a fill does not shift the array. */
   readonly queue: RestingLots[]
   head: number
+  /** The lots of the live entries, kept as they change (a book effect reads it per touched level). */
+  total: number
 }
 
 /**
@@ -66,8 +68,11 @@ export class BookSide {
   /** Appends at the back of the price's queue (loses to everything already there). */
   add(ticks: number, price: Decimal, entry: RestingLots): void {
     const at = this.indexOf(ticks)
-    if (at >= 0) (this.levels[at] as Level).queue.push(entry)
-    else this.levels.splice(-at - 1, 0, { ticks, price, queue: [entry], head: 0 })
+    if (at >= 0) {
+      const level = this.levels[at] as Level
+      level.queue.push(entry)
+      level.total += entry.lots
+    } else this.levels.splice(-at - 1, 0, { ticks, price, queue: [entry], head: 0, total: entry.lots })
   }
 
   remove(ticks: number, orderId: string): RestingLots | undefined {
@@ -78,12 +83,19 @@ export class BookSide {
     for (let i = level.head; i < q.length; i++) {
       const r = q[i] as RestingLots
       if (r.orderId !== orderId) continue
+      level.total -= r.lots
       if (i === level.head) level.head++
       else q.splice(i, 1)
       if (level.head === q.length) this.levels.splice(at, 1)
       return r
     }
     return undefined
+  }
+
+  /** An entry's size changed (a fill, an edit that keeps priority): the level's total follows. */
+  resize(level: Level, entry: RestingLots, lots: number): void {
+    level.total += lots - entry.lots
+    entry.lots = lots
   }
 
   /** The head of the level left (filled): it moves on; an emptied level is dropped. */
@@ -107,12 +119,7 @@ export class BookSide {
   }
 }
 
-export const levelLots = (level: Level): number => {
-  const q = level.queue
-  let sum = 0
-  for (let i = level.head; i < q.length; i++) sum += (q[i] as RestingLots).lots
-  return sum
-}
+export const levelLots = (level: Level): number => level.total
 
 /** The live entries of a level, oldest first. */
 export const levelQueue = (level: Level): ReadonlyArray<RestingLots> => (level.head === 0 ? level.queue : level.queue.slice(level.head))
