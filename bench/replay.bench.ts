@@ -110,7 +110,7 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
   const extra = { messages: input.messages.length, goal: 200_000 }
   return [
     rateFigure("replay.full", full.rate, "replay.bare_engine_and_book", bare, { ...extra, strategy: "momentum-breakout", fills: full.fills, orders: full.orders }),
-    rateFigure("replay.full.avellaneda_stoikov", as.rate, "replay.bare_engine_and_book", bare, { ...extra, strategy: "avellaneda-stoikov", fills: as.fills, orders: as.orders, strategy_records: as.records }),
+    rateFigure("replay.full.avellaneda_stoikov", as.rate, "replay.bare_engine_and_book", bare, { ...extra, goal: 100_000, strategy: "avellaneda-stoikov", fills: as.fills, orders: as.orders, strategy_records: as.records }),
     { name: "replay.bare_engine_and_book", value: Math.round(bare), unit: "msg/s", us_per_msg: round(1e6 / bare, 2) }
   ]
 }

@@ -54,7 +54,7 @@ export class ReplayMarketData implements MarketDataService {
     let head = this.heads.get(symbol)
     if (head === undefined) this.heads.set(symbol, (head = `{"feed":"book","product_id":${JSON.stringify(symbol)},"side":"`))
     this.frames++
-    sink.text(`${head}${side}","seq":${seq},"price":${price.toFixed()},"qty":${qty.toFixed()},"timestamp":${this.now()}}`)
+    sink.text(`${head}${side}","seq":${seq},"price":${this.text(symbol, "ticks", price)},"qty":${this.text(symbol, "lots", qty)},"timestamp":${this.now()}}`)
   }
 
   trade(symbol: string, tradeId: string, price: Decimal, qty: Decimal, aggressor: "buy" | "sell", ts: number): void {
@@ -92,6 +92,13 @@ export class ReplayMarketData implements MarketDataService {
     const trades = this.pendingTrades
     this.pendingTrades = []
     for (const t of trades) for (const deliver of this.tradeSubs.get(symbolOf(t.instrument)) ?? []) deliver(t)
+  }
+
+  /** Decimal text of an engine price or size through its grid's memo (the engine's values are always on it). */
+  private text(symbol: string, grid: "ticks" | "lots", value: Decimal): string {
+    const g = this.engine.grids(symbol)?.[grid]
+    const n = g === undefined ? -1 : g.steps(value)
+    return g === undefined || n < 0 ? value.toFixed() : g.text(n)
   }
 
   private sendSnapshot(symbol: string, sink: MarketDataSink): void {

@@ -1,5 +1,5 @@
 import type { Decimal } from "../domain/decimal.js"
-import { ZERO } from "../domain/decimal.js"
+import type { StepGrid } from "../domain/step-grid.js"
 import type { EngineEffect } from "../adapters/venues/simulator/engine-types.js"
 import type { Exchange } from "../adapters/venues/simulator/exchange.js"
 import { REPLAY_MAKER_ACCOUNT, REPLAY_TAKER_ACCOUNT } from "../adapters/venues/simulator/recorded-market.js"
@@ -10,15 +10,24 @@ export { REPLAY_MAKER_ACCOUNT, REPLAY_TAKER_ACCOUNT }
 interface Resting {
   readonly orderId: string
   readonly level: Queue
-  size: Decimal
-  filled: Decimal
+  /** Sizes in lots of the instrument (the engine's units). */
+  sizeLots: number
+  filledLots: number
 }
 
-/** One recorded level's orders, oldest first, and what they still hold (kept as they change). */
+/** One recorded level's orders, oldest first, and what they still hold in lots (kept as they change). */
 interface Queue {
-  readonly key: string
+  readonly instrument: Instrument
+  /** `ticks` for a bid, `-ticks` for an ask: one map per instrument keeps both sides in arrival order. */
+  readonly key: number
   readonly orders: Resting[]
-  held: Decimal
+  held: number
+}
+
+interface Instrument {
+  readonly ticks: StepGrid
+  readonly lots: StepGrid
+  readonly levels: Map<number, Queue>
 }
 
 /**
@@ -33,15 +42,19 @@ interface Queue {
  * orders on every message: the cost of a message does not grow with the depth of the book.
  */
 export class RecordedLiquidity {
-  private readonly levels = new Map<string, Queue>()
+  private readonly instruments = new Map<string, Instrument>()
   private readonly byOrder = new Map<string, Resting>()
-  /** Recorded levels the engine refused (e.g. a post-only level that would cross our order). */
+  /** Recorded levels the engine refused (e.g. a post-only level that would cross our order, or one off the grid). */
   refused = 0
 
   constructor(private readonly exchange: Exchange) {
     // Nobody reads these accounts' fills or positions; booking them would only cost and grow.
     exchange.engine.skipBooking(REPLAY_MAKER_ACCOUNT)
     exchange.engine.skipBooking(REPLAY_TAKER_ACCOUNT)
+    for (const i of exchange.engine.instruments()) {
+      const grids = exchange.engine.grids(i.symbol)
+      if (grids !== undefined) this.instruments.set(i.symbol, { ...grids, levels: new Map() })
+    }
   }
 
   apply(m: MarketMessage): void {
@@ -63,71 +76,80 @@ export class RecordedLiquidity {
     if (e.kind === "fill") {
       const r = this.byOrder.get(e.fill.orderId)
       if (r === undefined) return
-      r.filled = r.filled.plus(e.fill.qty)
-      r.level.held = r.level.held.minus(e.fill.qty)
-      if (r.filled.gte(r.size)) this.forget(r)
+      const lots = r.level.instrument.lots.steps(e.fill.qty)
+      r.filledLots += lots
+      r.level.held -= lots
+      if (r.filledLots >= r.sizeLots) this.forget(r)
     } else if (e.kind === "order" && e.isCancel) {
       const r = this.byOrder.get(e.order.orderId)
       if (r !== undefined) this.forget(r)
     }
   }
 
-  private keyOf(symbol: string, side: Side, price: Decimal): string {
-    return `${symbol}|${side}|${price.toFixed()}`
-  }
-
   private snapshot(symbol: string, bids: ReadonlyArray<Level>, asks: ReadonlyArray<Level>): void {
-    const present = new Set<string>()
+    const instrument = this.instruments.get(symbol)
+    const present = new Set<number>()
     for (const l of bids) {
-      present.add(this.keyOf(symbol, "buy", l.price))
+      const key = instrument?.ticks.steps(l.price)
+      if (key !== undefined && key > 0) present.add(key)
       this.level(symbol, "buy", l.price, l.qty)
     }
     for (const l of asks) {
-      present.add(this.keyOf(symbol, "sell", l.price))
+      const key = instrument?.ticks.steps(l.price)
+      if (key !== undefined && key > 0) present.add(-key)
       this.level(symbol, "sell", l.price, l.qty)
     }
-    const prefix = `${symbol}|`
-    for (const [key, queue] of [...this.levels]) {
-      if (!key.startsWith(prefix) || present.has(key)) continue
+    if (instrument === undefined) return
+    for (const [key, queue] of [...instrument.levels]) {
+      if (present.has(key)) continue
       for (const r of [...queue.orders]) this.exchange.cancel({ account: REPLAY_MAKER_ACCOUNT, orderId: r.orderId })
     }
   }
 
   private level(symbol: string, side: Side, price: Decimal, qty: Decimal): void {
-    const key = this.keyOf(symbol, side, price)
-    const queue = this.levels.get(key)
-    let held = queue === undefined ? ZERO : queue.held
-    if (qty.gt(held)) {
-      const size = qty.minus(held)
+    const instrument = this.instruments.get(symbol)
+    const ticks = instrument === undefined ? -1 : instrument.ticks.steps(price)
+    const lots = instrument === undefined ? -1 : instrument.lots.steps(qty)
+    if (instrument === undefined || ticks <= 0 || lots < 0) {
+      // Not a level the engine could hold (unknown instrument, off the tick or lot grid): refused, as the engine would.
+      if (qty.isPos()) this.refused++
+      return
+    }
+    const key = side === "buy" ? ticks : -ticks
+    const queue = instrument.levels.get(key)
+    let held = queue === undefined ? 0 : queue.held
+    if (lots > held) {
+      const sizeLots = lots - held
+      const size = held === 0 ? qty : instrument.lots.decimal(sizeLots)
       const out = this.exchange.send({ account: REPLAY_MAKER_ACCOUNT, symbol, orderType: "post", side, size, limitPrice: price })
       if (out.status !== "placed" || out.order === undefined || out.order.state !== "open") {
         this.refused++
         return
       }
-      const level = queue ?? { key, orders: [], held: ZERO }
-      if (queue === undefined) this.levels.set(key, level)
-      const r: Resting = { orderId: out.order.orderId, level, size, filled: ZERO }
+      const level = queue ?? { instrument, key, orders: [], held: 0 }
+      if (queue === undefined) instrument.levels.set(key, level)
+      const r: Resting = { orderId: out.order.orderId, level, sizeLots, filledLots: 0 }
       this.byOrder.set(r.orderId, r)
       level.orders.push(r)
-      level.held = level.held.plus(size)
+      level.held += sizeLots
       return
     }
     if (queue === undefined) return
     // Newest first: the recorded level shrank, the latest joiners leave.
-    for (let k = queue.orders.length - 1; k >= 0 && held.gt(qty); k--) {
+    for (let k = queue.orders.length - 1; k >= 0 && held > lots; k--) {
       const r = queue.orders[k] as Resting
-      const left = r.size.minus(r.filled)
-      const excess = held.minus(qty)
-      if (left.lte(excess)) {
+      const left = r.sizeLots - r.filledLots
+      const excess = held - lots
+      if (left <= excess) {
         this.exchange.cancel({ account: REPLAY_MAKER_ACCOUNT, orderId: r.orderId })
-        held = held.minus(left)
+        held -= left
       } else {
-        const size = r.size.minus(excess)
-        if (this.exchange.edit({ account: REPLAY_MAKER_ACCOUNT, orderId: r.orderId, size }).status === "edited") {
-          r.size = size
-          queue.held = queue.held.minus(excess)
+        const sizeLots = r.sizeLots - excess
+        if (this.exchange.edit({ account: REPLAY_MAKER_ACCOUNT, orderId: r.orderId, size: instrument.lots.decimal(sizeLots) }).status === "edited") {
+          r.sizeLots = sizeLots
+          queue.held -= excess
         }
-        held = held.minus(excess)
+        held -= excess
       }
     }
   }
@@ -139,7 +161,7 @@ export class RecordedLiquidity {
     const i = queue.orders.indexOf(r)
     if (i < 0) return
     queue.orders.splice(i, 1)
-    queue.held = queue.held.minus(r.size.minus(r.filled))
-    if (queue.orders.length === 0) this.levels.delete(queue.key)
+    queue.held -= r.sizeLots - r.filledLots
+    if (queue.orders.length === 0) queue.instrument.levels.delete(queue.key)
   }
 }

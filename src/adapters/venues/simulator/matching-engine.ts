@@ -1,15 +1,45 @@
 import { Decimal, ZERO } from "../../../domain/decimal.js"
+import { StepGrid } from "../../../domain/step-grid.js"
 import type {
   CancelStatus, EditCommand, EditStatus, EngineEffect, FillView, Liquidity, OrderEvent, OrderRef, OrderState,
   OrderType, OrderView, Outcome, PositionView, SendCommand, SendStatus
 } from "./engine-types.js"
 import { lotSize, type SimInstrument } from "./instruments.js"
-import { BookSide, levelTotal, type Resting, type Side } from "./order-book.js"
+import { BookSide, levelLots, levelQueue, type Resting, type RestingLots, type Side } from "./order-book.js"
 import { seededRandom, type Random } from "./random.js"
 
 export type * from "./engine-types.js"
 
-type LiveOrder = { -readonly [K in keyof OrderView]: OrderView[K] }
+/** No price (a market order's limit, a non-stop order's stop): every real count is >= 1. */
+const NONE = -1
+
+/**
+ * An order inside the engine. The integer counts (`sizeLots`, `filledLots`, `limitTicks`,
+ * `stopTicks`) are what matching reads and writes; the Decimal fields are the same values for
+ * views, kept in step with the counts (the client's own Decimal when it gave one, a new one
+ * only when a count changes: a fill, an edit).
+ */
+interface LiveOrder {
+  readonly orderId: string
+  readonly account: string
+  readonly cliOrdId: string | undefined
+  readonly symbol: string
+  readonly side: Side
+  readonly type: OrderType
+  size: Decimal
+  filled: Decimal
+  limitPrice: Decimal | undefined
+  stopPrice: Decimal | undefined
+  reduceOnly: boolean
+  receivedTime: number
+  lastUpdateTime: number
+  state: OrderState
+  triggered: boolean
+  sizeLots: number
+  filledLots: number
+  limitTicks: number
+  stopTicks: number
+}
 
 interface PositionState {
   balance: Decimal
@@ -19,32 +49,17 @@ interface PositionState {
   lastFillTime: number
 }
 
-/** Whole multiples of `step`; `dp` and `powerOfTen` decide most values without a division. */
-interface Grid {
-  readonly step: Decimal
-  readonly dp: number
-  /** 1, 0.1, 0.01, ...: every value with at most `dp` decimals is on the grid. */
-  readonly powerOfTen: boolean
-}
-
-const gridOf = (step: Decimal): Grid => {
-  const dp = step.decimalPlaces()
-  return { step, dp, powerOfTen: step.eq(new Decimal(10).pow(-dp)) }
-}
-
-/** A multiple of the step has at most the step's decimals; only other steps (0.5) need the division. */
-const onGrid = (value: Decimal, grid: Grid): boolean =>
-  value.decimalPlaces() <= grid.dp && (grid.powerOfTen || value.mod(grid.step).isZero())
-
 interface Book {
   readonly instrument: SimInstrument
-  readonly lots: Grid
-  readonly ticks: Grid
+  readonly lots: StepGrid
+  readonly ticks: StepGrid
+  readonly grids: { readonly ticks: StepGrid; readonly lots: StepGrid }
   readonly bids: BookSide
   readonly asks: BookSide
   /** Untriggered stop orders in arrival order. */
   readonly stops: LiveOrder[]
   lastPrice: Decimal | undefined
+  lastTicks: number
   suspended: boolean
 }
 
@@ -53,10 +68,10 @@ class Tx {
   readonly events: OrderEvent[] = []
   readonly effects: EngineEffect[] = []
   /** Levels in first-touch order; a command touches a handful, so a scan beats building keys. */
-  readonly touched: Array<{ readonly symbol: string; readonly side: Side; readonly price: Decimal }> = []
-  touch(symbol: string, side: Side, price: Decimal): void {
-    for (const t of this.touched) if (t.side === side && t.symbol === symbol && (t.price === price || t.price.eq(price))) return
-    this.touched.push({ symbol, side, price })
+  readonly touched: Array<{ readonly book: Book; readonly side: Side; readonly ticks: number; readonly price: Decimal }> = []
+  touch(book: Book, side: Side, ticks: number, price: Decimal): void {
+    for (const t of this.touched) if (t.ticks === ticks && t.side === side && t.book === book) return
+    this.touched.push({ book, side, ticks, price })
   }
 }
 
@@ -72,8 +87,20 @@ const MAX_CLI_ORD_ID = 100
 export const RETAINED_ORDERS = 5_000
 export const RETAINED_FILLS = 5_000
 
-const view = (o: LiveOrder): OrderView => ({ ...o })
-const remaining = (o: LiveOrder): Decimal => o.size.minus(o.filled)
+/** A point-in-time copy (the key order is the view's, so JSON of a view is stable). */
+const view = (o: LiveOrder): OrderView => ({
+  orderId: o.orderId, account: o.account, cliOrdId: o.cliOrdId, symbol: o.symbol, side: o.side, type: o.type, size: o.size,
+  filled: o.filled, limitPrice: o.limitPrice, stopPrice: o.stopPrice, reduceOnly: o.reduceOnly, receivedTime: o.receivedTime,
+  lastUpdateTime: o.lastUpdateTime, state: o.state, triggered: o.triggered
+})
+const remainingLots = (o: LiveOrder): number => o.sizeLots - o.filledLots
+
+/** A command refused before it made an order (module-level: no closure per command on the hot path). */
+const rejected = <S extends string>(status: S): Outcome<S> => ({ status, order: undefined, events: [], effects: [] })
+
+/** An order refused after it was made (it never rests, and Kraken replies with a REJECT event). */
+const refused = (order: LiveOrder, status: SendStatus, reason: string): Outcome<SendStatus> =>
+  ({ status, order: view(order), events: [{ type: "REJECT", order: view(order), reason }], effects: [] })
 
 export interface EngineSnapshot {
   readonly rngState: number
@@ -93,6 +120,11 @@ export interface MatchingEngineConfig {
  * positions. Pure and deterministic: no clock (every command carries `now`), no I/O, ids from
  * a seeded PRNG. Each command returns Kraken's status, the reply's order events and the list
  * of effects (book levels, trades, order updates, fills, positions) for the feeds.
+ *
+ * Matching runs on integer counts: prices in ticks of the instrument's tick size, sizes in lots
+ * of its lot size (see `StepGrid` and docs/architecture.md "Integer matching engine"). Decimal
+ * appears only at the edge — a command's price and size are converted once, exactly (off the
+ * grid is `invalidPrice`/`invalidSize`, never rounded), and views, fills and fees are Decimal.
  */
 export class MatchingEngine {
   private readonly books = new Map<string, Book>()
@@ -107,6 +139,8 @@ export class MatchingEngine {
   private readonly finished: string[] = []
   private finishedHead = 0
   private readonly positionBook = new Map<string, Map<string, PositionState>>()
+  /** Each position's signed balance in lots (what reduce-only checks read), beside its Decimal. */
+  private readonly balanceLots = new Map<string, Map<string, number>>()
   /** Accounts whose fills are matched and reported but not booked (see `skipBooking`). */
   private readonly unbooked = new Set<string>()
   private readonly unbookedFillSeq = new Map<string, number>()
@@ -115,8 +149,10 @@ export class MatchingEngine {
   constructor(config: MatchingEngineConfig) {
     this.random = seededRandom(config.seed)
     for (const instrument of config.instruments) {
+      const grids = { ticks: new StepGrid(instrument.tickSize), lots: new StepGrid(lotSize(instrument)) }
       this.books.set(instrument.symbol, {
-        instrument, lots: gridOf(lotSize(instrument)), ticks: gridOf(instrument.tickSize), bids: new BookSide("buy"), asks: new BookSide("sell"), stops: [], lastPrice: undefined, suspended: false
+        instrument, ...grids, grids, bids: new BookSide("buy"), asks: new BookSide("sell"),
+        stops: [], lastPrice: undefined, lastTicks: NONE, suspended: false
       })
     }
   }
@@ -131,11 +167,24 @@ export class MatchingEngine {
     return this.books.get(symbol)?.instrument
   }
 
+  /** The instrument's price grid (ticks) and size grid (lots): the engine's integer units. */
+  grids(symbol: string): { readonly ticks: StepGrid; readonly lots: StepGrid } | undefined {
+    return this.books.get(symbol)?.grids
+  }
+
   /** Aggregated L2 levels, best first. */
   depth(symbol: string): { bids: Array<[Decimal, Decimal]>; asks: Array<[Decimal, Decimal]> } {
     const book = this.books.get(symbol)
     if (book === undefined) return { bids: [], asks: [] }
-    const side = (s: BookSide): Array<[Decimal, Decimal]> => s.levels.map((l) => [l.price, levelTotal(l)])
+    const side = (s: BookSide): Array<[Decimal, Decimal]> => s.levels.map((l) => [l.price, book.lots.decimal(levelLots(l))])
+    return { bids: side(book.bids), asks: side(book.asks) }
+  }
+
+  /** Aggregated L2 levels as [ticks, lots], best first (no Decimal). */
+  depthSteps(symbol: string): { bids: Array<[number, number]>; asks: Array<[number, number]> } {
+    const book = this.books.get(symbol)
+    if (book === undefined) return { bids: [], asks: [] }
+    const side = (s: BookSide): Array<[number, number]> => s.levels.map((l) => [l.ticks, levelLots(l)])
     return { bids: side(book.bids), asks: side(book.asks) }
   }
 
@@ -143,7 +192,8 @@ export class MatchingEngine {
   queues(symbol: string): { bids: Array<{ price: Decimal; queue: Resting[] }>; asks: Array<{ price: Decimal; queue: Resting[] }> } {
     const book = this.books.get(symbol)
     if (book === undefined) return { bids: [], asks: [] }
-    const side = (s: BookSide) => s.levels.map((l) => ({ price: l.price, queue: l.queue.map((r) => ({ ...r })) }))
+    const side = (s: BookSide) =>
+      s.levels.map((l) => ({ price: l.price, queue: levelQueue(l).map((r): Resting => ({ orderId: r.orderId, account: r.account, remaining: book.lots.decimal(r.lots) })) }))
     return { bids: side(book.bids), asks: side(book.asks) }
   }
 
@@ -240,7 +290,7 @@ export class MatchingEngine {
     for (const book of this.books.values()) {
       for (const side of [book.bids, book.asks]) {
         for (const level of side.levels) {
-          for (const r of level.queue) {
+          for (const r of levelQueue(level)) {
             const o = this.orders.get(r.orderId)
             if (o !== undefined && wanted.has(o.account)) orders.push(view(o))
           }
@@ -256,35 +306,56 @@ export class MatchingEngine {
     return { rngState: this.random.state(), orders, positions, fills }
   }
 
-  /** Puts a snapshot's orders back in the book (at the back of their levels), its positions and fills; before any traffic. */
-  restore(snapshot: EngineSnapshot): void {
+  /**
+   * Puts a snapshot's orders back in the book (at the back of their levels), its positions and
+   * fills; before any traffic. Returns how many orders and positions were left out because a
+   * price or size is not on the instrument's grid (this engine never produces one: a state file
+   * from another configuration). Orders and positions of unknown instruments are left out too.
+   */
+  restore(snapshot: EngineSnapshot): { readonly offGrid: number } {
+    let offGrid = 0
     this.random = seededRandom(snapshot.rngState)
     for (const o of snapshot.orders) {
       const book = this.books.get(o.symbol)
       if (book === undefined || this.orders.has(o.orderId)) continue
-      const order: LiveOrder = { ...o }
+      const sizeLots = book.lots.steps(o.size)
+      const filledLots = book.lots.steps(o.filled)
+      const limitTicks = o.limitPrice === undefined ? NONE : book.ticks.steps(o.limitPrice)
+      const stopTicks = o.stopPrice === undefined ? NONE : book.ticks.steps(o.stopPrice)
+      if (sizeLots < 0 || filledLots < 0 || (o.limitPrice !== undefined && limitTicks < 0) || (o.stopPrice !== undefined && stopTicks < 0)) {
+        offGrid++
+        continue
+      }
+      const order: LiveOrder = { ...o, sizeLots, filledLots, limitTicks, stopTicks }
       if (order.state === "untriggered") {
         this.register(order)
         book.stops.push(order)
-      } else if (order.state === "open" && order.limitPrice !== undefined && remaining(order).gt(0)) {
+      } else if (order.state === "open" && order.limitPrice !== undefined && remainingLots(order) > 0) {
         this.register(order)
-        ;(order.side === "buy" ? book.bids : book.asks).add(order.limitPrice, { orderId: order.orderId, account: order.account, remaining: remaining(order) })
+        ;(order.side === "buy" ? book.bids : book.asks).add(limitTicks, order.limitPrice, { orderId: order.orderId, account: order.account, lots: remainingLots(order) })
       }
     }
     for (const p of snapshot.positions) {
-      if (!this.books.has(p.symbol)) continue
+      const book = this.books.get(p.symbol)
+      if (book === undefined) continue
+      const lots = book.lots.steps(p.balance.abs())
+      if (lots < 0) {
+        offGrid++
+        continue
+      }
       const byAccount = this.positionBook.get(p.account) ?? new Map<string, PositionState>()
       byAccount.set(p.symbol, { balance: p.balance, entryPrice: p.entryPrice, realizedPnl: p.realizedPnl, feesPaid: p.feesPaid, lastFillTime: p.lastFillTime })
       this.positionBook.set(p.account, byAccount)
+      this.setBalanceLots(p.account, p.symbol, p.balance.isNeg() ? -lots : lots)
     }
     for (const f of snapshot.fills) this.fillLog.set(f.account, { fills: [...f.fills], seq: f.seq })
+    return { offGrid }
   }
 
   // ---- commands -----------------------------------------------------------------------------
 
   send(cmd: SendCommand, now: number): Outcome<SendStatus> {
-    const tx = new Tx()
-    const reject = (status: SendStatus): Outcome<SendStatus> => ({ status, order: undefined, events: [], effects: [] })
+    const reject = rejected<SendStatus>
     const book = this.books.get(cmd.symbol)
     if (book === undefined) return reject("marketInactive")
     if (book.suspended) return reject("marketSuspended")
@@ -292,36 +363,42 @@ export class MatchingEngine {
     if (cmd.side !== "buy" && cmd.side !== "sell") return reject("invalidSide")
     const type = cmd.orderType as OrderType
     const side: Side = cmd.side
-    if (cmd.size === undefined || cmd.size.lte(0) || !onGrid(cmd.size, book.lots)) return reject("invalidSize")
-    const priceOk = (p: Decimal | undefined): boolean => p !== undefined && p.gt(0) && onGrid(p, book.ticks)
+    // The edge: decimal in, exact counts out; off the grid (or <= 0) is refused, never rounded.
+    let sizeLots = cmd.size === undefined ? NONE : book.lots.steps(cmd.size)
+    if (sizeLots <= 0) return reject("invalidSize")
     const needsLimit = type === "lmt" || type === "post" || type === "ioc" || type === "fok"
-    if (needsLimit && !priceOk(cmd.limitPrice)) return reject("invalidPrice")
-    if (type === "stp" && (!priceOk(cmd.stopPrice) || (cmd.limitPrice !== undefined && !priceOk(cmd.limitPrice)))) return reject("invalidPrice")
+    const limitTicks = (needsLimit || type === "stp") && cmd.limitPrice !== undefined ? book.ticks.steps(cmd.limitPrice) : NONE
+    if (needsLimit && !(limitTicks > 0)) return reject("invalidPrice")
+    const stopTicks = type === "stp" && cmd.stopPrice !== undefined ? book.ticks.steps(cmd.stopPrice) : NONE
+    if (type === "stp" && (!(stopTicks > 0) || (cmd.limitPrice !== undefined && !(limitTicks > 0)))) return reject("invalidPrice")
     if (cmd.cliOrdId !== undefined) {
       if (cmd.cliOrdId.length > MAX_CLI_ORD_ID) return reject("clientOrderIdTooLong")
       if (this.cliOrdIds.get(cmd.account)?.has(cmd.cliOrdId) === true) return reject("clientOrderIdAlreadyExist")
     }
-    let size = cmd.size
+    let size = cmd.size as Decimal
     if (cmd.reduceOnly === true) {
       const reducible = this.reducible(cmd.account, cmd.symbol, side)
-      if (reducible.isZero()) return reject("wouldNotReducePosition")
-      size = Decimal.min(size, reducible)
+      if (reducible === 0) return reject("wouldNotReducePosition")
+      if (reducible < sizeLots) {
+        sizeLots = reducible
+        size = book.lots.decimal(reducible)
+      }
     }
     const order: LiveOrder = {
       orderId: this.random.uuid(), account: cmd.account, cliOrdId: cmd.cliOrdId, symbol: cmd.symbol, side, type, size,
       filled: ZERO, limitPrice: type === "mkt" ? undefined : cmd.limitPrice, stopPrice: type === "stp" ? cmd.stopPrice : undefined,
       reduceOnly: cmd.reduceOnly === true, receivedTime: now, lastUpdateTime: now,
-      state: type === "stp" ? "untriggered" : "open", triggered: false
+      state: type === "stp" ? "untriggered" : "open", triggered: false,
+      sizeLots, filledLots: 0, limitTicks: type === "mkt" ? NONE : limitTicks, stopTicks
     }
-    const refuse = (status: SendStatus, reason: string): Outcome<SendStatus> =>
-      ({ status, order: view(order), events: [{ type: "REJECT", order: view(order), reason }], effects: [] })
     if (type !== "stp") {
-      const probe = this.probe(book, order)
-      if (type === "post" && probe.crosses) return refuse("postWouldExecute", "POST_WOULD_EXECUTE")
-      if (probe.selfTrade) return refuse("selfFill", "SELF_FILL")
-      if ((type === "ioc" || type === "mkt") && probe.available.isZero()) return refuse("iocWouldNotExecute", "IOC_WOULD_NOT_EXECUTE")
-      if (type === "fok" && probe.available.lt(size)) return refuse("iocWouldNotExecute", "FOK_WOULD_NOT_EXECUTE")
+      const probe = this.probe(book, side, order.limitTicks, sizeLots, cmd.account)
+      if (type === "post" && probe.crosses) return refused(order, "postWouldExecute", "POST_WOULD_EXECUTE")
+      if (probe.selfTrade) return refused(order, "selfFill", "SELF_FILL")
+      if ((type === "ioc" || type === "mkt") && probe.available === 0) return refused(order, "iocWouldNotExecute", "IOC_WOULD_NOT_EXECUTE")
+      if (type === "fok" && probe.available < sizeLots) return refused(order, "iocWouldNotExecute", "FOK_WOULD_NOT_EXECUTE")
     }
+    const tx = new Tx()
     this.register(order)
     tx.events.push({ type: "PLACE", order: view(order) })
     if (type === "stp") {
@@ -335,47 +412,60 @@ export class MatchingEngine {
   }
 
   edit(cmd: EditCommand, now: number): Outcome<EditStatus> {
-    const tx = new Tx()
-    const reject = (status: EditStatus): Outcome<EditStatus> => ({ status, order: undefined, events: [], effects: [] })
+    const reject = rejected<EditStatus>
     const order = this.find(cmd)
     if (order === undefined || (order.state !== "open" && order.state !== "untriggered")) return reject("orderForEditNotFound")
     const book = this.books.get(order.symbol) as Book
     if (book.suspended) return reject("marketSuspended")
-    const size = cmd.size ?? order.size
-    if (size.lte(order.filled) || !onGrid(size, book.lots)) return reject("invalidSize")
-    const priceOk = (p: Decimal | undefined): boolean => p === undefined || (p.gt(0) && onGrid(p, book.ticks))
-    if (!priceOk(cmd.limitPrice) || !priceOk(cmd.stopPrice)) return reject("invalidPrice")
+    const sizeLots = cmd.size === undefined ? order.sizeLots : book.lots.steps(cmd.size)
+    if (sizeLots < 0 || sizeLots <= order.filledLots) return reject("invalidSize")
+    const newLimit = cmd.limitPrice === undefined ? order.limitTicks : book.ticks.steps(cmd.limitPrice)
+    const newStop = cmd.stopPrice === undefined ? order.stopTicks : book.ticks.steps(cmd.stopPrice)
+    if ((cmd.limitPrice !== undefined && !(newLimit > 0)) || (cmd.stopPrice !== undefined && !(newStop > 0))) return reject("invalidPrice")
     if (cmd.stopPrice !== undefined && order.type !== "stp") return reject("invalidPrice")
-    if (order.reduceOnly && size.minus(order.filled).gt(this.reducible(order.account, order.symbol, order.side))) return reject("wouldNotReducePosition")
+    if (order.reduceOnly && sizeLots - order.filledLots > this.reducible(order.account, order.symbol, order.side)) return reject("wouldNotReducePosition")
+    const size = cmd.size ?? order.size
     const limitPrice = cmd.limitPrice ?? order.limitPrice
+    const tx = new Tx()
     const old = view(order)
     if (order.state === "untriggered") {
-      Object.assign(order, { size, limitPrice, stopPrice: cmd.stopPrice ?? order.stopPrice, lastUpdateTime: now })
+      order.size = size
+      order.sizeLots = sizeLots
+      order.limitPrice = limitPrice
+      order.limitTicks = newLimit
+      order.stopPrice = cmd.stopPrice ?? order.stopPrice
+      order.stopTicks = newStop
+      order.lastUpdateTime = now
       tx.events.push({ type: "EDIT", old, new: view(order) })
       tx.effects.push({ kind: "order", account: order.account, order: view(order), isCancel: false, reason: "edited_by_user" })
       this.triggerStops(book, now, tx)
       return this.finish("edited" as EditStatus, order, tx)
     }
-    const price = order.limitPrice as Decimal // resting orders always carry a limit price
-    const newPrice = limitPrice as Decimal
-    const probe = this.probe(book, { ...order, size, limitPrice: newPrice, filled: order.filled })
+    // Resting orders always carry a limit price.
+    const price = order.limitPrice as Decimal
+    const ticks = order.limitTicks
+    const probe = this.probe(book, order.side, newLimit, sizeLots - order.filledLots, order.account)
     if (order.type === "post" && probe.crosses) return reject("postWouldExecute")
     if (probe.selfTrade) return reject("selfFill")
-    const keepsPriority = newPrice.eq(price) && size.lte(order.size)
+    const keepsPriority = newLimit === ticks && sizeLots <= order.sizeLots
     const sideBook = order.side === "buy" ? book.bids : book.asks
     if (keepsPriority) {
-      const entry = sideBook.level(price)?.queue.find((r) => r.orderId === order.orderId)
+      const level = sideBook.level(ticks)
+      const entry = level === undefined ? undefined : levelQueue(level).find((r) => r.orderId === order.orderId)
       order.size = size
+      order.sizeLots = sizeLots
       order.lastUpdateTime = now
-      if (entry !== undefined) entry.remaining = remaining(order)
-      tx.touch(order.symbol, order.side, price)
+      if (level !== undefined && entry !== undefined) sideBook.resize(level, entry, remainingLots(order))
+      tx.touch(book, order.side, ticks, price)
       tx.events.push({ type: "EDIT", old, new: view(order) })
       tx.effects.push({ kind: "order", account: order.account, order: view(order), isCancel: false, reason: "edited_by_user" })
     } else {
-      sideBook.remove(price, order.orderId)
-      tx.touch(order.symbol, order.side, price)
+      sideBook.remove(ticks, order.orderId)
+      tx.touch(book, order.side, ticks, price)
       order.size = size
-      order.limitPrice = newPrice
+      order.sizeLots = sizeLots
+      order.limitPrice = limitPrice
+      order.limitTicks = newLimit
       order.lastUpdateTime = now
       tx.events.push({ type: "EDIT", old, new: view(order) })
       this.work(book, order, now, tx, "edited_by_user")
@@ -429,47 +519,48 @@ export class MatchingEngine {
 
   private finish<S extends string>(status: S, order: LiveOrder | undefined, tx: Tx): Outcome<S> {
     for (const t of tx.touched) {
-      const book = this.books.get(t.symbol) as Book
-      const qty = (t.side === "buy" ? book.bids : book.asks).totalAt(t.price)
-      tx.effects.push({ kind: "book", symbol: t.symbol, side: t.side, price: t.price, qty })
+      const lots = (t.side === "buy" ? t.book.bids : t.book.asks).totalAt(t.ticks)
+      tx.effects.push({ kind: "book", symbol: t.book.instrument.symbol, side: t.side, price: t.price, qty: t.book.lots.decimal(lots) })
     }
     return { status, order: order === undefined ? undefined : view(order), events: tx.events, effects: tx.effects }
   }
 
-  private crossesLimit(side: Side, limit: Decimal | undefined, levelPrice: Decimal): boolean {
-    if (limit === undefined) return true
-    return side === "buy" ? levelPrice.lte(limit) : levelPrice.gte(limit)
+  /** Whether a level at `ticks` is within the limit of an order on `side` (no limit: always). */
+  private crossesLimit(side: Side, limitTicks: number, ticks: number): boolean {
+    if (limitTicks === NONE) return true
+    return side === "buy" ? ticks <= limitTicks : ticks >= limitTicks
   }
 
   /** What matching would find, without changing anything: for post, ioc, fok and self-fill checks. */
-  private probe(book: Book, order: LiveOrder): { crosses: boolean; available: Decimal; selfTrade: boolean } {
-    const makers = order.side === "buy" ? book.asks : book.bids
-    const want = remaining(order)
-    let available = ZERO
+  private probe(book: Book, side: Side, limitTicks: number, want: number, account: string): { crosses: boolean; available: number; selfTrade: boolean } {
+    const makers = side === "buy" ? book.asks : book.bids
+    let available = 0
     let selfTrade = false
     for (const level of makers.levels) {
-      if (!this.crossesLimit(order.side, order.limitPrice, level.price)) break
-      for (const r of level.queue) {
-        if (available.gte(want)) break
-        if (r.account === order.account) selfTrade = true
-        available = available.plus(r.remaining)
+      if (!this.crossesLimit(side, limitTicks, level.ticks)) break
+      const q = level.queue
+      for (let i = level.head; i < q.length; i++) {
+        if (available >= want) break
+        const r = q[i] as RestingLots
+        if (r.account === account) selfTrade = true
+        available += r.lots
       }
-      if (available.gte(want) || selfTrade) break
+      if (available >= want || selfTrade) break
     }
     const best = makers.best()
-    const crosses = best !== undefined && this.crossesLimit(order.side, order.limitPrice, best.price)
-    return { crosses, available: Decimal.min(available, want), selfTrade }
+    const crosses = best !== undefined && this.crossesLimit(side, limitTicks, best.ticks)
+    return { crosses, available: Math.min(available, want), selfTrade }
   }
 
   /** Matches a working order as taker, then rests (lmt, post) or cancels (ioc, mkt, fok) the rest. */
   private work(book: Book, order: LiveOrder, now: number, tx: Tx, placeReason: string): void {
     this.match(book, order, now, tx)
-    if (remaining(order).isZero()) return
+    if (remainingLots(order) === 0) return
     const rests = order.limitPrice !== undefined && (order.type === "lmt" || order.type === "post" || (order.type === "stp" && order.triggered))
     if (rests) {
       const price = order.limitPrice as Decimal
-      ;(order.side === "buy" ? book.bids : book.asks).add(price, { orderId: order.orderId, account: order.account, remaining: remaining(order) })
-      tx.touch(order.symbol, order.side, price)
+      ;(order.side === "buy" ? book.bids : book.asks).add(order.limitTicks, price, { orderId: order.orderId, account: order.account, lots: remainingLots(order) })
+      tx.touch(book, order.side, order.limitTicks, price)
       tx.effects.push({ kind: "order", account: order.account, order: view(order), isCancel: false, reason: placeReason })
     } else {
       this.close(order, "cancelled", now, tx, "ioc_order_failed_because_it_would_not_be_executed")
@@ -479,30 +570,31 @@ export class MatchingEngine {
   private match(book: Book, taker: LiveOrder, now: number, tx: Tx): void {
     const makers = taker.side === "buy" ? book.asks : book.bids
     for (;;) {
-      let qty = remaining(taker)
-      if (qty.isZero()) return
+      let qty = remainingLots(taker)
+      if (qty === 0) return
       const level = makers.best()
-      if (level === undefined || !this.crossesLimit(taker.side, taker.limitPrice, level.price)) return
-      const head = level.queue[0] as Resting
+      if (level === undefined || !this.crossesLimit(taker.side, taker.limitTicks, level.ticks)) return
+      const head = level.queue[level.head] as RestingLots
       const maker = this.orders.get(head.orderId) as LiveOrder
-      if (maker.account === taker.account || (maker.reduceOnly && this.reducible(maker.account, maker.symbol, maker.side).isZero())) {
+      if (maker.account === taker.account || (maker.reduceOnly && this.reducible(maker.account, maker.symbol, maker.side) === 0)) {
         // A resting order that can no longer trade is removed rather than matched.
         this.close(maker, "cancelled", now, tx, maker.account === taker.account ? "would_execute_self" : "would_not_reduce_position")
         continue
       }
-      if (taker.reduceOnly) qty = Decimal.min(qty, this.reducible(taker.account, taker.symbol, taker.side))
-      if (qty.isZero()) return
-      qty = Decimal.min(qty, head.remaining)
-      if (maker.reduceOnly) qty = Decimal.min(qty, this.reducible(maker.account, maker.symbol, maker.side))
+      if (taker.reduceOnly) qty = Math.min(qty, this.reducible(taker.account, taker.symbol, taker.side))
+      if (qty === 0) return
+      qty = Math.min(qty, head.lots)
+      if (maker.reduceOnly) qty = Math.min(qty, this.reducible(maker.account, maker.symbol, maker.side))
       const price = level.price
+      const qtyDecimal = book.lots.decimal(qty)
       const prior = view(taker)
-      const makerFill = this.fill(maker, price, qty, "maker", now, tx)
-      const takerFill = this.fill(taker, price, qty, "taker", now, tx)
-      head.remaining = remaining(maker)
-      tx.touch(book.instrument.symbol, maker.side, price)
-      if (head.remaining.isZero()) {
-        level.queue.shift()
-        makers.prune(price)
+      const makerFill = this.fill(book, maker, price, qty, qtyDecimal, "maker", now, tx)
+      const takerFill = this.fill(book, taker, price, qty, qtyDecimal, "taker", now, tx)
+      makers.resize(level, head, remainingLots(maker))
+      tx.touch(book, maker.side, level.ticks, price)
+      book.lastTicks = level.ticks
+      if (head.lots === 0) {
+        makers.shift(level)
         maker.state = "filled"
         tx.effects.push({ kind: "order", account: maker.account, order: view(maker), isCancel: true, reason: "full_fill" })
         this.retireIfUnbooked(maker)
@@ -510,9 +602,9 @@ export class MatchingEngine {
         tx.effects.push({ kind: "order", account: maker.account, order: view(maker), isCancel: false, reason: "partial_fill" })
       }
       book.lastPrice = price
-      tx.effects.push({ kind: "trade", symbol: book.instrument.symbol, tradeId: makerFill.fillId, price, qty, takerSide: taker.side, time: now })
-      tx.events.push({ type: "EXECUTION", executionId: takerFill.fillId, price, amount: qty, orderPriorExecution: prior, takerReducedQuantity: undefined })
-      if (remaining(taker).isZero()) {
+      tx.effects.push({ kind: "trade", symbol: book.instrument.symbol, tradeId: makerFill.fillId, price, qty: qtyDecimal, takerSide: taker.side, time: now })
+      tx.events.push({ type: "EXECUTION", executionId: takerFill.fillId, price, amount: qtyDecimal, orderPriorExecution: prior, takerReducedQuantity: undefined })
+      if (remainingLots(taker) === 0) {
         taker.state = "filled"
         tx.effects.push({ kind: "order", account: taker.account, order: view(taker), isCancel: true, reason: "full_fill" })
         this.retireIfUnbooked(taker)
@@ -520,17 +612,20 @@ export class MatchingEngine {
     }
   }
 
-  private fill(order: LiveOrder, price: Decimal, qty: Decimal, liquidity: Liquidity, now: number, tx: Tx): FillView {
-    const instrument = (this.books.get(order.symbol) as Book).instrument
-    order.filled = order.filled.plus(qty)
+  private fill(book: Book, order: LiveOrder, price: Decimal, lots: number, qty: Decimal, liquidity: Liquidity, now: number, tx: Tx): FillView {
+    const instrument = book.instrument
+    order.filledLots += lots
+    order.filled = order.filledLots === lots ? qty : book.lots.decimal(order.filledLots)
     order.lastUpdateTime = now
+    const left = remainingLots(order)
+    const remainingOrderQty = left === 0 ? ZERO : left === order.sizeLots ? order.size : book.lots.decimal(left)
     if (this.unbooked.has(order.account)) {
       const seq = (this.unbookedFillSeq.get(order.account) ?? 0) + 1
       this.unbookedFillSeq.set(order.account, seq)
       const fill: FillView = {
         fillId: this.random.uuid(), orderId: order.orderId, cliOrdId: order.cliOrdId, account: order.account, symbol: order.symbol,
         side: order.side, price, qty, liquidity, fee: ZERO, feeCurrency: "USD", time: now, seq, orderType: order.type,
-        remainingOrderQty: remaining(order)
+        remainingOrderQty
       }
       tx.effects.push({ kind: "fill", account: order.account, fill })
       return fill
@@ -544,17 +639,20 @@ export class MatchingEngine {
     const fill: FillView = {
       fillId: this.random.uuid(), orderId: order.orderId, cliOrdId: order.cliOrdId, account: order.account, symbol: order.symbol,
       side: order.side, price, qty, liquidity, fee, feeCurrency: "USD", time: now, seq: ++log.seq, orderType: order.type,
-      remainingOrderQty: remaining(order)
+      remainingOrderQty
     }
     log.fills.push(fill)
     // Trimmed in halves, so the copy is paid once per RETAINED_FILLS fills.
     if (log.fills.length > 2 * RETAINED_FILLS) log.fills.splice(0, log.fills.length - RETAINED_FILLS)
     tx.effects.push({ kind: "fill", account: order.account, fill })
+    const balance = this.balanceOf(order.account, order.symbol)
+    this.setBalanceLots(order.account, order.symbol, order.side === "buy" ? balance + lots : balance - lots)
     const position = this.applyToPosition(order.account, order.symbol, order.side, price, qty, fee, now, instrument)
     tx.effects.push({ kind: "position", account: order.account, position })
     return fill
   }
 
+  /** Position accounting stays Decimal: entry prices are averages, PnL and fees are products. */
   private applyToPosition(account: string, symbol: string, side: Side, price: Decimal, qty: Decimal, fee: Decimal, now: number, instrument: SimInstrument): PositionView {
     const byAccount = this.positionBook.get(account) ?? new Map<string, PositionState>()
     this.positionBook.set(account, byAccount)
@@ -577,11 +675,21 @@ export class MatchingEngine {
     return { account, symbol, ...p }
   }
 
-  /** How much an order on `side` may trade and still only reduce the account's position. */
-  private reducible(account: string, symbol: string, side: Side): Decimal {
-    const balance = this.positionBook.get(account)?.get(symbol)?.balance ?? ZERO
-    if (side === "buy") return balance.isNeg() ? balance.neg() : ZERO
-    return balance.isPos() ? balance : ZERO
+  private balanceOf(account: string, symbol: string): number {
+    return this.balanceLots.get(account)?.get(symbol) ?? 0
+  }
+
+  private setBalanceLots(account: string, symbol: string, lots: number): void {
+    let byAccount = this.balanceLots.get(account)
+    if (byAccount === undefined) this.balanceLots.set(account, (byAccount = new Map()))
+    byAccount.set(symbol, lots)
+  }
+
+  /** How many lots an order on `side` may trade and still only reduce the account's position. */
+  private reducible(account: string, symbol: string, side: Side): number {
+    const balance = this.balanceOf(account, symbol)
+    if (side === "buy") return balance < 0 ? -balance : 0
+    return balance > 0 ? balance : 0
   }
 
   private close(order: LiveOrder, state: OrderState, now: number, tx: Tx, reason: string): void {
@@ -590,8 +698,8 @@ export class MatchingEngine {
       const i = book.stops.indexOf(order)
       if (i >= 0) book.stops.splice(i, 1)
     } else if (order.state === "open" && order.limitPrice !== undefined) {
-      if ((order.side === "buy" ? book.bids : book.asks).remove(order.limitPrice, order.orderId) !== undefined) {
-        tx.touch(order.symbol, order.side, order.limitPrice)
+      if ((order.side === "buy" ? book.bids : book.asks).remove(order.limitTicks, order.orderId) !== undefined) {
+        tx.touch(book, order.side, order.limitTicks, order.limitPrice)
       }
     }
     order.state = state
@@ -627,17 +735,18 @@ export class MatchingEngine {
 
   /** Stops trigger on the last trade price; a triggered stop's trades can trigger more (bounded). */
   private triggerStops(book: Book, now: number, tx: Tx): void {
+    if (book.stops.length === 0) return
     for (let round = 0; round < 1000; round++) {
-      const last = book.lastPrice
-      if (last === undefined) return
-      const due = book.stops.find((s) => (s.side === "buy" ? last.gte(s.stopPrice as Decimal) : last.lte(s.stopPrice as Decimal)))
+      const last = book.lastTicks
+      if (last === NONE) return
+      const due = book.stops.find((s) => (s.side === "buy" ? last >= s.stopTicks : last <= s.stopTicks))
       if (due === undefined) return
       book.stops.splice(book.stops.indexOf(due), 1)
       due.state = "open"
       due.triggered = true
       due.lastUpdateTime = now
       tx.effects.push({ kind: "order", account: due.account, order: view(due), isCancel: false, reason: "stop_order_triggered" })
-      if (due.reduceOnly && this.reducible(due.account, due.symbol, due.side).isZero()) {
+      if (due.reduceOnly && this.reducible(due.account, due.symbol, due.side) === 0) {
         this.close(due, "cancelled", now, tx, "would_not_reduce_position")
         continue
       }
@@ -645,3 +754,4 @@ export class MatchingEngine {
     }
   }
 }
+
