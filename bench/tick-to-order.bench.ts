@@ -90,7 +90,8 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
         children.push(child)
         return child
       }
-      // The bare client and the bot say "ready" on stderr once the book feed reaches them.
+      // The bare client says "ready" on stderr once the book feed reaches it, the bot once its
+      // markets are loaded (ccxt's watchOrderBook returns only after a book update: the warm-up).
       const saysReady = (child: ChildProcess) => async (): Promise<void> => {
         const deadline = Date.now() + 180_000
         while (!log.includes("ready\n")) {
@@ -143,9 +144,9 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
       try {
         await client.ready()
         // Warm up until the client trades (a daemon is ready before its strategies have the book).
-        const warmUntil = Date.now() + 90_000
+        const warmUntil = Date.now() + 180_000
         while ((await drive(WARMUP_MS, client.apiKey)).orders === 0) {
-          if (Date.now() > warmUntil) throw new Error(`${label} sent no order in 90 s of warm-up:\n${client.log()}`)
+          if (Date.now() > warmUntil) throw new Error(`${label} sent no order in 180 s of warm-up:\n${client.log()}`)
         }
         const measured = await drive(PHASE_MS, client.apiKey)
         client.child.kill("SIGTERM")

@@ -28,6 +28,8 @@ await ex.loadHttpProxyAgent()
 await ex.loadMarkets()
 const symbol = (ex.markets_by_id as Record<string, Array<{ symbol: string }>>)[BENCH_SYMBOL]?.[0]?.symbol
 if (symbol === undefined) throw new Error(`ccxt does not list ${BENCH_SYMBOL}`)
+// Markets loaded; the book arrives with the feed's next update (the bench's warm-up drives it).
+process.stderr.write("ready\n")
 let last: number | undefined
 while (running) {
   const book = await ex.watchOrderBook(symbol).catch((e: unknown) => {
@@ -36,7 +38,6 @@ while (running) {
   })
   const top = book?.bids[0]
   if (top === undefined) continue
-  if (last === undefined) process.stderr.write("ready\n")
   const [price, size] = top as [number, number]
   const changed = last !== undefined && size !== last
   last = size
