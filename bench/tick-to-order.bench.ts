@@ -204,6 +204,7 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
         ...describe("fsync_", fsync),
         ...describe("pglite_", pglite),
         durability: "os (fsync_* beside); audit projection Postgres (pglite_* beside, os)",
+        note: "a percentile of null is +∞: a missed trigger falls in it",
         layout
       },
       {
@@ -219,7 +220,7 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
         ...describe("ccxt_", bot),
         floor_p50_us: floor.p50,
         floor_p99_us: floor.p99,
-        note: "ccxt internal: frame in → fetch() called (its requests go through global fetch)",
+        note: "no internal figure for ccxt: it bundles its own WebSocket, which the probe does not see; a percentile of null is +∞ (a missed trigger falls in it)",
         layout
       }
     ]
