@@ -148,7 +148,10 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
         while ((await drive(WARMUP_MS, client.apiKey)).orders === 0) {
           if (Date.now() > warmUntil) throw new Error(`${label} sent no order in 180 s of warm-up:\n${client.log()}`)
         }
+        const from = process.hrtime.bigint() / 1000n
         const measured = await drive(PHASE_MS, client.apiKey)
+        // The measured span on the monotonic clock V8's profiles use (µs), for profile-summary.mjs.
+        if (process.env["TICK_BENCH_CPU_PROF"] !== undefined) process.stderr.write(`  profile window ${label}: --from ${from} --to ${process.hrtime.bigint() / 1000n}\n`)
         client.child.kill("SIGTERM")
         await exited(client.child)
         const internal = existsSync(probeOut) ? (JSON.parse(readFileSync(probeOut, "utf8")) as InternalSamples) : undefined
