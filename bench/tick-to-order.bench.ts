@@ -79,10 +79,11 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
 
     const start = async (c: Contender, probeOut: string): Promise<{ child: ChildProcess; ready: () => Promise<void>; apiKey: string; log: () => string }> => {
       const env = { PATH: process.env["PATH"] ?? "", TICK_PROBE_OUT: probeOut }
-      // TICK_BENCH_CPU_PROF=<dir>: each client process writes a V8 CPU profile there at exit
-      // (summarise with `node bench/tick/profile-summary.mjs <file.cpuprofile>`).
+      // TICK_BENCH_CPU_PROF=<dir>: each client process writes V8 CPU profiles to <dir>/<client>/ at
+      // exit, one per thread (tsx's module-loader thread has its own; the main thread's is the
+      // larger) — summarise with `node bench/tick/profile-summary.mjs <file.cpuprofile>`.
       const prof = process.env["TICK_BENCH_CPU_PROF"]
-      const execArgv = ["--import", "tsx", "--import", tick("probe.ts"), ...(prof !== undefined ? ["--cpu-prof", "--cpu-prof-dir", prof, "--cpu-prof-name", `${c.kind}${c.kind === "daemon" ? `-${c.durability}-${c.store}` : ""}.cpuprofile`] : [])]
+      const execArgv = ["--import", "tsx", "--import", tick("probe.ts"), ...(prof !== undefined ? ["--cpu-prof", "--cpu-prof-dir", join(prof, `${c.kind}${c.kind === "daemon" ? `-${c.durability}-${c.store}` : ""}`)] : [])]
       let log = ""
       const spawned = (args: string[], extraEnv: Record<string, string> = {}): ChildProcess => {
         const child = spawn(process.execPath, [...execArgv, ...args], { cwd: root, env: { ...env, ...extraEnv }, stdio: ["ignore", "ignore", "pipe"] })
