@@ -1,3 +1,4 @@
+import { Agent as HttpAgent, request as httpRequest } from "node:http"
 import ccxt from "ccxt"
 import { Effect, Either } from "effect"
 import { WebSocket } from "ws"
@@ -26,7 +27,8 @@ import { percentile, rateFigure, round, throughput, type Bench, type Figure } fr
  * frames. md.normalize_apply_vs_ccxt: the same frames through ccxt's krakenfutures handlers
  * (`handleOrderBookSnapshot` / `handleOrderBook` on its own order book, with a stub client),
  * after a JSON.parse as ccxt's client does. venue.order_roundtrip: sendOrder (post-only, never
- * marketable) → ack through our REST client, then cancel; baseline: a bare signed fetch POST.
+ * marketable) → ack through our REST client, then cancel; baseline: the same signed POST on a bare
+ * keep-alive `http.request` (the client's transport), so the ratio is the client's own overhead.
  */
 
 const FRAMES = 100_000
@@ -309,6 +311,7 @@ const roundtrip = async (): Promise<ReadonlyArray<Figure>> => {
     heartbeatMs: 3_600_000,
     tickerMs: 3_600_000
   })
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: 4 })
   try {
     const baseUrl = `${sim.url}/derivatives`
     // One nonce source for both sides: they share the API key, whose nonces must only increase.
@@ -320,15 +323,32 @@ const roundtrip = async (): Promise<ReadonlyArray<Figure>> => {
     const bare = new Float64Array(ROUNDTRIPS)
     let failures = 0
 
-    const signed = async (endpoint: string, query: string): Promise<{ ok: boolean; text: string }> => {
-      const endpointPath = `/api/v3/${endpoint}`
-      const n = nonce()
-      const res = await fetch(`${baseUrl}${endpointPath}?${query}`, {
-        method: "POST",
-        headers: { Accept: "application/json", APIKey: KEY, Nonce: n, Authent: signRest({ secret: SECRET, postData: query, nonce: n, endpointPath }) }
+    // The baseline's transport is the client's own: node:http with a keep-alive agent (the REST
+    // client's default fetch is built on it), so the ratio is the client's own overhead.
+    const simUrl = new URL(baseUrl)
+    const signed = (endpoint: string, query: string): Promise<{ ok: boolean; text: string }> =>
+      new Promise((resolve, reject) => {
+        const endpointPath = `/api/v3/${endpoint}`
+        const n = nonce()
+        const req = httpRequest(
+          {
+            host: simUrl.hostname,
+            port: simUrl.port,
+            method: "POST",
+            path: `${simUrl.pathname}${endpointPath}?${query}`,
+            agent,
+            headers: { Accept: "application/json", APIKey: KEY, Nonce: n, Authent: signRest({ secret: SECRET, postData: query, nonce: n, endpointPath }), "Content-Length": 0 }
+          },
+          (res) => {
+            const chunks: Buffer[] = []
+            res.on("data", (c: Buffer) => chunks.push(c))
+            res.on("end", () => resolve({ ok: (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300, text: Buffer.concat(chunks).toString("utf8") }))
+            res.on("error", reject)
+          }
+        )
+        req.on("error", reject)
+        req.end()
       })
-      return { ok: res.ok, text: await res.text() }
-    }
     const sendQuery = `orderType=post&symbol=PF_XBTUSD&side=buy&size=0.001&limitPrice=30000`
 
     const oursOnce = async (i: number): Promise<void> => {
@@ -378,7 +398,7 @@ const roundtrip = async (): Promise<ReadonlyArray<Figure>> => {
         unit: "us",
         p50_us: round(p50, 1),
         p99_us: round(p99, 1),
-        baseline: "bare fetch POST sendorder (same signed request)",
+        baseline: "bare keep-alive http.request POST sendorder (same signed request, the client's transport)",
         baseline_value: round(b50, 1),
         baseline_p50_us: round(b50, 1),
         baseline_p99_us: round(b99, 1),
@@ -391,6 +411,7 @@ const roundtrip = async (): Promise<ReadonlyArray<Figure>> => {
       }
     ]
   } finally {
+    agent.destroy()
     await sim.stop()
   }
 }

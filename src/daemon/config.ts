@@ -144,6 +144,20 @@ export const RecoveryConfig = Schema.Struct({
 export type RecoveryConfig = typeof RecoveryConfig.Type
 
 const JournalKind = Schema.Literal("file", "kafka")
+/**
+ * Write-ahead durability of the file journal: what "journaled" means before an order goes out.
+ * `fsync`: on disk (fdatasync, group-committed) — survives a power loss. `os`: written to the OS
+ * (the kernel's page cache), fsynced in the background every OS_DURABILITY_SYNC_MS — survives a
+ * process crash, kill -9 included, not a power loss or kernel crash. See docs/architecture.md
+ * "Benches and durability". The Kafka journal is always acks=all.
+ */
+export const JournalDurability = Schema.Literal("fsync", "os")
+export type JournalDurability = typeof JournalDurability.Type
+/** Background fsync period of the `os` durability: the most a power loss can take back. */
+export const OS_DURABILITY_SYNC_MS = 5
+/** The file journal's fsync policy for a durability (`adapters/journal/file` FsyncPolicy). */
+export const fsyncPolicyOf = (durability: JournalDurability): { readonly kind: "always" } | { readonly kind: "background"; readonly ms: number } =>
+  durability === "fsync" ? { kind: "always" } : { kind: "background", ms: OS_DURABILITY_SYNC_MS }
 
 /** Retention of the embedded file journal: the policy is in daemon/journal-retention.ts. */
 export const FileRetentionConfig = Schema.Struct({
@@ -190,6 +204,8 @@ export const ConfigFile = Schema.Struct({
   journal: withDefault(
     Schema.Struct({
       kind: optional(JournalKind),
+      /** File journal only; default `fsync`. */
+      durability: optional(JournalDurability),
       topicPrefix: withDefault(TopicPrefix, () => "troupe."),
       retention: withDefault(FileRetentionConfig, () => Schema.decodeSync(FileRetentionConfig)({})),
       kafkaRetention: withDefault(KafkaRetentionConfig, () => ({}))
@@ -221,6 +237,8 @@ export interface Config {
   readonly strategies: ReadonlyArray<StrategyConfig>
   readonly journal: {
     readonly kind: "file" | "kafka"
+    /** Write-ahead durability of the file journal (the Kafka journal is acks=all). */
+    readonly durability: JournalDurability
     readonly topicPrefix: string
     readonly retention: FileRetentionConfig
     /** Overrides of DEFAULT_TOPIC_RETENTION (kafka-journal.ts) for topics the daemon creates. */
@@ -318,6 +336,9 @@ export const parseConfig = (file: unknown, env: Env): Either.Either<Config, Conf
     if (journalKind === "kafka" && kafkaBrokers.length === 0) {
       return yield* Either.left(new ConfigError({ path: "journal.kind", reason: `expected KAFKA_BROKERS (or kafkaBrokers) to be set for "kafka", got none` }))
     }
+    if (journalKind === "kafka" && decoded.journal.durability !== undefined) {
+      return yield* Either.left(new ConfigError({ path: "journal.durability", reason: 'expected no journal.durability with the Kafka journal (it is always acks=all; the setting would be ignored), got one' }))
+    }
     const storeKind = decoded.store.kind ?? (databaseUrl !== undefined ? "postgres" : "pglite")
     // The same file asking for both would have one of them silently ignored. (The environment's
     // DATABASE_URL / KAFKA_BROKERS may be there for other tools, so an explicit kind wins over them.)
@@ -354,7 +375,7 @@ export const parseConfig = (file: unknown, env: Env): Either.Either<Config, Conf
       venue,
       risk: decoded.risk,
       strategies: decoded.strategies,
-      journal: { kind: journalKind, topicPrefix: decoded.journal.topicPrefix, retention: decoded.journal.retention, kafkaRetention: decoded.journal.kafkaRetention },
+      journal: { kind: journalKind, durability: decoded.journal.durability ?? "fsync", topicPrefix: decoded.journal.topicPrefix, retention: decoded.journal.retention, kafkaRetention: decoded.journal.kafkaRetention },
       store: { kind: storeKind },
       recovery: decoded.recovery
     }

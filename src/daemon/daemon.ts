@@ -25,7 +25,7 @@ import { makePostgresStore } from "../persistence/postgres.js"
 import { openPgliteStore } from "../persistence/pglite.js"
 import { controlApi } from "./control-api/server.js"
 import type { NodeState } from "./control.js"
-import type { Config, StrategyConfig } from "./config.js"
+import { fsyncPolicyOf, type Config, type StrategyConfig } from "./config.js"
 import { DaemonControlImpl } from "./daemon-control.js"
 import { EventJournal } from "./event-journal.js"
 import { StrategyCatalog } from "./strategy-catalog.js"
@@ -152,7 +152,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     const openJournal: Effect.Effect<JournalService> =
       config.journal.kind === "kafka"
         ? openKafkaJournal({ brokers: config.kafkaBrokers, topicPrefix: config.journal.topicPrefix, clientId: `troupe-${instance}`, retention: kafkaTopicRetention(config.journal.kafkaRetention) }).pipe(Effect.orDie)
-        : openFileJournal({ dir: join(config.home, "journal"), fsync: { kind: "always" }, now: clock.now }).pipe(
+        : openFileJournal({ dir: join(config.home, "journal"), fsync: fsyncPolicyOf(config.journal.durability), now: clock.now }).pipe(
             Effect.tap((j) => Effect.sync(() => (bounded.fileJournal = j))),
             Effect.orDie
           )

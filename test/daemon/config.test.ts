@@ -26,7 +26,7 @@ describe("config defaults", () => {
     expect(c.home).toBe("./.troupe")
     expect(c.port).toBe(7400)
     expect(c.venue.id).toBe("simulator")
-    expect(c.journal).toEqual({ kind: "file", topicPrefix: "troupe.", retention: { hours: 24, maxMb: 1024, everySeconds: 300 }, kafkaRetention: {} })
+    expect(c.journal).toEqual({ kind: "file", durability: "fsync", topicPrefix: "troupe.", retention: { hours: 24, maxMb: 1024, everySeconds: 300 }, kafkaRetention: {} })
     expect(c.store).toEqual({ kind: "pglite" })
     expect(c.kafkaBrokers).toEqual([])
     expect(c.strategies).toEqual([])
@@ -155,6 +155,17 @@ describe("config file validation", () => {
 })
 
 describe("retention config", () => {
+  it("takes the file journal's write-ahead durability: fsync by default, os when asked; anything else or with Kafka is a typed error", () => {
+    expect(ok({}).journal.durability).toBe("fsync")
+    expect(ok({ journal: { durability: "os" } }).journal.durability).toBe("os")
+    expect(ok({ journal: { kind: "file", durability: "os" } }, { KAFKA_BROKERS: "k:9092" }).journal.durability).toBe("os")
+    const bad = fail({ journal: { durability: "async" } })
+    expect(bad.path).toBe("journal.durability")
+    expect(bad.message).toMatch(/^config error at journal\.durability: expected "fsync" \| "os", got "async"/)
+    const kafka = fail({ journal: { durability: "os" } }, { KAFKA_BROKERS: "k:9092" })
+    expect(kafka.path).toBe("journal.durability")
+  })
+
   it("takes the file journal's retention and Kafka topic retention, -1 meaning unlimited", () => {
     const c = ok({ journal: { retention: { hours: 6, maxMb: 512 }, kafkaRetention: { md: { hours: 12, mb: 2048 }, orders: { hours: -1, mb: -1 } } } })
     expect(c.journal.retention).toEqual({ hours: 6, maxMb: 512, everySeconds: 300 })

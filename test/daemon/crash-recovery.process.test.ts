@@ -13,7 +13,11 @@ import { api, startDaemon, throwawayDatabase, until, waitReady, writeConfig, typ
 // killed with SIGKILL at random moments, ten times in a row. After each restart: no venue order
 // twice, no fill lost, positions equal the simulator's ground truth, every venue order has its
 // audit rows. The store is a real Postgres database, the journal the file journal under the
-// daemon's home (the Kafka journal has its own test with a broker restart).
+// daemon's home (the Kafka journal has its own test with a broker restart). The rounds alternate the
+// journal's write-ahead durability: `fsync` (on disk before each order) on even rounds, `os` (written
+// to the OS before each order, fsynced in the background) on odd ones — kill -9 loses nothing under
+// either, since the kernel keeps what a killed process wrote. Restarting under the other policy on
+// the same journal is part of the test.
 
 const KILLS = 10
 const SYMBOLS = ["PF_XBTUSD", "PF_ETHUSD", "PF_SOLUSD"]
@@ -23,6 +27,8 @@ let sim: Simulator
 let db: { readonly url: string; readonly drop: () => Promise<void> }
 let pool: pg.Pool
 let configFile = ""
+let baseConfig: Record<string, unknown> = {}
+const durabilityOf = (round: number): "fsync" | "os" => (round % 2 === 0 ? "fsync" : "os")
 let daemon: DaemonProcess | undefined
 
 interface PositionView {
@@ -50,11 +56,11 @@ beforeAll(async () => {
   })
   db = await throwawayDatabase(inject("databaseUrl"), "troupe_crash")
   pool = new pg.Pool({ connectionString: db.url, max: 2, options: "-c search_path=troupe" })
-  configFile = writeConfig(home, {
+  baseConfig = {
     databaseUrl: db.url,
     venue: { account, baseUrl: `${sim.url}/derivatives`, wsUrl: sim.wsUrl, apiKey: "crash-key", apiSecret: Buffer.from("crash-secret-crash-secret-crash-secret").toString("base64") },
     recovery: { snapshotEveryEvents: 100, snapshotEverySeconds: 1 }
-  })
+  }
 }, 60_000)
 
 afterAll(async () => {
@@ -135,6 +141,7 @@ describe("crash recovery: SIGKILL at random moments", () => {
     const random = seeded(20261122)
     const recoveries: number[] = []
     for (let round = 0; round <= KILLS; round++) {
+      configFile = writeConfig(home, { ...baseConfig, journal: { kind: "file", durability: durabilityOf(round) } })
       const started = Date.now()
       daemon = await startDaemon(home, configFile)
       await waitReady(daemon)
@@ -142,7 +149,7 @@ describe("crash recovery: SIGKILL at random moments", () => {
       recoveries.push(ready)
       const recovered = /recovered in (\d+) ms: ([^\n]*)/.exec(daemon.stderr)
       const reconciled = /reconciled in \d+ ms since start: ([^\n]*)/.exec(daemon.stderr)
-      process.stderr.write(`[crash] round ${round}: ready ${ready} ms after spawn; recovery ${recovered?.[1] ?? "?"} ms (${recovered?.[2] ?? ""}); ${reconciled?.[1] ?? ""}\n`)
+      process.stderr.write(`[crash] round ${round} (${durabilityOf(round)}): ready ${ready} ms after spawn; recovery ${recovered?.[1] ?? "?"} ms (${recovered?.[2] ?? ""}); ${reconciled?.[1] ?? ""}\n`)
       if (round > 0) await check(daemon, round)
       if (round === KILLS) break
       // Trade for a while: wait for new orders, then kill at a random moment.

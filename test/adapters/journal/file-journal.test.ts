@@ -189,6 +189,48 @@ describe("file journal", () => {
     await Effect.runPromise(j.close())
   })
 
+  it("under the background policy (`os` durability), a durable append resolves once written to the OS, readers see it once the background fsync ran", async () => {
+    const j = await open({ dir: tempDir(), fsync: { kind: "background", ms: 40 } })
+    const opened = j.stats().fsyncs
+    await Effect.runPromise(j.append("orders", "acct/inst", bytes("order"), { durable: true }))
+    // Resolved without an fsync in front of it: the write is all it waited for.
+    expect(j.stats()).toEqual({ fsyncs: opened, writes: 1 })
+    expect(await readAll(j, "orders")).toEqual([])
+    await new Promise((r) => setTimeout(r, 150))
+    expect(j.stats().fsyncs).toBeGreaterThan(opened)
+    expect((await readAll(j, "orders")).map((r) => text(r.payload))).toEqual(["order"])
+    await Effect.runPromise(j.close())
+  })
+
+  it("under the background policy, segment rolls with fsyncs running beside the writes keep every record, in order", async () => {
+    const dir = tempDir()
+    const j = await open({ dir, fsync: { kind: "background", ms: 1 }, segmentBytes: 300 })
+    const payloads = Array.from({ length: 200 }, (_, i) => `p${i}`)
+    // Concurrent appends (one flush loop, many group commits) while the 1 ms timer syncs.
+    await Promise.all(payloads.map((p) => Effect.runPromise(j.append("orders", "k", bytes(p), { durable: true }))))
+    await Effect.runPromise(j.close())
+    expect(readdirSync(join(dir, "orders")).filter((n) => n.endsWith(".log")).length).toBeGreaterThan(5)
+    const j2 = await open({ dir })
+    expect((await readAll(j2, "orders")).map((r) => text(r.payload))).toEqual(payloads)
+    await Effect.runPromise(j2.close())
+  })
+
+  it("a process that dies with written but unsynced records (background policy) loses none: the next open syncs them before readers see them", async () => {
+    const dir = tempDir()
+    // The dying process: its timer never gets to sync (an hour), and it is never closed.
+    const dying = await open({ dir, fsync: { kind: "background", ms: 3_600_000 } })
+    const created = dying.stats().fsyncs // directory entries of the new topics
+    await appendMany(dying, "orders", ["a", "b", "c"])
+    expect(dying.stats().fsyncs).toBe(created)
+    const next = await open({ dir, fsync: { kind: "background", ms: 3_600_000 } })
+    // Opening synced the tail it found (one fsync per topic with records: only `orders` here).
+    expect(next.stats().fsyncs).toBe(1)
+    expect((await readAll(next, "orders")).map((r) => text(r.payload))).toEqual(["a", "b", "c"])
+    expect(await appendMany(next, "orders", ["d"])).toEqual(["3"])
+    await Effect.runPromise(next.close())
+    await Effect.runPromise(dying.close()).catch(() => undefined)
+  })
+
   it("after any cut or flipped byte in the last segment, reopening yields exactly a prefix of the appends", async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -19,10 +19,19 @@ import {
 /**
  * `always`: every write batch is fsynced before any append in it resolves (group commit).
  * `interval`: writes go to the OS at once, an fsync runs every `ms`; durable appends still wait
- * for a (group-committed) fsync. `never`: no fsync at all, not even for durable appends —
- * for tests, replays and scratch runs on tmpfs only.
+ * for a (group-committed) fsync.
+ * `background`: every append (durable ones too) resolves once its bytes are written to the OS
+ * (`pwrite` returned); an fsync runs every `ms` beside the writes, never in front of them. A
+ * process crash (kill -9 included) loses nothing — the kernel holds the bytes — a power loss or
+ * kernel crash can lose the last `ms` of resolved appends. Readers still see only synced records.
+ * `never`: no fsync at all, not even for durable appends — for tests, replays and scratch runs
+ * on tmpfs only.
  */
-export type FsyncPolicy = { readonly kind: "always" } | { readonly kind: "interval"; readonly ms: number } | { readonly kind: "never" }
+export type FsyncPolicy =
+  | { readonly kind: "always" }
+  | { readonly kind: "interval"; readonly ms: number }
+  | { readonly kind: "background"; readonly ms: number }
+  | { readonly kind: "never" }
 
 export interface TopicLogOptions {
   readonly root: string
@@ -94,6 +103,9 @@ export class TopicLog {
   private failure: JournalIoError | undefined
   private closed = false
   private timer: ReturnType<typeof setInterval> | undefined
+  /** The `background` policy's fsync in flight (it runs beside writes, not in the flush loop). */
+  private syncing: Promise<void> | undefined
+  private rolling = false
 
   private constructor(private readonly o: TopicLogOptions) {
     this.dir = join(o.root, o.topic)
@@ -105,6 +117,9 @@ export class TopicLog {
     const repair = await log.recover()
     if (o.fsync.kind === "interval") {
       log.timer = setInterval(() => log.requestSync(), o.fsync.ms)
+      log.timer.unref()
+    } else if (o.fsync.kind === "background") {
+      log.timer = setInterval(() => log.backgroundSync(), o.fsync.ms)
       log.timer.unref()
     }
     return { log, repair }
@@ -133,6 +148,13 @@ export class TopicLog {
         truncatedBytes: size - scan.validBytes,
         reason: scan.stop?.reason ?? "trailing bytes"
       }
+    } else if (this.o.fsync.kind !== "never" && size > 0) {
+      // The tail may be bytes a crashed process had written but not synced (the `background` and
+      // `interval` policies resolve or write before the fsync). They are whole and checksummed, and
+      // readers are about to see them: sync first, so no reader (the audit projection) ever holds a
+      // record that a later power loss could take back — its offset would then be reused.
+      await this.fh.datasync()
+      this.o.stats.fsyncs++
     }
     for (const e of scan.index) this.activeIndex.add(e.offset, e.position)
     this.activeBytes = scan.validBytes
@@ -229,6 +251,34 @@ export class TopicLog {
     }
   }
 
+  /**
+   * `background`: fsyncs what is written so far, beside the flush loop (a write issued meanwhile
+   * is not held behind it); readers see the synced records afterwards.
+   */
+  private backgroundSync(): void {
+    if (this.syncing !== undefined || this.rolling || this.closed || this.failure !== undefined || this.written <= this.visible) return
+    const target = this.written
+    this.syncing = this.fh
+      .datasync()
+      .then(
+        () => {
+          this.o.stats.fsyncs++
+          if (target > this.visible) this.visible = target
+        },
+        (cause: unknown) => {
+          // Appends already resolved were in the OS page cache only; after a failed fsync its state
+          // is unknown ("fsyncgate"): refuse everything until the journal is reopened.
+          this.failure ??= new JournalIoError({ op: "sync", topic: this.o.topic, cause })
+          for (const w of this.waiters) w.reject(this.failure)
+          this.waiters = []
+          this.pending = []
+        }
+      )
+      .finally(() => {
+        this.syncing = undefined
+      })
+  }
+
   private kick(): void {
     if (this.flushing !== undefined) return
     this.flushing = new Promise<void>((done) => setImmediate(() => void this.flushLoop().finally(done))).finally(() => {
@@ -246,6 +296,8 @@ export class TopicLog {
       this.waiters = []
       const policy = this.o.fsync.kind
       const sync = this.syncRequested || policy === "always" || (policy === "interval" && waiters.some((w) => w.durable))
+      // `background`: written to the OS is what every append waits for; the timer syncs.
+      const written = policy === "never" || policy === "background"
       this.syncRequested = false
       try {
         // Pending appends hold contiguous offsets: one write for all of them, not one per append
@@ -253,6 +305,13 @@ export class TopicLog {
         if (batch.length > 0) await this.write(batch.length === 1 ? (batch[0] as { bufs: Buffer[] }).bufs : batch.flatMap((b) => b.bufs), (batch[0] as { firstOffset: number }).firstOffset)
         if (policy === "never") {
           this.visible = this.written
+        } else if (policy === "background") {
+          if (sync) {
+            await this.syncing
+            await this.fh.datasync()
+            this.o.stats.fsyncs++
+            this.visible = this.written
+          }
         } else {
           // Not yet synced records are resolved now only if nobody asked for durability.
           for (const w of waiters) if (!w.durable && !sync) w.resolve()
@@ -271,7 +330,7 @@ export class TopicLog {
         this.pending = []
         return
       }
-      for (const w of waiters) if (w.durable || sync || policy === "never") w.resolve()
+      for (const w of waiters) if (w.durable || sync || written) w.resolve()
     }
   }
 
@@ -309,18 +368,25 @@ export class TopicLog {
 
   /** Seals the active segment (synced, so recovery only ever checks the last one) and starts `base`. */
   private async roll(base: number): Promise<void> {
-    if (this.o.fsync.kind !== "never") {
-      await this.fh.datasync()
-      this.o.stats.fsyncs++
+    // A background fsync may be running on the handle about to close; none starts meanwhile.
+    this.rolling = true
+    try {
+      await this.syncing
+      if (this.o.fsync.kind !== "never") {
+        await this.fh.datasync()
+        this.o.stats.fsyncs++
+      }
+      await this.fh.close()
+      await writeIndexFile(this.dir, this.activeBase, this.activeIndex.entries)
+      this.sealed.push({ base: this.activeBase, index: this.activeIndex.entries })
+      this.activeBase = base
+      this.activeBytes = 0
+      this.activeIndex = new IndexBuilder(this.o.indexIntervalBytes)
+      this.fh = await openSegment(this.dir, base, "wx+")
+      await this.syncDir(this.dir)
+    } finally {
+      this.rolling = false
     }
-    await this.fh.close()
-    await writeIndexFile(this.dir, this.activeBase, this.activeIndex.entries)
-    this.sealed.push({ base: this.activeBase, index: this.activeIndex.entries })
-    this.activeBase = base
-    this.activeBytes = 0
-    this.activeIndex = new IndexBuilder(this.o.indexIntervalBytes)
-    this.fh = await openSegment(this.dir, base, "wx+")
-    await this.syncDir(this.dir)
   }
 
   /** Makes a new file's directory entry durable. */
@@ -419,6 +485,7 @@ export class TopicLog {
     this.closed = true
     if (this.timer !== undefined) clearInterval(this.timer)
     while (this.flushing !== undefined) await this.flushing
+    await this.syncing
     if (this.failure === undefined && this.o.fsync.kind !== "never" && this.written > this.visible) {
       this.syncRequested = true
       this.kick()
