@@ -1,5 +1,5 @@
 import { Decimal } from "../domain/decimal.js"
-import { MAX_DECIMALS, parseScaled, scaledToText } from "../domain/fixed-point.js"
+import { MAX_DECIMALS, scaledToText } from "../domain/fixed-point.js"
 
 /**
  * The order machine's quantity arithmetic on scaled integers. The context keeps decimal text
@@ -24,6 +24,33 @@ export const canonical = (text: string): string => (CANONICAL.test(text) ? text 
 const decimalsOf = (text: string): number => {
   const dot = text.indexOf(".")
   return dot < 0 ? 0 : text.length - dot - 1
+}
+
+const POW10: ReadonlyArray<number> = Array.from({ length: 16 }, (_, k) => 10 ** k)
+
+/**
+ * Plain digits with at most one dot, scaled to `decimals` (>= the text's own decimals), as a
+ * safe integer; -1 for anything else (sign, exponent, too large): the caller then uses Decimal.
+ * A direct charCode loop: the domain's general parser copies to bytes first, which costs more
+ * than the whole rest of a fill here.
+ */
+const scaled = (text: string, decimals: number): number => {
+  let units = 0
+  let fraction = -1
+  const n = text.length
+  if (n === 0) return -1
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 48 && c <= 57) {
+      units = units * 10 + (c - 48)
+      if (fraction >= 0) fraction++
+    } else if (c === 46 && fraction < 0) fraction = 0
+    else return -1
+  }
+  if (fraction === 0) return -1
+  const shift = decimals - (fraction < 0 ? 0 : fraction)
+  const out = units * (POW10[shift] as number)
+  return Number.isSafeInteger(out) && Number.isSafeInteger(units) ? out : -1
 }
 
 export interface FillOutcome {
@@ -70,10 +97,10 @@ export const fillOutcomeDecimal = (c: FillInputs, fillQty: string, fillPx: strin
 export const fillOutcome = (c: FillInputs, fillQty: string, fillPx: string): FillOutcome => {
   const d = Math.max(decimalsOf(c.quantity), decimalsOf(c.filledQty), decimalsOf(c.overfillQty), decimalsOf(fillQty))
   if (d > MAX_DECIMALS) return fillOutcomeDecimal(c, fillQty, fillPx)
-  const q = parseScaled(c.quantity, d)
-  const f = parseScaled(c.filledQty, d)
-  const o = parseScaled(c.overfillQty, d)
-  const x = parseScaled(fillQty, d)
+  const q = scaled(c.quantity, d)
+  const f = scaled(c.filledQty, d)
+  const o = scaled(c.overfillQty, d)
+  const x = scaled(fillQty, d)
   if (q < 0 || f < 0 || o < 0 || x < 0) return fillOutcomeDecimal(c, fillQty, fillPx)
   const before = f + o
   const executed = before + x
@@ -98,8 +125,8 @@ export const fillOutcome = (c: FillInputs, fillQty: string, fillPx: string): Fil
 export const greaterThan = (a: string, b: string): boolean => {
   const d = Math.max(decimalsOf(a), decimalsOf(b))
   if (d <= MAX_DECIMALS) {
-    const x = parseScaled(a, d)
-    const y = parseScaled(b, d)
+    const x = scaled(a, d)
+    const y = scaled(b, d)
     if (x >= 0 && y >= 0) return x > y
   }
   return new Decimal(a).greaterThan(b)
@@ -109,8 +136,8 @@ export const greaterThan = (a: string, b: string): boolean => {
 export const minus = (a: string, b: string): string => {
   const d = Math.max(decimalsOf(a), decimalsOf(b))
   if (d <= MAX_DECIMALS) {
-    const x = parseScaled(a, d)
-    const y = parseScaled(b, d)
+    const x = scaled(a, d)
+    const y = scaled(b, d)
     if (x >= 0 && y >= 0 && x >= y) return scaledToText(x - y, d)
   }
   return new Decimal(a).minus(b).toString()

@@ -36,6 +36,39 @@ const outcomeOf = (c: OrderContext, f: Fill): FillOutcome => {
 const changeOf = (e: OrderEvent): OrderChange => (e.type === "MODIFY" || e.type === "MODIFIED" ? e.change : {})
 const changeKeepsOpen = (c: OrderContext, change: OrderChange): boolean => change.quantity === undefined || greaterThan(change.quantity, c.filledQty)
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+/**
+ * A fresh copy of the context, field by field: every context then has one shape, and the copy
+ * is a plain literal (an object spread of a context costs several times more on this path).
+ * The copy is new, so setting its fields before returning it mutates nothing anyone holds.
+ */
+const copy = (c: OrderContext): Mutable<OrderContext> => ({
+  clientOrderId: c.clientOrderId,
+  instrumentId: c.instrumentId,
+  side: c.side,
+  kind: c.kind,
+  timeInForce: c.timeInForce,
+  venueOrderId: c.venueOrderId,
+  quantity: c.quantity,
+  filledQty: c.filledQty,
+  leavesQty: c.leavesQty,
+  avgPx: c.avgPx,
+  price: c.price,
+  triggerPrice: c.triggerPrice,
+  expireAt: c.expireAt,
+  fillIds: c.fillIds,
+  duplicateFills: c.duplicateFills,
+  overfilled: c.overfilled,
+  overfillQty: c.overfillQty,
+  lastOpen: c.lastOpen,
+  pendingChange: c.pendingChange,
+  expiring: c.expiring,
+  cancelReason: c.cancelReason,
+  rejectReason: c.rejectReason,
+  ignoredMessages: c.ignoredMessages
+})
+
 type G = Guard<OrderContext, OrderEvent>
 type U = Update<OrderContext, OrderEvent>
 
@@ -61,15 +94,15 @@ export const ORDER_UPDATES: Readonly<Record<string, U>> = {
   applyFill: (c, e) => {
     if (e.type !== "FILL") return c
     const o = outcomeOf(c, e)
-    return {
-      ...c,
-      filledQty: o.filledQty,
-      leavesQty: o.leavesQty,
-      avgPx: o.avgPx,
-      overfillQty: o.overfillQty,
-      overfilled: o.overfillQty !== "0",
-      fillIds: [...c.fillIds, e.fillId]
-    }
+    const n = copy(c)
+    n.filledQty = o.filledQty
+    n.leavesQty = o.leavesQty
+    n.avgPx = o.avgPx
+    n.overfillQty = o.overfillQty
+    n.overfilled = o.overfillQty !== "0"
+    // A new array per fill, as XState's assign makes: a context handed out never changes under its holder.
+    n.fillIds = c.fillIds.concat(e.fillId)
+    return n
   },
   recordAck: (c, e) => (e.type === "ACCEPTED" ? { ...c, venueOrderId: e.venueOrderId } : c),
   recordReject: (c, e) => ("reason" in e && typeof e.reason === "string" ? { ...c, rejectReason: e.reason } : c),
