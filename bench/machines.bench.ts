@@ -50,29 +50,34 @@ export const benches: ReadonlyArray<Bench> = [
     run: async () => {
       const compiled = compileOrderMachine(() => 0)
       let lastCompiled = ""
-      const compiledRate =
-        throughput(ORDERS, (events) => {
-          const cell = compiled.start(orderContextOf(input), noopHost)
-          for (const e of events) compiled.step(cell, e, noopHost)
-          lastCompiled = cell.context.filledQty
-        }) * EVENTS_PER_ORDER
-
+      const compiledPath = (events: ReadonlyArray<OrderEvent>): void => {
+        const cell = compiled.start(orderContextOf(input), noopHost)
+        for (const e of events) compiled.step(cell, e, noopHost)
+        lastCompiled = cell.context.filledQty
+      }
       let lastPure = ""
-      const pureRate =
-        throughput(ORDERS, (events) => {
-          let [s] = initialTransition(orderMachine, input)
-          for (const e of events) [s] = transition(orderMachine, s, e)
-          lastPure = (s as SnapshotFrom<typeof orderMachine>).context.filledQty
-        }, { rounds: 3 }) * EVENTS_PER_ORDER
-
+      const purePath = (events: ReadonlyArray<OrderEvent>): void => {
+        let [s] = initialTransition(orderMachine, input)
+        for (const e of events) [s] = transition(orderMachine, s, e)
+        lastPure = (s as SnapshotFrom<typeof orderMachine>).context.filledQty
+      }
       let lastActor = ""
-      const actorRate =
-        throughput(ORDERS, (events) => {
-          const a = createActor(orderMachine, { input }).start()
-          for (const e of events) a.send(e)
-          lastActor = a.getSnapshot().context.filledQty
-          a.stop()
-        }, { rounds: 3 }) * EVENTS_PER_ORDER
+      const actorPath = (events: ReadonlyArray<OrderEvent>): void => {
+        const a = createActor(orderMachine, { input }).start()
+        for (const e of events) a.send(e)
+        lastActor = a.getSnapshot().context.filledQty
+        a.stop()
+      }
+      // The three paths take turns, round after round (best round each): on a shared, noisy
+      // machine a load spike then hits every path, not one.
+      let compiledRate = 0
+      let pureRate = 0
+      let actorRate = 0
+      for (let round = 0; round < 4; round++) {
+        compiledRate = Math.max(compiledRate, throughput(ORDERS, compiledPath, { rounds: 1 }) * EVENTS_PER_ORDER)
+        pureRate = Math.max(pureRate, throughput(ORDERS, purePath, { rounds: 1 }) * EVENTS_PER_ORDER)
+        actorRate = Math.max(actorRate, throughput(ORDERS, actorPath, { rounds: 1 }) * EVENTS_PER_ORDER)
+      }
 
       // The three paths must have done the same work.
       if (lastCompiled !== lastPure || lastCompiled !== lastActor) throw new Error(`paths disagree: ${lastCompiled} / ${lastPure} / ${lastActor}`)

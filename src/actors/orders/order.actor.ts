@@ -37,8 +37,7 @@ export class OrderActor implements StepHost<OrderContext, MachineEvent> {
   /** The approval of the command being processed, taken by the machine's send effect. */
   pending: ApprovedAction | undefined
   refused = false
-  /** XState's reading API on the compiled order (no XState actor runs). */
-  readonly actor: { readonly getSnapshot: () => OrderSnapshotView; readonly getPersistedSnapshot: () => PersistedOrderSnapshot }
+  private view: OrderActor["actor"] | undefined
 
   constructor(
     readonly clientOrderId: string,
@@ -51,7 +50,14 @@ export class OrderActor implements StepHost<OrderContext, MachineEvent> {
     private readonly onError: (error: unknown) => void
   ) {
     this.cell = machine.start(orderContextOf(input), this)
-    this.actor = { getSnapshot: () => this.snapshot, getPersistedSnapshot: () => this.persisted }
+  }
+
+  /**
+   * XState's reading API on the compiled order, for the inspector, the control API and
+   * reconciliation (no XState actor runs). Made on first use: most orders are never inspected.
+   */
+  get actor(): { readonly getSnapshot: () => OrderSnapshotView; readonly getPersistedSnapshot: () => PersistedOrderSnapshot } {
+    return (this.view ??= { getSnapshot: () => this.snapshot, getPersistedSnapshot: () => this.persisted })
   }
 
   /** Sends a command with its approval; true when the machine took it (and spent the approval). */
