@@ -192,6 +192,7 @@ export const compileMachine = <C, E extends EventObject>(machine: AnyStateMachin
   const exitOps = (leaf: AnyStateNode, n: AnyStateNode): Op<C, E>[] => [
     ...(Object.values(n.states) as AnyStateNode[])
       .filter((h) => h.type === "history")
+      .map((h): AnyStateNode => (h.history !== "shallow" ? fail(`deep history ${h.id}`) : h))
       .map((h): Op<C, E> => ({ k: HISTORY, node: h.id, child: ([leaf, ...ancestorsOf(leaf)].find((x) => x.parent === n) as AnyStateNode).id })),
     ...actionOps(n.exit as ReadonlyArray<unknown>, `exit of ${n.id}`),
     ...delayedTypes(n).map((eventType): Op<C, E> => ({ k: CANCEL, eventType }))

@@ -160,6 +160,21 @@ describe("order actor on compiled steps — timers on the host clock", () => {
     expect(b.actor.getSnapshot().status).toBe("error")
   })
 
+  it("an event sent from inside a step waits for the step to finish, as in XState's mailbox", () => {
+    const clock = makeSimulatedClock(NOW)
+    const seenStatus: string[] = []
+    const a: OrderActor = new OrderActor("s1-0-3", "s1", compileOrderMachine(clock.now), orderInput(), clock, (name) => {
+      // The venue answers synchronously, from inside the submit.
+      if (name === "sendSubmit") a.send({ type: "ACCEPTED", venueOrderId: "V3" })
+      seenStatus.push(a.status)
+    }, () => undefined)
+    a.send({ type: "SUBMIT" })
+    // Inside the step the order still shows where it was, as an XState actor's getSnapshot does inside an action.
+    expect(seenStatus).toEqual(["initialized"])
+    expect(a.status).toBe("accepted")
+    expect(a.context.venueOrderId).toBe("V3")
+  })
+
   it("the persisted snapshot has XState's shape and restores in XState", () => {
     const { a } = make(orderInput())
     a.send({ type: "SUBMIT" })

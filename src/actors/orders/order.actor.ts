@@ -81,14 +81,26 @@ export class OrderActor implements StepHost<OrderContext, MachineEvent> {
    */
   send(event: MachineEvent): void {
     if (this.state !== "active") return
+    // An event sent from inside a step (an effect whose callee reports back synchronously) waits
+    // until the step is done, as in an XState actor's mailbox: a step is never re-entered.
+    if (this.inbox !== undefined) {
+      this.inbox.push(event)
+      return
+    }
+    this.inbox = []
     try {
-      this.machine.step(this.cell, event, this)
+      for (let e: MachineEvent | undefined = event; e !== undefined && this.state === "active"; e = this.inbox.shift()) this.machine.step(this.cell, e, this)
     } catch (error) {
       this.state = "error"
       this.cancel()
       this.onError(error)
+    } finally {
+      this.inbox = undefined
     }
   }
+
+  /** Events sent while a step runs; undefined when none is running. */
+  private inbox: MachineEvent[] | undefined
 
   get context(): OrderContext {
     return this.cell.context
