@@ -83,22 +83,25 @@ export class OrderActor implements StepHost<OrderContext, MachineEvent> {
     if (this.state !== "active") return
     // An event sent from inside a step (an effect whose callee reports back synchronously) waits
     // until the step is done, as in an XState actor's mailbox: a step is never re-entered.
-    if (this.inbox !== undefined) {
-      this.inbox.push(event)
+    if (this.stepping) {
+      ;(this.inbox ??= []).push(event)
       return
     }
-    this.inbox = []
+    this.stepping = true
     try {
-      for (let e: MachineEvent | undefined = event; e !== undefined && this.state === "active"; e = this.inbox.shift()) this.machine.step(this.cell, e, this)
+      this.machine.step(this.cell, event, this)
+      if (this.inbox !== undefined) for (let e = this.inbox.shift(); e !== undefined && this.state === "active"; e = this.inbox.shift()) this.machine.step(this.cell, e, this)
     } catch (error) {
       this.state = "error"
       this.cancel()
       this.onError(error)
     } finally {
+      this.stepping = false
       this.inbox = undefined
     }
   }
 
+  private stepping = false
   /** Events sent while a step runs; undefined when none is running. */
   private inbox: MachineEvent[] | undefined
 
