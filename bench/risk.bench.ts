@@ -9,7 +9,8 @@ import { percentile, rateFigure, round, throughput, type Bench, type Figure } fr
  * risk.check: one full pre-trade check (every check, rate limiters included) of a submit that
  * passes them all, with 1,000 open orders resting on the account. Timed per call with
  * process.hrtime.bigint; the baseline is an empty function timed the same way (the timer floor).
- * risk.pipeline: intents/s through risk → order actor (xstate) → fake gateway, replies included.
+ * risk.pipeline: intents/s through risk → order (compiled machine step, src/machines/order.step.ts)
+ * → fake gateway, replies included; the baseline is risk's decisions alone on the same intents.
  */
 const CALLS = 200_000
 
@@ -81,31 +82,30 @@ const riskPipeline: Bench = {
     // Each item: submit at a fresh id, then cancel it; venue accepts and acks, replies delivered.
     const items = Array.from({ length: 2_000 }, (_, k) => k)
     let n = 0
-    const rate = throughput(
-      items,
-      () => {
+    const pipeline = (): void => {
         const s = submit({ instrument: XBT, side: "buy", qty: "0.001", price: "49900" })
         core.manager.handle(s)
         core.venue.flush()
         core.manager.handle({ _tag: "CancelOrder", id: `c-${++n}`, ts: 0, source: "bench", account: s.account, strategy: s.strategy, instrument: XBT, clientOrderId: s.clientOrderId })
         core.venue.flush()
-      },
-      { rounds: 3, minMs: 500 }
-    )
+    }
     // Baseline: the risk decision alone for the same submit + cancel pair.
     const { risk } = makeRisk({ limits: { ...accountLimits, maxOpenOrders: 1_000_000 }, strategyRate: { maxActions: 1_000_000_000, windowMs: 1_000 }, venueRate: { budget: 1e15, windowMs: 10_000, reserve: 0, costs: KRAKEN_FUTURES_COSTS } })
-    const riskOnly = throughput(
-      items,
-      () => {
+    const riskOnly = (): void => {
         const s = submit({ instrument: XBT, side: "buy", qty: "0.001", price: "49900" })
         risk.decide(s)
         risk.decide({ _tag: "CancelOrder", id: `c-${++n}`, ts: 0, source: "bench", account: s.account, strategy: s.strategy, instrument: XBT, clientOrderId: s.clientOrderId })
         risk.onOrderEvent({ _tag: "OrderCanceled", id: `x-${n}`, ts: 0, source: "bench", account: s.account, instrument: XBT, clientOrderId: s.clientOrderId })
-      },
-      { rounds: 3, minMs: 500 }
-    )
+    }
+    // Turns, round after round (best round each): a load spike on a shared machine hits both.
+    let rate = 0
+    let riskRate = 0
+    for (let round = 0; round < 3; round++) {
+      rate = Math.max(rate, throughput(items, pipeline, { rounds: 1, minMs: 500 }))
+      riskRate = Math.max(riskRate, throughput(items, riskOnly, { rounds: 1, minMs: 500 }))
+    }
     // Two intents per item.
-    return [{ ...rateFigure("risk.pipeline", rate * 2, "risk decisions only", riskOnly * 2), unit: "intents/s" }]
+    return [{ ...rateFigure("risk.pipeline", rate * 2, "risk decisions only", riskRate * 2), unit: "intents/s" }]
   }
 }
 

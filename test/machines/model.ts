@@ -22,6 +22,10 @@ export interface ModelSpec {
   /** Throws (e.g. with `expect`) when the snapshot breaks an invariant. */
   readonly invariant: (next: Snapshot, prev: Snapshot | undefined, event: EventObject | undefined) => void
   readonly limit?: number
+  /** Called before each path's last event is sent (after its prefix was replayed). */
+  readonly beforeLast?: () => void
+  /** Called with each whole path and the snapshot it ends in: lets another implementation be checked on the same paths. */
+  readonly afterLast?: (input: unknown, path: ReadonlyArray<EventObject>, next: Snapshot) => void
 }
 
 export interface Coverage {
@@ -160,7 +164,9 @@ export const explore = (spec: ModelSpec): Coverage => {
         paths++
         const fork = tracker(spec, input, reachedTransitions, defined, keyOf, JSON.parse(JSON.stringify(persisted)) as Snapshot)
         fork.actor.start()
+        spec.beforeLast?.()
         const next = fork.step(prev, event)
+        spec.afterLast?.(input, [...prefix, event], next)
         checked++
         for (const leaf of leafIdsOf(machine.id, next.value)) reachedStates.add(leaf)
         fork.actor.stop()

@@ -4,6 +4,8 @@ import { createActor, SimulatedClock, type AnyStateMachine } from "xstate"
 import { isTerminalOrder, orderMachine, provideOrderClock, type OrderEvent, type OrderInput } from "../../src/machines/order.machine.js"
 import { explore, formatCoverage } from "./model.js"
 import { assertOrderInvariant, fill, NOW, ORDER_MODEL_EVENTS, orderInput, serializeOrder, statusOf, type OrderSnapshot } from "./order.fixtures.js"
+import { compileOrderMachine } from "../../src/machines/order.step.js"
+import { compiledOnPath, expectCompiledEqual, spyHostActions } from "./order.step.fixtures.js"
 
 /** Records which host actions ran, in order. */
 const withSpies = (machine: typeof orderMachine = orderMachine) => {
@@ -173,11 +175,22 @@ describe("order machine — the ten defined outcomes", () => {
 })
 
 describe("order machine — model", () => {
-  it("paths generated from the machine reach every state and every transition, with the invariants on every reached state", () => {
-    const clocked = provideOrderClock(orderMachine, () => NOW)
+  it("paths generated from the machine reach every state and every transition, with the invariants on every reached state; the compiled step agrees on each path", () => {
+    // The host actions are spied so the compiled step (src/machines/order.step.ts) can be checked on the same paths.
+    const spy = spyHostActions(provideOrderClock(orderMachine, () => NOW))
+    const compiled = compileOrderMachine(() => NOW)
+    let compared = 0
     const coverage = explore({
       name: "order",
-      machine: clocked,
+      machine: spy.machine,
+      beforeLast: () => {
+        spy.calls = []
+      },
+      afterLast: (input, path, next) => {
+        const c = compiledOnPath(compiled, input as OrderInput, path)
+        expectCompiledEqual(compiled, c, next as OrderSnapshot, spy.calls, () => `after ${JSON.stringify(path)} from ${JSON.stringify(input)}`)
+        compared++
+      },
       inputs: [
         // guards read the kind (trigger or not) and whether the good-till-date is due
         orderInput(),
@@ -191,6 +204,7 @@ describe("order machine — model", () => {
     console.log(formatCoverage(coverage))
     expect(coverage.missingStates).toEqual([])
     expect(coverage.missingTransitions).toEqual([])
+    expect(compared).toBe(coverage.paths)
   })
 })
 

@@ -4,7 +4,8 @@ import type { LedgerFinishedOrder, LedgerOrder } from "../../domain/ledger.js"
 import type { OrderCancelRequested, OrderFilled, OrderModifyRejected, OrderSubmitted } from "../../domain/events/orders.js"
 import { eventIds, type RunNumber } from "../../domain/event-ids.js"
 import type { AccountId, ClientOrderId } from "../../domain/ids.js"
-import { orderMachine, provideOrderClock, type OrderMachine } from "../../machines/order.machine.js"
+import type { OrderContext } from "../../machines/order.machine.js"
+import { compileOrderMachine, type CompiledOrderMachine, type OrderEffect } from "../../machines/order.step.js"
 import type { ClockService } from "../clock.js"
 import type { VenueGatewayService, VenueReport } from "../ports/venue-gateway.js"
 import type { ApprovedAction } from "../risk/approval.js"
@@ -60,7 +61,7 @@ export interface StrategyCancelAllApproved {
  * client order id, then venue order id; anything else is a reconciliation event.
  */
 export class OrderManager {
-  private readonly machine: OrderMachine
+  private readonly machine: CompiledOrderMachine
   private readonly live = new Map<string, OrderActor>()
   private readonly byVenueId = new Map<string, string>()
   /** Finished orders, oldest first, with when they finished. */
@@ -74,18 +75,8 @@ export class OrderManager {
   constructor(private readonly deps: OrderManagerDeps) {
     this.source = `orders/${deps.account}`
     this.nextId = eventIds(this.source, deps.run)
-    this.machine = provideOrderClock(orderMachine, deps.clock.now).provide({
-      actions: {
-        sendSubmit: ({ context }) => this.dispatch(context.clientOrderId),
-        sendModify: ({ context }) => this.dispatch(context.clientOrderId),
-        sendCancel: ({ context }) => this.dispatch(context.clientOrderId),
-        denyCommand: ({ context }) => {
-          const a = this.live.get(context.clientOrderId)
-          if (a !== undefined) a.refused = true
-        },
-        reportOverfill: ({ context }) => this.reconcile("overfill", this.lastReport, context.clientOrderId)
-      }
-    })
+    // The order machine compiled once, with this host's clock; every order steps on the same table.
+    this.machine = compileOrderMachine(deps.clock.now)
     this.unsubscribe = deps.gateway.subscribe((r) => this.onVenueReport(r))
   }
 
@@ -125,7 +116,7 @@ export class OrderManager {
    * skipped. No venue read is needed: the order manager knows the strategy's live orders.
    */
   private cancelAllOf(intent: CancelAll, strategy: string): Decision | StrategyCancelAllApproved {
-    const targets = [...this.live.values()].filter((a) => a.strategy === strategy && !a.terminal && a.cancelable && (intent.instrument === undefined || a.actor.getSnapshot().context.instrumentId === intent.instrument))
+    const targets = [...this.live.values()].filter((a) => a.strategy === strategy && !a.terminal && a.cancelable && (intent.instrument === undefined || a.context.instrumentId === intent.instrument))
     const cancels: Decision[] = []
     let firstDenial: Decision | undefined
     let k = 0
@@ -137,7 +128,7 @@ export class OrderManager {
         source: intent.source,
         account: intent.account,
         strategy: intent.strategy ?? (strategy as CancelOrder["strategy"]),
-        instrument: a.actor.getSnapshot().context.instrumentId as CancelOrder["instrument"],
+        instrument: a.context.instrumentId as CancelOrder["instrument"],
         clientOrderId: a.clientOrderId as ClientOrderId
       }
       this.deps.journalIntent?.(one)
@@ -161,7 +152,7 @@ export class OrderManager {
   private act(intent: OrderIntent, approval: ApprovedAction): void {
     switch (intent._tag) {
       case "SubmitOrder": {
-        const a = new OrderActor(intent.clientOrderId, intent.strategy, this.machine, orderInputOf(intent), this.deps.clock, (err) => this.deps.onActorError?.(intent.clientOrderId, err))
+        const a = new OrderActor(intent.clientOrderId, intent.strategy, this.machine, orderInputOf(intent), this.deps.clock, this.effect, (err) => this.deps.onActorError?.(intent.clientOrderId, err))
         this.live.set(intent.clientOrderId, a)
         a.command({ type: "SUBMIT" }, approval)
         return
@@ -211,7 +202,7 @@ export class OrderManager {
   adopt(o: LedgerOrder): OrderActor {
     const a = this.rebuild(o)
     const s = o.submitted
-    if (o.cancelRequested) this.replay(() => a.actor.send({ type: "CANCEL" }))
+    if (o.cancelRequested) this.replay(() => a.send({ type: "CANCEL" }))
     this.deps.risk.adoptOpenOrder({
       clientOrderId: s.clientOrderId,
       strategy: s.strategy,
@@ -237,8 +228,8 @@ export class OrderManager {
     const s = o.submitted
     this.replay(() => {
       if (o.status === "canceled") a.report({ _tag: "OrderCanceled", id: s.id, ts: o.finishedAt, source: this.source, account: s.account, instrument: s.instrument, clientOrderId: s.clientOrderId, ...(o.reason === undefined ? {} : { reason: o.reason }) })
-      else if (o.status === "rejected") a.actor.send({ type: "REJECTED", reason: o.reason ?? "rejected" })
-      else if (o.status === "expired") a.actor.send({ type: "EXPIRED" })
+      else if (o.status === "rejected") a.send({ type: "REJECTED", reason: o.reason ?? "rejected" })
+      else if (o.status === "expired") a.send({ type: "EXPIRED" })
     })
     if (a.terminal) this.finished.push({ cid: s.clientOrderId, at: o.finishedAt })
     return a
@@ -263,15 +254,15 @@ export class OrderManager {
       ...(o.price === undefined ? {} : { price: o.price }),
       ...(s.triggerPrice === undefined ? {} : { triggerPrice: s.triggerPrice })
     }
-    const a = new OrderActor(s.clientOrderId, s.strategy, this.machine, orderInputOf(intent), this.deps.clock, (err) => this.deps.onActorError?.(s.clientOrderId, err))
+    const a = new OrderActor(s.clientOrderId, s.strategy, this.machine, orderInputOf(intent), this.deps.clock, this.effect, (err) => this.deps.onActorError?.(s.clientOrderId, err))
     this.live.set(s.clientOrderId, a)
     this.replay(() => {
-      a.actor.send({ type: "SUBMIT" })
+      a.send({ type: "SUBMIT" })
       if (o.venueOrderId !== undefined) {
         this.byVenueId.set(o.venueOrderId, s.clientOrderId)
-        if (o.acknowledged) a.actor.send({ type: "ACCEPTED", venueOrderId: o.venueOrderId })
+        if (o.acknowledged) a.send({ type: "ACCEPTED", venueOrderId: o.venueOrderId })
       }
-      for (const f of o.fills) a.actor.send({ type: "FILL", fillId: f.fillId, quantity: f.qty.toString(), price: f.price.toString() })
+      for (const f of o.fills) a.send({ type: "FILL", fillId: f.fillId, quantity: f.qty.toString(), price: f.price.toString() })
     })
     return a
   }
@@ -293,6 +284,25 @@ export class OrderManager {
 
   private replaying = false
 
+  /** The order machine's side effects, performed for the order that asked. */
+  private readonly effect = (name: OrderEffect, context: OrderContext, a: OrderActor): void => {
+    switch (name) {
+      case "sendSubmit":
+      case "sendModify":
+      case "sendCancel":
+        this.dispatch(context.clientOrderId)
+        return
+      case "denyCommand":
+        a.refused = true
+        return
+      case "reportOverfill":
+        this.reconcile("overfill", this.lastReport, context.clientOrderId)
+        return
+      case "recordIgnored":
+        return
+    }
+  }
+
   /** The machine's send actions land here: spend the approval that came with the command. */
   private dispatch(clientOrderId: string): void {
     if (this.replaying) return
@@ -302,7 +312,7 @@ export class OrderManager {
     a.pending = undefined
     if (approval === undefined) {
       // A cancel the machine raised itself (good-till-date expiry): it needs risk's approval too.
-      const ctx = a.actor.getSnapshot().context
+      const ctx = a.context
       const intent: CancelOrder = {
         _tag: "CancelOrder",
         ...this.envelope(),
@@ -334,7 +344,7 @@ export class OrderManager {
       }
       this.deps.emit(submitted)
     } else if (act.kind === "cancel") {
-      const venueOrderId = a.actor.getSnapshot().context.venueOrderId
+      const venueOrderId = a.context.venueOrderId
       const requested: OrderCancelRequested = {
         _tag: "OrderCancelRequested",
         ...this.envelope(),
@@ -391,7 +401,7 @@ export class OrderManager {
       if (a === undefined) continue
       a.stop()
       this.live.delete(old)
-      const vid = a.actor.getSnapshot().context.venueOrderId
+      const vid = a.context.venueOrderId
       if (vid !== null) this.byVenueId.delete(vid)
     }
   }
