@@ -57,9 +57,15 @@ describe("report renderings", () => {
     expect(html.match(/<svg /g)?.length).toBe(4)
     for (const kind of ["equity", "drawdown", "pnl-by-strategy", "latency-histogram"]) expect(html).toContain(`data-chart="${kind}"`)
     expect(html).not.toMatch(/<script|<link|src=|@import|url\(/i)
-    // the equity line has one point per day: M + 3 L for the total
+    // the equity line has one point per bucket of the run, on a time axis
     const equity = html.slice(html.indexOf('data-chart="equity"'))
-    expect(equity.match(/class="series" d="M[\d.,]+(L[\d.,]+){3}"/)).not.toBeNull()
+    const total = report.equityCurve.filter((p) => p.scope === "total")
+    expect(total.length).toBeGreaterThan(3)
+    expect(equity).toContain(`class="series" data-points="${total.length}"`)
+    // marked to market from cash flows, the curve ends where the daily report's net PnL does
+    expect(total[total.length - 1]?.equity).toBe(report.summary.find((s) => s.scope === "total")?.netPnl)
+    // drawdown is never positive and is 0 at a new peak
+    expect(total.every((p) => Number(p.drawdown) <= 0)).toBe(true)
     // two strategy bars: alpha +5 (green), beta +4.33 (green)
     const bars = html.slice(html.indexOf('data-chart="pnl-by-strategy"'), html.indexOf('data-chart="latency-histogram"'))
     expect(bars.match(/class="bar"[^>]*fill="#059669"/g)?.length).toBe(2)
