@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises"
 import { resolve } from "node:path"
 import type { DuckDBConnection } from "@duckdb/node-api"
+import { dec } from "../domain/decimal.js"
 import { REPORT_TABLES } from "./metrics.sql.js"
 import type { Report, SummaryRow } from "./metrics.js"
 import { barChart, escapeXml, lineChart, PALETTE, type Series } from "./svg.js"
@@ -50,13 +51,16 @@ interface Section {
 const sections = (r: Report): Section[] => [
   {
     title: "PnL and performance (daily, annualized sqrt(365), rf = 0)",
-    headers: ["scope", "net pnl", "realized", "unrealized", "fees", "max dd", "sharpe", "sortino", "calmar", "VaR95", "ES95"],
+    // Realized before fees, the fees, and realized net of fees: "realized net" is what
+    // `troupe positions` calls REALIZED NET (the portfolio's realizedPnl); net pnl adds unrealized.
+    headers: ["scope", "net pnl", "realized gross", "fees", "realized net", "unrealized", "max dd", "sharpe", "sortino", "calmar", "VaR95", "ES95"],
     rows: mainScopes(r.summary).map((s) => [
       scopeLabel(s),
       money(s.netPnl),
       money(s.realized),
-      money(s.unrealized),
       money(s.fees),
+      money(dec(s.realized).minus(dec(s.fees)).toFixed()),
+      money(s.unrealized),
       money(s.maxDrawdown),
       num(s.sharpe),
       num(s.sortino),

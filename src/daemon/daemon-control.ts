@@ -431,6 +431,7 @@ export class DaemonControlImpl {
               markPrice: a.view()?.bestBid && a.view()?.bestAsk ? a.view()!.bestBid!.price.plus(a.view()!.bestAsk!.price).div(2).toString() : null,
               unrealizedPnl: this.deps.trading.portfolio.unrealized(a.instrumentId).toString(),
               realizedPnl: p.realizedPnl.toString(),
+              realizedGross: p.realizedPnl.plus(p.fees).toString(),
               fees: p.fees.toString()
             }
           ]

@@ -191,7 +191,7 @@ export const makeScaleControl = (opts: { readonly instruments: number; readonly 
     strategies: () => Effect.sync(() => strategies),
     positions: () =>
       Effect.succeed(
-        strategies.map((s, i) => ({ account: "default", instrument: s.instruments[0] as string, qty: String(i - 1), avgEntry: "100.25", markPrice: "100.5", unrealizedPnl: String((i - 1) * 0.25), realizedPnl: `${12 + i}.5`, fees: "0.75" }))
+        strategies.map((s, i) => ({ account: "default", instrument: s.instruments[0] as string, qty: String(i - 1), avgEntry: "100.25", markPrice: "100.5", unrealizedPnl: String((i - 1) * 0.25), realizedPnl: `${12 + i}.5`, realizedGross: `${13 + i}.25`, fees: "0.75" }))
       )
   }
 }

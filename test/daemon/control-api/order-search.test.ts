@@ -88,8 +88,8 @@ describe("order search", () => {
     const page = strategyPage(
       { id: "mm", kind: "as", state: "running", instruments: ["X"], restarts: 0, params: {} },
       [
-        { account: "a", instrument: "X", qty: "1", avgEntry: "1", markPrice: "1", unrealizedPnl: "0.1", realizedPnl: "0.2", fees: "0.01" },
-        { account: "a", instrument: "Y", qty: "1", avgEntry: "1", markPrice: "1", unrealizedPnl: "5", realizedPnl: "5", fees: "5" }
+        { account: "a", instrument: "X", qty: "1", avgEntry: "1", markPrice: "1", unrealizedPnl: "0.1", realizedPnl: "0.2", realizedGross: "0.21", fees: "0.01" },
+        { account: "a", instrument: "Y", qty: "1", avgEntry: "1", markPrice: "1", unrealizedPnl: "5", realizedPnl: "5", realizedGross: "10", fees: "5" }
       ],
       [view("mm-1", 1, { open: true }), view("mm-2", 2), view("tr-1", 3, { strategy: "trend", open: true })]
     )
