@@ -297,6 +297,54 @@ WHERE ts >= p.since_ms AND (p.strategy_filter IS NULL OR strategy = p.strategy_f
 GROUP BY strategy, name ORDER BY strategy, name`
 
 /**
+ * The equity curve over time, total and per strategy, for runs of any length (minutes to
+ * months): the run's span [first fill, last fill or mark] cut into at most 400 buckets of at
+ * least one second. Equity at a bucket's end is marked to market from the cash flows alone,
+ * `Σ(sell − buy notional − fees) + position × mark` per (strategy, instrument), which equals
+ * realized + unrealized − fees under any netting convention; the mark is the last mark at or
+ * before the bucket's end, else the key's last fill price (as the daily series does).
+ * With --since the curve starts at 0 at the first bucket in the window (PnL since then).
+ * Drawdown is equity minus its running peak (0 included).
+ */
+export const EQUITY_CURVE_SQL = `
+CREATE OR REPLACE TABLE report_equity_curve AS
+WITH p AS (SELECT * FROM report_params),
+span AS (SELECT min(ts) AS t0, greatest(max(ts), coalesce((SELECT max(ts) FROM marks), 0)) AS t1 FROM fills),
+b AS (SELECT t0, t1, greatest(1000, ceil((t1 - t0 + 1) / 400.0))::BIGINT AS width FROM span WHERE t0 IS NOT NULL),
+flows AS (
+  SELECT f.strategy, f.instrument, ((f.ts - b.t0) // b.width)::INTEGER AS bucket,
+         sum(CASE WHEN f.side = 'buy' THEN -(f.price * f.qty) ELSE f.price * f.qty END - f.fee) AS cash,
+         sum(CASE WHEN f.side = 'buy' THEN f.qty ELSE -f.qty END) AS dq,
+         arg_max(f.price, f.ts) AS last_price
+  FROM fills f, b, p WHERE p.strategy_filter IS NULL OR f.strategy = p.strategy_filter
+  GROUP BY ALL),
+firsts AS (SELECT strategy, instrument, min(bucket) AS first FROM flows GROUP BY ALL),
+cal AS (
+  SELECT f.strategy, f.instrument, unnest(range(f.first, ((b.t1 - b.t0) // b.width)::INTEGER + 1))::INTEGER AS bucket
+  FROM firsts f, b),
+carried AS (
+  SELECT c.strategy, c.instrument, c.bucket,
+         sum(coalesce(fl.cash, 0)) OVER w AS cash, sum(coalesce(fl.dq, 0)) OVER w AS qty,
+         last_value(fl.last_price IGNORE NULLS) OVER w AS last_price
+  FROM cal c LEFT JOIN flows fl USING (strategy, instrument, bucket)
+  WINDOW w AS (PARTITION BY c.strategy, c.instrument ORDER BY c.bucket ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
+timed AS (SELECT c.*, b.t0 + (c.bucket::BIGINT + 1) * b.width - 1 AS ts FROM carried c, b),
+marked AS (
+  SELECT t.*, coalesce(m.price, t.last_price) AS mark
+  FROM timed t ASOF LEFT JOIN marks m ON m.instrument = t.instrument AND t.ts >= m.ts),
+g AS (
+  SELECT CASE WHEN grouping(strategy) = 0 THEN 'strategy' ELSE 'total' END AS scope, strategy, bucket,
+         any_value(ts) AS ts, sum(cash + qty * mark) AS equity
+  FROM marked GROUP BY GROUPING SETS ((bucket), (strategy, bucket))),
+e AS (SELECT *, lag(equity) OVER (PARTITION BY scope, strategy ORDER BY bucket) AS prev FROM g),
+w AS (SELECT e.* FROM e, p WHERE e.ts >= p.since_ms),
+r AS (SELECT *, equity - coalesce(first_value(prev) OVER (PARTITION BY scope, strategy ORDER BY bucket), 0) AS eq FROM w)
+SELECT scope, strategy, ts, eq::DECIMAL(38,18) AS equity,
+       (eq - greatest(0, max(eq) OVER (PARTITION BY scope, strategy ORDER BY bucket)))::DECIMAL(38,18) AS drawdown
+FROM r
+ORDER BY scope, strategy, ts`
+
+/**
  * The PnL lane, in dependency order: runs after the position pass on the same connection, and
  * after FILL_FLOWS_SQL (which starts the execution lane).
  */
@@ -310,7 +358,8 @@ export const EXECUTION_STATEMENTS: ReadonlyArray<string> = [
   LATENCY_SQL,
   LATENCY_HISTOGRAM_SQL,
   RISK_DENIALS_SQL,
-  STRATEGY_RECORDS_SQL
+  STRATEGY_RECORDS_SQL,
+  EQUITY_CURVE_SQL
 ]
 
 /** The tables a report consists of (and that Parquet export writes). */
@@ -323,7 +372,8 @@ export const REPORT_TABLES = [
   "report_latency",
   "report_latency_histogram",
   "report_risk_denials",
-  "report_strategy_records"
+  "report_strategy_records",
+  "report_equity_curve"
 ] as const
 export type ReportTable = (typeof REPORT_TABLES)[number]
 
@@ -335,5 +385,6 @@ export const EXECUTION_TABLES: ReadonlyArray<ReportTable> = [
   "report_latency",
   "report_latency_histogram",
   "report_risk_denials",
-  "report_strategy_records"
+  "report_strategy_records",
+  "report_equity_curve"
 ]

@@ -156,6 +156,15 @@ export interface StrategyRecordSummary {
   readonly count: number
 }
 
+/** One point of the equity curve (see EQUITY_CURVE_SQL): `scope` total or strategy, at the end of a bucket. */
+export interface EquityPoint {
+  readonly scope: "total" | "strategy"
+  readonly strategy: string | null
+  readonly ts: number
+  readonly equity: Money
+  readonly drawdown: Money
+}
+
 export interface Report {
   readonly generatedAt: string
   readonly since: string | null
@@ -170,6 +179,8 @@ export interface Report {
   readonly latencyHistogram: ReadonlyArray<LatencyBin>
   readonly riskDenials: ReadonlyArray<RiskDenialRow>
   readonly strategyRecords: ReadonlyArray<StrategyRecordSummary>
+  /** Equity and drawdown over time in buckets that fit the run (minutes or months). */
+  readonly equityCurve: ReadonlyArray<EquityPoint>
 }
 
 export const CONVENTIONS: Readonly<Record<string, string>> = {
@@ -278,7 +289,8 @@ const assemble = (tables: Tables, options: ReportOptions): Report => {
     latency: rows("report_latency") as unknown as ReadonlyArray<LatencyRow>,
     latencyHistogram: rows("report_latency_histogram") as unknown as ReadonlyArray<LatencyBin>,
     riskDenials: rows("report_risk_denials") as unknown as ReadonlyArray<RiskDenialRow>,
-    strategyRecords: rows("report_strategy_records") as unknown as ReadonlyArray<StrategyRecordSummary>
+    strategyRecords: rows("report_strategy_records") as unknown as ReadonlyArray<StrategyRecordSummary>,
+    equityCurve: rows("report_equity_curve") as unknown as ReadonlyArray<EquityPoint>
   }
 }
 

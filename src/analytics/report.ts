@@ -1,8 +1,9 @@
 import { mkdir } from "node:fs/promises"
 import { resolve } from "node:path"
 import type { DuckDBConnection } from "@duckdb/node-api"
+import { dec } from "../domain/decimal.js"
 import { REPORT_TABLES } from "./metrics.sql.js"
-import type { DailyRow, Report, SummaryRow } from "./metrics.js"
+import type { Report, SummaryRow } from "./metrics.js"
 import { barChart, escapeXml, lineChart, PALETTE, type Series } from "./svg.js"
 
 /** The report's renderings: terminal text, JSON, a self-contained HTML page, Parquet files. */
@@ -50,13 +51,16 @@ interface Section {
 const sections = (r: Report): Section[] => [
   {
     title: "PnL and performance (daily, annualized sqrt(365), rf = 0)",
-    headers: ["scope", "net pnl", "realized", "unrealized", "fees", "max dd", "sharpe", "sortino", "calmar", "VaR95", "ES95"],
+    // Realized before fees, the fees, and realized net of fees: "realized net" is what
+    // `troupe positions` calls REALIZED NET (the portfolio's realizedPnl); net pnl adds unrealized.
+    headers: ["scope", "net pnl", "realized gross", "fees", "realized net", "unrealized", "max dd", "sharpe", "sortino", "calmar", "VaR95", "ES95"],
     rows: mainScopes(r.summary).map((s) => [
       scopeLabel(s),
       money(s.netPnl),
       money(s.realized),
-      money(s.unrealized),
       money(s.fees),
+      money(dec(s.realized).minus(dec(s.fees)).toFixed()),
+      money(s.unrealized),
       money(s.maxDrawdown),
       num(s.sharpe),
       num(s.sortino),
@@ -117,29 +121,34 @@ export const renderText = (r: Report): string =>
 
 export const renderJson = (r: Report): string => JSON.stringify(r, null, 2) + "\n"
 
-const dayLabel = (day: number): string => new Date(day * 86_400_000).toISOString().slice(0, 10)
 
-const dailyOf = (r: Report, pred: (d: DailyRow) => boolean): DailyRow[] => r.daily.filter(pred).sort((a, b) => a.day - b.day)
+const WIDE = { width: 1400, height: 320, time: true } as const
 
-/** Equity per strategy and total, drawdown of the total, net PnL by strategy, latency histogram. */
+/**
+ * Equity per strategy and total and the drawdown of the total, over time in buckets that fit
+ * the run (a run of minutes gets a seconds axis, months a dates axis); net PnL by strategy;
+ * latency histogram.
+ */
 export const renderCharts = (r: Report): { equity: string; drawdown: string; pnlByStrategy: string; latency: string } => {
   const strategies = r.summary.filter((s) => s.scope === "strategy")
-  const total = dailyOf(r, (d) => d.scope === "total")
+  const curve = (pred: (p: Report["equityCurve"][number]) => boolean) => r.equityCurve.filter(pred).sort((a, b) => a.ts - b.ts)
+  const total = curve((p) => p.scope === "total")
   const equitySeries: Series[] = [
-    { name: "total", color: "#111827", points: total.map((d) => [d.day, Number(d.equity)] as const) },
+    { name: "total", color: "#111827", points: total.map((p) => [p.ts, Number(p.equity)] as const) },
     ...strategies.map((s, i) => ({
       name: s.strategy ?? "",
       color: PALETTE[i % PALETTE.length] as string,
-      points: dailyOf(r, (d) => d.scope === "strategy" && d.strategy === s.strategy).map((d) => [d.day, Number(d.equity)] as const)
+      points: curve((p) => p.scope === "strategy" && p.strategy === s.strategy).map((p) => [p.ts, Number(p.equity)] as const)
     }))
   ]
-  const equity = lineChart("Equity curve (cumulative net PnL, end of day)", "equity", equitySeries, dayLabel)
+  const timeLabel = (t: number): string => new Date(t).toISOString().slice(0, 19).replace("T", " ")
+  const equity = lineChart("Equity curve (net PnL marked to market, incl. fees)", "equity", equitySeries, timeLabel, WIDE)
   const drawdown = lineChart(
     "Drawdown from peak (total)",
     "drawdown",
-    [{ name: "drawdown", color: "#dc2626", points: total.map((d) => [d.day, Number(d.drawdown)] as const) }],
-    dayLabel,
-    { area: true }
+    [{ name: "drawdown", color: "#dc2626", points: total.map((p) => [p.ts, Number(p.drawdown)] as const) }],
+    timeLabel,
+    { ...WIDE, area: true }
   )
   const pnlByStrategy = barChart(
     "Net PnL by strategy",
@@ -175,8 +184,9 @@ export const renderHtml = (r: Report): string => {
 <style>
 body{font:13px/1.4 system-ui,sans-serif;margin:24px;color:#111;background:#f8fafc}
 h1{font-size:18px}h2{font-size:14px;margin:22px 0 6px}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(760px,1fr));gap:12px}
-.chart{border:1px solid #e5e7eb;border-radius:6px;max-width:100%;height:auto}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:12px}
+.chart{border:1px solid #e5e7eb;border-radius:6px;width:100%;height:auto}
+.chart[data-chart="equity"],.chart[data-chart="drawdown"]{grid-column:1/-1}
 table{border-collapse:collapse;background:#fff}td,th{border:1px solid #e5e7eb;padding:3px 8px;text-align:right}
 td:first-child,th:first-child{text-align:left}th{background:#f1f5f9}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;color:#444}dt{font-weight:600}

@@ -9,6 +9,7 @@ import type { StoreService } from "../actors/ports/store.js"
 import { DEFAULT_HOME } from "../daemon/config.js"
 import type { SqlSession } from "../persistence/sql-client.js"
 import type { Io } from "./args.js"
+import { readJournalStrategyRecords } from "./journal-records.js"
 import { CliFailure, EXIT, resolveTarget, usageError } from "./daemon-client.js"
 
 export const REPORT_STORE_USAGE = `usage: troupe report [--home DIR] [report options] (reads DATABASE_URL if set, else the PGlite store in $TROUPE_HOME/pglite; --home DIR: DIR/pglite)
@@ -103,6 +104,18 @@ export const runReport = async (argv: ReadonlyArray<string>, io: Io, envIn: Env 
         throw new CliFailure(EXIT.daemonError, `troupe report: reading ${opened.where} failed: ${e instanceof Error ? e.message : String(e)}`)
       }
       io.err(`read ${source.counts.auditRows} audit rows from ${opened.where}: ${source.counts.orders} orders, ${source.counts.riskDecisions} risk decisions (no arrival mid in the store: no slippage)\n`)
+      // Strategy records are in the journal, not the store (operator-ui: journal-records.ts).
+      const home = env["TROUPE_HOME"] ?? DEFAULT_HOME
+      if ((await daemonListening(env)) === undefined) {
+        const records = await readJournalStrategyRecords(home).catch((e: unknown) => {
+          io.err(`strategy records not read from ${join(home, "journal")}: ${e instanceof Error ? e.message : String(e)}\n`)
+          return undefined
+        })
+        if (records !== undefined) {
+          io.err(`read ${records.rows.length} strategy records from the journal at ${join(home, "journal")}${records.skipped > 0 ? ` (${records.skipped} other or unreadable records skipped)` : ""}\n`)
+          return await runReportCli(rest, { ...source, strategyRecords: records.rows }, io)
+        }
+      } else io.err("strategy records not read: the daemon is running and owns the journal\n")
       return await runReportCli(rest, source, io)
     } finally {
       await Effect.runPromise(opened.store.close())

@@ -37,7 +37,8 @@ export const runPositions = async (argv: ReadonlyArray<string>, io: Io): Promise
     io.out("no positions\n")
     return 0
   }
-  const rows = positions.map((p) => [p.account, p.instrument, p.qty, p.avgEntry ?? "-", p.markPrice ?? "-", p.unrealizedPnl, p.realizedPnl, p.fees])
-  io.out(renderTable(["ACCOUNT", "INSTRUMENT", "QTY", "AVG ENTRY", "MARK", "UNREALIZED", "REALIZED", "FEES"], rows))
+  // Realized before and after fees, named as `troupe report` names them.
+  const rows = positions.map((p) => [p.account, p.instrument, p.qty, p.avgEntry ?? "-", p.markPrice ?? "-", p.unrealizedPnl, p.realizedGross, p.fees, p.realizedPnl])
+  io.out(renderTable(["ACCOUNT", "INSTRUMENT", "QTY", "AVG ENTRY", "MARK", "UNREALIZED", "REALIZED GROSS", "FEES", "REALIZED NET"], rows))
   return 0
 }

@@ -123,7 +123,13 @@ export interface PositionView {
   readonly avgEntry: string | null
   readonly markPrice: string | null
   readonly unrealizedPnl: string
+  /**
+   * Realized PnL NET of fees (closed-trade PnL minus every fee paid on the position's fills):
+   * the same "realized net" as `troupe report`.
+   */
   readonly realizedPnl: string
+  /** Realized PnL before fees (= realizedPnl + fees): the report's "realized gross". */
+  readonly realizedGross: string
   readonly fees: string
 }
 

@@ -32,7 +32,10 @@ import type { TradingNode } from "./trading-node.js"
  * the order events as they happen.
  */
 const MAX_TRANSITIONS = 200
-const MAX_ORDERS_SHOWN = 200
+/** Live orders listed in the tree (finished ones are behind `/api/orders/search`). */
+const MAX_LIVE_SHOWN = 2_000
+/** Order records kept for the inspector and `orders`: finished ones beyond this go, oldest first. */
+export const MAX_ORDER_RECORDS = 10_000
 
 interface OrderRecord {
   readonly clientOrderId: string
@@ -45,6 +48,8 @@ interface OrderRecord {
   filledQty: string
   venueOrderId: string | undefined
   state: string
+  /** When this record was made: the tree lists live orders in this order, so rows never jump. */
+  readonly createdAt: number
   updatedAt: number
   readonly transitions: TransitionRecord[]
 }
@@ -56,6 +61,24 @@ const stateText = (value: unknown): string => {
     return k === undefined ? "?" : `${k}.${stateText(v)}`
   }
   return String(value)
+}
+
+/**
+ * The order machine's event for each journaled order event (see `toMachineEvent` in
+ * `actors/orders/order.actor.ts` and the order manager's commands): the inspector names a step
+ * as the diagram's edges do, and keeps the journal's name beside it (`journal`).
+ */
+const MACHINE_EVENT: Readonly<Record<OrderEvent["_tag"], string>> = {
+  OrderSubmitted: "SUBMIT",
+  OrderAccepted: "ACCEPTED",
+  OrderRejected: "REJECTED",
+  OrderModified: "MODIFIED",
+  OrderModifyRejected: "MODIFY_REJECTED",
+  OrderCancelRequested: "CANCEL",
+  OrderCanceled: "CANCELED",
+  OrderCancelRejected: "CANCEL_REJECTED",
+  OrderExpired: "EXPIRED",
+  OrderFilled: "FILL"
 }
 
 const TERMINAL = new Set(["filled", "canceled", "rejected", "expired", "denied"])
@@ -190,9 +213,10 @@ export class DaemonControlImpl {
       }
       r.state = to
       r.updatedAt = event.ts
-      r.transitions.push({ ts: event.ts, event: { type: event._tag, ...this.payloadOf(event) }, from, to })
+      const type = MACHINE_EVENT[event._tag]
+      r.transitions.push({ ts: event.ts, event: { type, journal: event._tag, ...this.payloadOf(event) }, from, to })
       if (r.transitions.length > MAX_TRANSITIONS) r.transitions.shift()
-      this.emit({ type: "inspection", event: { actorId: `order:${r.clientOrderId}`, kind: "order", type: "transition", state: snapshot?.value ?? to, event: { type: event._tag }, ts: event.ts } })
+      this.emit({ type: "inspection", event: { actorId: `order:${r.clientOrderId}`, kind: "order", type: "transition", state: snapshot?.value ?? to, event: { type, journal: event._tag }, ts: event.ts } })
     })
   }
 
@@ -211,11 +235,12 @@ export class DaemonControlImpl {
       filledQty: ctx?.filledQty ?? "0",
       venueOrderId: ctx?.venueOrderId ?? undefined,
       state: snapshot === undefined ? "initialized" : stateText(snapshot.value),
+      createdAt: ts,
       updatedAt: ts,
       transitions: []
     }
     this.orders.set(clientOrderId, rec)
-    if (this.orders.size > 5000) {
+    if (this.orders.size > MAX_ORDER_RECORDS) {
       for (const [id, r] of this.orders) {
         if (TERMINAL.has(r.state)) {
           this.orders.delete(id)
@@ -265,7 +290,11 @@ export class DaemonControlImpl {
 
   private orderNodes(): ActorTreeNode {
     this.seedLive()
-    const recent = [...this.orders.values()].sort((a, b) => b.updatedAt - a.updatedAt).slice(0, MAX_ORDERS_SHOWN)
+    // Live orders only, oldest first (then by id): a row stays where it is until its order finishes.
+    const recent = [...this.orders.values()]
+      .filter((o) => this.isOpen(o))
+      .sort((a, b) => a.createdAt - b.createdAt || (a.clientOrderId < b.clientOrderId ? -1 : a.clientOrderId > b.clientOrderId ? 1 : 0))
+      .slice(0, MAX_LIVE_SHOWN)
     const now = this.deps.now()
     return {
       id: "orders",
@@ -376,7 +405,8 @@ export class DaemonControlImpl {
         }
         const s = this.deps.strategies()?.list().find((x) => id === x.id || id === `strategy:${x.id}`)
         if (s !== undefined) {
-          const detail: ActorDetail = { id, kind: "supervisor", state: "running", machine: "strategy", machineState: s.state, context: { ...s }, transitions: [] }
+          const transitions = this.deps.strategies()?.history(s.id) ?? []
+          const detail: ActorDetail = { id, kind: "supervisor", state: "running", machine: "strategy", machineState: s.state, context: { ...s }, transitions }
           return detail
         }
         return yield* Effect.fail(new ControlError({ code: "NotFound", message: `no actor ${id}` }))
@@ -401,6 +431,7 @@ export class DaemonControlImpl {
               markPrice: a.view()?.bestBid && a.view()?.bestAsk ? a.view()!.bestBid!.price.plus(a.view()!.bestAsk!.price).div(2).toString() : null,
               unrealizedPnl: this.deps.trading.portfolio.unrealized(a.instrumentId).toString(),
               realizedPnl: p.realizedPnl.toString(),
+              realizedGross: p.realizedPnl.plus(p.fees).toString(),
               fees: p.fees.toString()
             }
           ]

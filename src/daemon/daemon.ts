@@ -381,7 +381,8 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
           feed: { subscribeBook: trading.subscribeBook },
           records: (r) => void journal.append(r).catch(() => undefined),
           instruments: (id) => trading.instrument(id),
-          log: (level, strategy, message) => log(`strategy ${strategy} ${level}: ${message}`)
+          log: (level, strategy, message) => log(`strategy ${strategy} ${level}: ${message}`),
+          onTransition: (strategy, step) => inspection.publish({ actorId: strategy, kind: "strategy", type: "transition", state: step.to, event: step.event, ts: step.ts })
         })
       }, accountsSupervisor([{ node: trading, ledger: () => ledger, settle: () => journal.durable() }]))
       .pipe(Effect.provide(layer))

@@ -82,6 +82,50 @@ describe("the HTML report in a browser", () => {
       }
       await page.screenshot({ path: join(ARTIFACTS, "analytics-report.png"), fullPage: true })
       expect(existsSync(join(ARTIFACTS, "analytics-report.png"))).toBe(true)
+
+      // A run of ten minutes: the equity and drawdown charts draw one point per bucket on a
+      // time axis that fits the run, across the page width, every point inside the axes.
+      const short = await openAnalyticsDb()
+      let shortHtml: string
+      try {
+        // (the fixture's hourly marks would stretch the run to an hour: marked at the fill prices instead)
+        const { marks: _hourly, ...fills } = generateFixture({ fills: 2000, days: 10 / 1440, seed: 11, start: Date.UTC(2026, 11, 3, 14, 0) }).source
+        await loadDataset(short.conn, fills)
+        shortHtml = renderHtml(await computeReport(short))
+      } finally {
+        short.close()
+      }
+      const shortFile = join(ARTIFACTS, "report-short-run.html")
+      await writeFile(shortFile, shortHtml)
+      await page.goto(pathToFileURL(shortFile).href)
+      const lines = await page.evaluate(() =>
+        Array.from((globalThis as unknown as { document: DocumentLike }).document.querySelectorAll('svg.chart[data-chart="equity"], svg.chart[data-chart="drawdown"]')).map((svg) => {
+          const box = svg.getBoundingClientRect()
+          const view = (svg.getAttribute("viewBox") ?? "").split(" ").map(Number)
+          const series = Array.from((svg as unknown as DocumentLike).querySelectorAll("path.series")).map((p) => {
+            const nums = (p.getAttribute("d") ?? "").match(/-?[\d.]+/g)?.map(Number) ?? []
+            const ys = nums.filter((_, i) => i % 2 === 1)
+            const xs = nums.filter((_, i) => i % 2 === 0)
+            return { points: Number(p.getAttribute("data-points")), minX: Math.min(...xs), maxX: Math.max(...xs), minY: Math.min(...ys), maxY: Math.max(...ys) }
+          })
+          const labels = Array.from((svg as unknown as { querySelectorAll(s: string): ArrayLike<{ textContent: string | null }> }).querySelectorAll("text")).map((t) => t.textContent ?? "")
+          return { kind: svg.getAttribute("data-chart"), width: box.width, viewW: view[2] ?? 0, viewH: view[3] ?? 0, series, labels }
+        })
+      )
+      expect(lines.map((l) => l.kind)).toEqual(["equity", "drawdown"])
+      for (const l of lines) {
+        expect(l.width).toBeGreaterThan(1400) // the page is 1600 wide, minus margins
+        for (const s of l.series) {
+          expect(s.points).toBeGreaterThan(100)
+          expect(s.minX).toBeGreaterThanOrEqual(0)
+          expect(s.maxX).toBeLessThanOrEqual(l.viewW)
+          expect(s.minY).toBeGreaterThanOrEqual(30 - 0.1) // inside the plot frame (top 30, bottom 40)
+          expect(s.maxY).toBeLessThanOrEqual(l.viewH - 40 + 0.1)
+        }
+        // minutes on the time axis, not one date
+        expect(l.labels.filter((t) => /^14:0\d(:\d\d)?$/.test(t)).length).toBeGreaterThan(2)
+      }
+      await page.screenshot({ path: join(ARTIFACTS, "report-short-run.png"), fullPage: false })
     } finally {
       await browser.close()
     }

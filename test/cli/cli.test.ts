@@ -56,7 +56,7 @@ describe("troupe CLI against the control API", () => {
     expect(orders.code, orders.stderr).toBe(0)
     expect(orders.stdout).toMatch(/^c1\s+kf:PF_XBTUSD\s+buy\s+limit\s+60000\.5\s+0\.010\s+0\s+accepted/m)
     expect(orders.stdout).not.toMatch(/^c0/m)
-    expect(positions.stdout).toMatch(/^default\s+kf:PF_XBTUSD\s+-0\.010\s+60010\.0\s+60000\.5\s+0\.095\s+1\.25\s+0\.12$/m)
+    expect(positions.stdout).toMatch(/^default\s+kf:PF_XBTUSD\s+-0\.010\s+60010\.0\s+60000\.5\s+0\.095\s+1\.37\s+0\.12\s+1\.25$/m)
   })
 
   it("prints JSON with --json", async () => {

@@ -154,7 +154,7 @@ describe.skipIf(!existsSync(CHROMIUM))("the inspector on the real daemon", () =>
       finalState = seen
       if (seen === "order.filled") {
         // The event list shows the fill that moved it, received live over the stream.
-        await expect.poll(() => page.getByTestId("event-list").locator('li[data-event="OrderFilled"]').count()).toBeGreaterThan(0)
+        await expect.poll(() => page.getByTestId("event-list").locator('li[data-event="FILL"][data-journal="OrderFilled"]').count()).toBeGreaterThan(0)
         expect(await page.getByTestId("time-label").textContent()).toMatch(/^live · filled/)
       }
     }

@@ -65,7 +65,20 @@ export interface StrategyHostDeps extends Omit<RuntimeDeps, "log"> {
   readonly supervisor: Pick<Supervisor, "startChild" | "stopChild">
   readonly instruments: InstrumentLookup
   readonly log?: StrategyLogSink
+  /** Every step of a strategy's lifecycle machine, as it happens (the daemon feeds the inspector with it). */
+  readonly onTransition?: (strategy: StrategyId, step: LifecycleStep) => void
 }
+
+/** One step of a strategy's lifecycle machine: the event it took and the states before and after. */
+export interface LifecycleStep {
+  readonly ts: number
+  readonly event: { readonly type: string; readonly [key: string]: unknown }
+  readonly from: string
+  readonly to: string
+}
+
+/** Steps kept per strategy for `history` (time travel in the inspector). */
+const MAX_HISTORY = 200
 
 export interface StrategyStatus {
   readonly id: StrategyId
@@ -93,6 +106,7 @@ interface Entry {
   stopOptions: StopOptions
   stopDone: Promise<void>
   configCounter: number
+  readonly history: LifecycleStep[]
 }
 
 const ACTIVE = new Set(["running", "degraded"])
@@ -261,6 +275,11 @@ export class StrategyHost {
     }
   }
 
+  /** The last steps of the strategy's lifecycle machine, oldest first (bounded). */
+  history(id: string): ReadonlyArray<LifecycleStep> {
+    return [...(this.entries.get(id as StrategyId)?.history ?? [])]
+  }
+
   list(): ReadonlyArray<StrategyStatus> {
     return [...this.entries.keys()].flatMap((id) => this.status(id) ?? [])
   }
@@ -321,11 +340,16 @@ export class StrategyHost {
     // Subscribed before start: an unobserved XState error would crash Node.
     actor.subscribe({ error: (e) => this.log("error", rt.id, `lifecycle machine error: ${String(e)}`) })
     actor.start()
-    return { spec, rt, actor, effects, draining: false, pendingParams: undefined, stopOptions: {}, stopDone: Promise.resolve(), configCounter: 1 }
+    return { spec, rt, actor, effects, draining: false, pendingParams: undefined, stopOptions: {}, stopDone: Promise.resolve(), configCounter: 1, history: [] }
   }
 
   private drive(entry: Entry, event: StrategyEvent): void {
+    const from = this.stateOf(entry)
     entry.actor.send(event)
+    const step: LifecycleStep = { ts: this.deps.clock.now(), event: { ...event }, from, to: this.stateOf(entry) }
+    entry.history.push(step)
+    if (entry.history.length > MAX_HISTORY) entry.history.shift()
+    this.deps.onTransition?.(entry.rt.id, step)
     this.syncFlags(entry)
     if (entry.draining) return
     entry.draining = true

@@ -30,9 +30,16 @@ export const defaultInspectorDir = (): string => {
   return candidates.find((d) => existsSync(join(d, "index.html"))) ?? (candidates[0] as string)
 }
 
-const elkPath = (): string | undefined => {
+/**
+ * ELK's files the page may load: the API (small, on the page) and the layout engine run in a
+ * Web Worker (1.6 MB, off the main thread); the bundle (both, on the main thread) is the
+ * fallback where a worker cannot start.
+ */
+const ELK_FILES: ReadonlySet<string> = new Set(["elk.bundled.js", "elk-api.js", "elk-worker.min.js"])
+
+const elkPath = (file: string): string | undefined => {
   try {
-    return createRequire(import.meta.url).resolve("elkjs/lib/elk.bundled.js")
+    return createRequire(import.meta.url).resolve(`elkjs/lib/${file}`)
   } catch {
     return undefined
   }
@@ -43,10 +50,11 @@ export interface StaticFile {
   readonly contentType: string
 }
 
-/** `rest` is the path after `/inspector/`: "" for the page, `app.js`, `vendor/elk.bundled.js`. */
+/** `rest` is the path after `/inspector/`: "" for the page, `app.js`, `vendor/elk-api.js`. */
 export const readInspectorFile = async (dir: string, rest: string): Promise<StaticFile | undefined> => {
-  if (rest === "vendor/elk.bundled.js") {
-    const path = elkPath()
+  const vendor = rest.startsWith("vendor/") ? rest.slice("vendor/".length) : undefined
+  if (vendor !== undefined && ELK_FILES.has(vendor)) {
+    const path = elkPath(vendor)
     return path === undefined ? undefined : { body: await readFile(path), contentType: TYPES["js"] as string }
   }
   const name = rest === "" ? "index.html" : rest

@@ -93,10 +93,16 @@ describe("strategy host supervision", () => {
         yield* w.host.restart("buyer")
         w.feed.push(book(XBT, 99, 101))
         yield* settle(w)
-        return { state: w.host.status("buyer")?.state, submits: w.gateway.of("SubmitOrder").length }
+        return { state: w.host.status("buyer")?.state, submits: w.gateway.of("SubmitOrder").length, history: w.host.history("buyer").map((s) => `${s.from} -${s.event.type}-> ${s.to}`) }
       })
     )
-    expect(state).toEqual({ state: "running", submits: 1 })
+    expect({ state: state.state, submits: state.submits }).toEqual({ state: "running", submits: 1 })
+    // The lifecycle is recorded step by step (the inspector's time travel over a strategy):
+    // the crash, the operator's restart, and each step starts where the previous one ended.
+    expect(state.history[0]).toBe("ready -START-> starting")
+    expect(state.history).toContain("running -FAULT-> faulted")
+    expect(state.history[state.history.length - 1]).toMatch(/-> running$/)
+    for (let k = 1; k < state.history.length; k++) expect(state.history[k]!.split(" ")[0]).toBe(state.history[k - 1]!.split(" ").pop())
   })
 })
 

@@ -115,7 +115,7 @@ export const makeFakeControl = (): FakeControl => {
       }),
     positions: () =>
       Effect.succeed([
-        { account: "default", instrument: "kf:PF_XBTUSD", qty: "-0.010", avgEntry: "60010.0", markPrice: "60000.5", unrealizedPnl: "0.095", realizedPnl: "1.25", fees: "0.12" } satisfies PositionView
+        { account: "default", instrument: "kf:PF_XBTUSD", qty: "-0.010", avgEntry: "60010.0", markPrice: "60000.5", unrealizedPnl: "0.095", realizedPnl: "1.25", realizedGross: "1.37", fees: "0.12" } satisfies PositionView
       ]),
     halt: (c) => operator("halt", c, "halted"),
     reduce: (c) => operator("reduce", c, "reducing"),

@@ -67,6 +67,15 @@ describe("control API over HTTP", () => {
     expect(((await call("GET", "/api/orders")).json as unknown[]).length).toBe(2)
     const badOpen = await call("GET", "/api/orders?open=maybe")
     expect([badOpen.status, errorOf(badOpen.json).field]).toEqual([400, "open"])
+    // The inspector's routes: finished orders behind a paged search, a page per strategy.
+    const finished = (await call("GET", "/api/orders/search?open=false&limit=1")).json as { total: number; items: Array<{ clientOrderId: string }>; next?: string }
+    expect([finished.total, finished.items.map((o) => o.clientOrderId), finished.next]).toEqual([1, ["c0"], undefined])
+    const badLimit = await call("GET", "/api/orders/search?limit=9999")
+    expect([badLimit.status, errorOf(badLimit.json).field]).toEqual([400, "limit"])
+    const page = (await call("GET", "/api/strategies/mm/page")).json as { strategy: { id: string }; openOrders: Array<{ clientOrderId: string }>; pnl: { realizedNet: string } }
+    expect([page.strategy.id, page.openOrders.map((o) => o.clientOrderId), page.pnl.realizedNet]).toEqual(["mm", ["c1"], "1.25"])
+    expect((await call("GET", "/api/strategies/nope/page")).status).toBe(404)
+    expect((await call("POST", "/api/orders/search")).status).toBe(405)
     const mermaid = await call("GET", "/api/machines/order?format=mermaid")
     expect(mermaid.text.startsWith("stateDiagram-v2")).toBe(true)
     const graph = (await call("GET", "/api/machines/order")).json as { id: string; states: Array<{ id: string; type: string }> }
