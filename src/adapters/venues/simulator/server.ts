@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net"
 import { WebSocketServer, type WebSocket } from "ws"
 import { Decimal } from "../../../domain/decimal.js"
 import { adminAccess, SimulatorAdmin } from "./admin-api.js"
-import { Exchange, systemClock, type SimAccount, type SimClock } from "./exchange.js"
+import { defaultModel, Exchange, systemClock, type SimAccount, type SimClock, type SimModel } from "./exchange.js"
 import { defaultFaults, updateFaults, type Faults } from "./faults.js"
 import { DEFAULT_SYMBOLS, defaultInstrument, type SimInstrument } from "./instruments.js"
 import { isPrivateFeed } from "./private-feed.js"
@@ -34,6 +34,8 @@ export interface SimulatorConfig {
   /** Default: synthetic at 20 messages/s. */
   readonly market?: MarketConfig
   readonly faults?: Partial<Faults>
+  /** The simulator's margin, funding, collar and liquidation models (see `SimModel`). */
+  readonly model?: Partial<SimModel>
   readonly clock?: SimClock
   readonly heartbeatMs?: number
   readonly tickerMs?: number
@@ -89,7 +91,7 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
     (a, i) => ({ name: a.name ?? `account-${i + 1}`, apiKey: a.apiKey, apiSecret: a.apiSecret, collateralUsd: new Decimal(a.collateralUsd ?? "100000") })
   )
   const faults = updateFaults(defaultFaults(), (config.faults ?? {}) as Record<string, unknown>)
-  const exchange = new Exchange(instruments, seed, accounts, clock, faults)
+  const exchange = new Exchange(instruments, seed, accounts, clock, faults, { ...defaultModel(), ...config.model })
   const budget = new CostBudget(config.rateLimit?.limit ?? 500, config.rateLimit?.windowMs ?? 10_000)
   const rest = new RestApi(exchange, budget)
 
@@ -109,6 +111,7 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
           positions: s.positions.filter((p) => names.has(p.account)),
           fills: s.fills.filter((f) => names.has(f.account))
         })
+        exchange.resync()
         state.restored = true
       }
     } catch (e) {
@@ -154,6 +157,7 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
     running: () => stopMarket !== undefined
   }
   market.resume()
+  exchange.startFunding()
 
   // ---- WebSocket ----
   const sockets = new Map<WebSocket, FeedConnection>()
