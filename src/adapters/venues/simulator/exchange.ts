@@ -110,6 +110,7 @@ export class Exchange {
       positions: (a) => this.engine.positions(a),
       markPrice: (s) => this.markPrice(s),
       collateral: (a) => this.collateral(a),
+      margin: (a) => this.margin(a),
       deliverFill: (deliver) => this.deliverFill(deliver)
     })
     this.resync()
