@@ -29,7 +29,6 @@ export const SKIPPED: Readonly<Record<string, string>> = {
   fetchLeverageTiers: "margin tiers: the simulator has one margin level per instrument (see marginLevels)",
   fetchMarketLeverageTiers: "margin tiers: the simulator has one margin level per instrument",
   transfer: "transfers between wallets/subaccounts are not simulated",
-  transferOut: "transfers between wallets/subaccounts are not simulated",
   watchBidsAsks: "not part of issue 16's list (ticker feed, same data as watchTicker)"
 }
 
