@@ -403,7 +403,7 @@ export class Exchange {
   }
 
   stop(): void {
-    this.clock.clearTimeout(this.fundingTimer)
+    if (this.fundingTimer !== undefined) this.clock.clearTimeout(this.fundingTimer)
     this.fundingTimer = undefined
     for (const d of this.deadMan.values()) this.clock.clearTimeout(d.timer)
     this.deadMan.clear()
