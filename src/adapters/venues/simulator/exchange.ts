@@ -79,6 +79,8 @@ export class Exchange {
   /** Orders the venue sent to liquidate an account: their fills are `liquidation` fills. */
   private readonly liquidationOrders = new Set<string>()
   private liquidating = false
+  /** Configured accounts holding a position: the only ones the liquidation check looks at. */
+  private readonly positioned = new Set<string>()
   private fundingTimer: unknown
 
   constructor(
@@ -126,6 +128,7 @@ export class Exchange {
     for (const a of this.accountsByName.values()) {
       let cash = a.collateralUsd.plus(this.fundingPaid.get(a.name) ?? ZERO)
       for (const p of this.engine.positions(a.name)) {
+        if (!p.balance.isZero()) this.positioned.add(a.name)
         cash = cash.plus(p.realizedPnl).minus(p.feesPaid)
         this.lastPositions.set(`${a.name}|${p.symbol}`, p)
       }
@@ -302,6 +305,7 @@ export class Exchange {
         case "position": {
           if (!booked(e.account) || lastFill === undefined) break
           const key = `${e.account}|${e.position.symbol}`
+          if (!e.position.balance.isZero()) this.positioned.add(e.account)
           const before = this.lastPositions.get(key)
           this.lastPositions.set(key, e.position)
           const realized = e.position.realizedPnl.minus(before?.realizedPnl ?? ZERO)
@@ -348,10 +352,15 @@ export class Exchange {
     if (!this.model.liquidation || this.liquidating) return
     this.liquidating = true
     try {
-      for (const a of this.accountsByName.values()) {
+      for (const name of [...this.positioned]) {
+        const a = { name }
         const positions = this.engine.positions(a.name).filter((p) => !p.balance.isZero())
-        if (positions.length === 0) continue
-        const m = this.margin(a.name)
+        if (positions.length === 0) {
+          this.positioned.delete(name)
+          continue
+        }
+        // Maintenance needs positions only (open orders add initial margin, not maintenance).
+        const m = marginState({ collateral: this.collateral(name), positions, orders: [], instrument: (s) => this.engine.instrument(s), mark: (s) => this.markPrice(s) })
         if (!m.equity.lt(m.maintenanceMargin)) continue
         this.cancelAll(a.name, undefined, "liquidation")
         for (const p of positions) {
