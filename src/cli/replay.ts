@@ -69,7 +69,11 @@ export const runReplayCli = async (argv: ReadonlyArray<string>, io: Io, stderrIs
   const definition = await Effect.runPromise(Effect.either(new StrategyCatalog().load(values.strategy)))
   if (Either.isLeft(definition)) throw new CliFailure(EXIT.daemonError, `troupe replay: ${definition.left.message}`)
   const input = await Effect.runPromise(Effect.either(loadMarketInput(values.from)))
-  if (Either.isLeft(input)) throw new CliFailure(EXIT.daemonError, `troupe replay: cannot read ${values.from}: ${input.left.message}`)
+  // A missing, unreadable or truncated input is one line and exit code 2 (the input is at fault, not the run).
+  if (Either.isLeft(input)) {
+    const cause = input.left.cause
+    throw new CliFailure(EXIT.usage, `troupe replay: cannot read ${values.from}: ${cause instanceof Error ? cause.message : String(cause)}`)
+  }
   if (input.right.messages.length === 0) throw new CliFailure(EXIT.daemonError, `troupe replay: ${values.from} holds no market data (${input.right.skipped} lines skipped)`)
 
   const progress = values.quiet ? undefined : progressSink(io.err, stderrIsTty, "replay")

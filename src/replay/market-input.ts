@@ -1,7 +1,8 @@
-import { readFileSync, statSync } from "node:fs"
+import { statSync } from "node:fs"
 import { Effect, Either, Stream } from "effect"
 import { JournalIoError, journalOffset } from "../actors/ports/journal.js"
 import { openFileJournal } from "../adapters/journal/file/file-journal.js"
+import { readRecordingText, recordingLine } from "../adapters/venues/simulator/recording-file.js"
 import { decodeEvent } from "../domain/codec.js"
 import { parseDecimal, type Decimal } from "../domain/decimal.js"
 import type { BookLevel } from "../domain/events/market.js"
@@ -94,14 +95,15 @@ const levelsOf = (raw: unknown): Level[] | undefined => {
   return out
 }
 
-/** Parses a recording (JSON lines). */
-export const parseRecording = (text: string, source = "recording"): MarketInput => {
+/** Parses a recording (JSON lines, or raw `<ts>: <frame>` capture lines; see `recordingLine`). */
+export const parseRecording = (text: string, source = "recording"): MarketInput & { readonly clientLines: number } => {
   const messages: MarketMessage[] = []
   const symbols: string[] = []
   const seen = new Set<string>()
   const specs = new Map<string, InstrumentSpecLine>()
   const timeline = new Timeline()
   let skipped = 0
+  let clientLines = 0
   const note = (symbol: string): void => {
     if (seen.has(symbol)) return
     seen.add(symbol)
@@ -111,9 +113,17 @@ export const parseRecording = (text: string, source = "recording"): MarketInput 
   while (start < text.length) {
     let end = text.indexOf("\n", start)
     if (end < 0) end = text.length
-    const line = text.slice(start, end).trim()
+    const raw = text.slice(start, end).trim()
     start = end + 1
-    if (line === "") continue
+    if (raw === "") continue
+    const framed = recordingLine(raw)
+    if (framed.kind === "client") {
+      clientLines++
+      continue
+    }
+    const line = framed.json
+    // A frame without its own time takes the capture's.
+    const own = (t: unknown): number | undefined => timeOf(t) ?? framed.captureMs
     let msg: Record<string, unknown>
     try {
       const parsed: unknown = JSON.parse(line)
@@ -148,7 +158,7 @@ export const parseRecording = (text: string, source = "recording"): MarketInput 
           break
         }
         note(symbol)
-        messages.push({ kind: "snapshot", ts: timeline.at(timeOf(msg.timestamp)), symbol, bids, asks })
+        messages.push({ kind: "snapshot", ts: timeline.at(own(msg.timestamp)), symbol, bids, asks })
         break
       }
       case "book":
@@ -161,7 +171,7 @@ export const parseRecording = (text: string, source = "recording"): MarketInput 
           break
         }
         note(symbol)
-        const ts = timeline.at(timeOf(msg.feed === "book" ? msg.timestamp : msg.time))
+        const ts = timeline.at(own(msg.feed === "book" ? msg.timestamp : msg.time))
         messages.push({ kind: msg.feed === "book" ? "level" : "trade", ts, symbol, side, price, qty })
         break
       }
@@ -169,7 +179,7 @@ export const parseRecording = (text: string, source = "recording"): MarketInput 
         skipped++
     }
   }
-  return { source, kind: "recording", messages, symbols, specs, skipped }
+  return { source, kind: "recording", messages, symbols, specs, skipped, clientLines }
 }
 
 const levelOf = ([price, qty]: BookLevel): Level => ({ price, qty })
@@ -230,5 +240,5 @@ export const loadMarketInput = (path: string): Effect.Effect<MarketInput, Journa
       return Effect.fail(new JournalIoError({ op: "open", topic: undefined, cause }))
     }
     if (dir) return readJournalMarketData(path)
-    return Effect.try({ try: () => parseRecording(readFileSync(path, "utf8"), path), catch: (cause) => new JournalIoError({ op: "read", topic: undefined, cause }) })
+    return Effect.try({ try: () => parseRecording(readRecordingText(path), path), catch: (cause) => new JournalIoError({ op: "read", topic: undefined, cause }) })
   })

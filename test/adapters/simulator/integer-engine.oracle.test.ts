@@ -51,7 +51,7 @@ type Op =
 const sendArb: fc.Arbitrary<Op> = fc.constantFrom(...SYMBOLS).chain((symbol) =>
   fc.record({
     account: fc.constantFrom(...ACCOUNTS),
-    orderType: fc.oneof({ weight: 20, arbitrary: fc.constantFrom("lmt", "lmt", "lmt", "post", "ioc", "mkt", "fok", "stp") }, { weight: 1, arbitrary: fc.constant("take_profit") }),
+    orderType: fc.oneof({ weight: 20, arbitrary: fc.constantFrom("lmt", "lmt", "lmt", "post", "ioc", "mkt", "fok", "stp", "take_profit") }, { weight: 1, arbitrary: fc.constant("trailing_stop") }),
     side: fc.oneof({ weight: 30, arbitrary: fc.constantFrom("buy", "sell") }, { weight: 1, arbitrary: fc.constant("hold") }),
     size: fc.option(sizeArb(symbol), { nil: undefined, freq: 30 }),
     limitPrice: fc.option(priceArb(symbol), { nil: undefined, freq: 8 }),
@@ -160,6 +160,7 @@ describe("integer matching engine against the Decimal oracle", () => {
     const count = (prefix: string, suffix = ""): number => [...STATS].filter(([k]) => k.startsWith(prefix) && k.endsWith(suffix)).reduce((n, [, v]) => n + v, 0)
     for (const type of ["lmt", "ioc", "mkt", "fok"]) expect(count(`send:${type}:placed:`, "x")).toBeGreaterThan(0)
     expect(count("send:stp:placed")).toBeGreaterThan(0)
+    expect(count("send:take_profit:placed")).toBeGreaterThan(0)
     expect(count("send:post:postWouldExecute")).toBeGreaterThan(0)
     expect(count("edit::edited")).toBeGreaterThan(10)
   })

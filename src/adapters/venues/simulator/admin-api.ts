@@ -162,6 +162,11 @@ export class SimulatorAdmin {
       return ok({ symbol: arg, suspended: this.exchange.engine.isSuspended(arg) })
     }
     if (head === "orders") return ok(this.placeAs(fields))
+    if (head === "funding") {
+      // One funding payment now (the funding model's clock runs by itself too).
+      this.exchange.fund()
+      return ok({ funded: true })
+    }
     return notFound
   }
 

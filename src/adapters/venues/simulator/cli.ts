@@ -1,7 +1,11 @@
 import { startSimulator, type SimulatorConfig } from "./server.js"
+import { selfSignedCertificate } from "./tls.js"
 
 const usage = `usage: troupe simulator [--port N] [--api-key K --api-secret S] [--instruments PF_XBTUSD,PF_ETHUSD]
-                        [--seed N] [--rate msgs/s] [--replay FILE] [--admin-token T]
+                        [--seed N] [--rate msgs/s] [--replay FILE] [--admin-token T] [--tls]
+
+--tls serves https/wss with a fresh self-signed certificate (made with openssl) and prints
+its SHA-256 fingerprint.
 
 The admin API (/__admin/: ground truth, faults, orders for any account) answers loopback
 clients only; with --admin-token it also wants "Authorization: Bearer T".
@@ -13,8 +17,13 @@ clients only; with --admin-token it also wants "Authorization: Bearer T".
  */
 export const runSimulatorCli = async (argv: ReadonlyArray<string>): Promise<number> => {
   const opts = new Map<string, string>()
+  let tls = false
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] ?? ""
+    if (flag === "--tls") {
+      tls = true
+      continue
+    }
     const value = argv[i + 1]
     if (flag === "--help" || flag === "-h") {
       process.stdout.write(usage)
@@ -66,10 +75,22 @@ export const runSimulatorCli = async (argv: ReadonlyArray<string>): Promise<numb
     ...(key !== undefined && secret !== undefined ? { accounts: [{ name: "default", apiKey: key, apiSecret: secret }] } : {}),
     ...(adminToken !== undefined ? { adminToken: adminToken.trim() } : {})
   }
-  const sim = await startSimulator(config)
+  let material: ReturnType<typeof selfSignedCertificate> | undefined
+  if (tls) {
+    try {
+      material = selfSignedCertificate()
+    } catch (e) {
+      process.stderr.write(`troupe simulator: --tls needs the openssl command to make a certificate (${e instanceof Error ? e.message.split("\n")[0] : String(e)})\n`)
+      return 2
+    }
+  }
+  const sim = await startSimulator({ ...config, ...(material === undefined ? {} : { tls: material }) })
   const account = sim.accounts[0]
   process.stdout.write(
-    `simulator (Kraken Futures protocol) listening\n  rest:   ${sim.url}/derivatives/api/v3/\n  ws:     ${sim.wsUrl}\n  admin:  ${sim.url}/__admin/ (loopback only${adminToken !== undefined ? ", Bearer token" : ""})\n` +
+    `simulator (Kraken Futures protocol) listening\n  api base: ${sim.apiBase}   (REST v3 under ${sim.apiBase}v3/; give clients such as ccxt this base)\n` +
+      `  charts:   ${sim.url}/api/charts/\n  history:  ${sim.url}/api/history/\n  ws:       ${sim.wsUrl}\n` +
+      (sim.fingerprint === undefined ? "" : `  tls:      self-signed, SHA-256 fingerprint ${sim.fingerprint}\n`) +
+      `  admin:    ${sim.url}/__admin/ (loopback only${adminToken !== undefined ? ", Bearer token" : ""})\n` +
       `  api key:    ${account?.apiKey ?? ""}\n  api secret: ${account?.apiSecret ?? ""}\n`
   )
   await new Promise<void>((resolve) => {

@@ -1,8 +1,11 @@
 import type { Decimal } from "../../../domain/decimal.js"
 import type { Side } from "./order-book.js"
 
-/** Order types the engine executes (Kraken's `take_profit` and `trailing_stop` are not simulated). */
-export type OrderType = "lmt" | "post" | "ioc" | "mkt" | "fok" | "stp"
+/** Order types the engine executes (Kraken's `trailing_stop` is not simulated). */
+export type OrderType = "lmt" | "post" | "ioc" | "mkt" | "fok" | "stp" | "take_profit"
+
+/** Trigger orders: a stop triggers when the last price moves against the side, a take-profit when it moves with it. */
+export const isTrigger = (type: OrderType): boolean => type === "stp" || type === "take_profit"
 export type OrderState = "untriggered" | "open" | "filled" | "cancelled"
 export type Liquidity = "maker" | "taker"
 
@@ -87,6 +90,7 @@ export type SendStatus =
   | "iocWouldNotExecute"
   | "wouldNotReducePosition"
   | "selfFill"
+  | "insufficientAvailableFunds"
 
 export type EditStatus =
   | "edited"

@@ -1,7 +1,10 @@
+import { randomUUID } from "node:crypto"
 import { Decimal, ZERO } from "../../../domain/decimal.js"
-import type { CancelStatus, EditCommand, EditStatus, EngineEffect, OrderEvent, OrderRef, OrderView, Outcome, SendCommand, SendStatus } from "./engine-types.js"
+import type { CancelStatus, EditCommand, EditStatus, EngineEffect, FillView, OrderEvent, OrderRef, OrderView, Outcome, PositionView, SendCommand, SendStatus } from "./engine-types.js"
 import { defaultFaults, type Faults } from "./faults.js"
+import { venuePrecision, VenueHistory } from "./history.js"
 import type { SimInstrument } from "./instruments.js"
+import { marginState, orderMargin, type MarginState } from "./margin.js"
 import { MatchingEngine } from "./matching-engine.js"
 import { PrivateFeed, type FeedAccount } from "./private-feed.js"
 import { PublicFeed, type TickerData } from "./public-feed.js"
@@ -23,6 +26,28 @@ export interface SimAccount extends FeedAccount {
   /** Starting USD collateral (for the minimal `balances` feed). */
   readonly collateralUsd: Decimal
 }
+
+/**
+ * The simulator's models beyond matching (named in docs/architecture.md, "Simulator fidelity"),
+ * each configurable.
+ */
+export interface SimModel {
+  /** Market orders become `ioc` limited to mark × (1 ± collar), rounded to the tick toward the mark. Default 0.01. */
+  readonly marketCollar: Decimal
+  /** Reject orders of the configured accounts beyond available margin (`insufficientAvailableFunds`). Default on. */
+  readonly marginChecks: boolean
+  /** Liquidate a configured account whose equity falls below maintenance margin. Default on. */
+  readonly liquidation: boolean
+  /** Funding of perpetuals (PF_, PI_): every `intervalMs` (default 1 h; 0 = never) at `relativeRate` of the mark (default 0.00001). */
+  readonly fundingIntervalMs: number
+  readonly fundingRelativeRate: Decimal
+}
+
+export const defaultModel = (): SimModel => ({
+  marketCollar: new Decimal("0.01"), marginChecks: true, liquidation: true, fundingIntervalMs: 3_600_000, fundingRelativeRate: new Decimal("0.00001")
+})
+
+const isPerpetual = (symbol: string): boolean => /^P[FI]_/i.test(symbol)
 
 interface Stats {
   last: Decimal | undefined
@@ -46,13 +71,25 @@ export class Exchange {
   private readonly accountsByName = new Map<string, SimAccount>()
   private readonly deadMan = new Map<string, { timer: unknown; triggerTime: number }>()
   private readonly stats = new Map<string, Stats>()
+  readonly history = new VenueHistory(() => randomUUID())
+  /** Per configured account: collateral (USD) and funding realized, and the position before each effect. */
+  private readonly cash = new Map<string, Decimal>()
+  private readonly fundingPaid = new Map<string, Decimal>()
+  private readonly lastPositions = new Map<string, PositionView>()
+  /** Orders the venue sent to liquidate an account: their fills are `liquidation` fills. */
+  private readonly liquidationOrders = new Set<string>()
+  private liquidating = false
+  /** Configured accounts holding a position: the only ones the liquidation check looks at. */
+  private readonly positioned = new Set<string>()
+  private fundingTimer: unknown
 
   constructor(
     instruments: ReadonlyArray<SimInstrument>,
     seed: number,
     accounts: ReadonlyArray<SimAccount>,
     readonly clock: SimClock,
-    faults: Faults = defaultFaults()
+    faults: Faults = defaultFaults(),
+    readonly model: SimModel = defaultModel()
   ) {
     this.engine = new MatchingEngine({ instruments, seed })
     this.faults = faults
@@ -75,12 +112,98 @@ export class Exchange {
       positions: (a) => this.engine.positions(a),
       markPrice: (s) => this.markPrice(s),
       collateral: (a) => this.collateral(a),
+      margin: (a) => this.margin(a),
       deliverFill: (deliver) => this.deliverFill(deliver)
     })
+    this.resync()
   }
 
   now(): number {
     return this.clock.now()
+  }
+
+  /** Re-reads collateral and positions from the engine (after a restore). */
+  resync(): void {
+    this.lastPositions.clear()
+    for (const a of this.accountsByName.values()) {
+      let cash = a.collateralUsd.plus(this.fundingPaid.get(a.name) ?? ZERO)
+      for (const p of this.engine.positions(a.name)) {
+        if (!p.balance.isZero()) this.positioned.add(a.name)
+        cash = cash.plus(p.realizedPnl).minus(p.feesPaid)
+        this.lastPositions.set(`${a.name}|${p.symbol}`, p)
+      }
+      this.cash.set(a.name, cash)
+    }
+  }
+
+  /** Starts the funding clock (the simulator's funding model). */
+  startFunding(): void {
+    const ms = this.model.fundingIntervalMs
+    if (ms <= 0 || this.fundingTimer !== undefined) return
+    const loop = (): void => {
+      this.fund()
+      this.fundingTimer = this.clock.setTimeout(loop, ms)
+    }
+    this.fundingTimer = this.clock.setTimeout(loop, ms)
+  }
+
+  /** One funding payment on every perpetual: longs pay shorts `relativeRate × mark` per contract (negative rate: the reverse). */
+  fund(): void {
+    const now = this.now()
+    const rate = this.model.fundingRelativeRate
+    for (const i of this.engine.instruments()) {
+      if (!isPerpetual(i.symbol)) continue
+      const mark = this.markPrice(i.symbol)
+      if (mark === undefined) continue
+      const absolute = venuePrecision(rate.times(mark))
+      this.history.onFundingRate(i.symbol, now, absolute, rate)
+      for (const a of this.accountsByName.values()) {
+        const p = this.engine.position(a.name, i.symbol)
+        if (p === undefined || p.balance.isZero()) continue
+        const payment = venuePrecision(p.balance.times(i.contractSize).times(absolute).neg())
+        const old = this.collateral(a.name)
+        this.cash.set(a.name, old.plus(payment))
+        this.fundingPaid.set(a.name, (this.fundingPaid.get(a.name) ?? ZERO).plus(payment))
+        this.history.onAccountLog(a.name, now, "funding rate change", {
+          asset: "usd", contract: i.symbol.toLowerCase(), booking_uid: randomUUID(), collateral: null, execution: null, fee: 0, funding_rate: absolute,
+          margin_account: "flex", mark_price: mark, new_average_entry_price: null, new_balance: old.plus(payment), old_average_entry_price: null,
+          old_balance: old, realized_funding: payment, realized_pnl: null, trade_price: null, conversion_spread_percentage: null, liquidation_fee: null, position_uid: null
+        })
+      }
+    }
+    this.privateFeed.onEffects([])
+    this.checkLiquidations()
+  }
+
+  /** Funding realized by an account so far (negative: paid). */
+  funding(account: string): Decimal {
+    return this.fundingPaid.get(account) ?? ZERO
+  }
+
+  isLiquidation(orderId: string): boolean {
+    return this.liquidationOrders.has(orderId)
+  }
+
+  margin(account: string): MarginState {
+    return marginState({
+      collateral: this.collateral(account), positions: this.engine.positions(account), orders: this.engine.openOrders(account),
+      instrument: (s) => this.engine.instrument(s), mark: (s) => this.markPrice(s)
+    })
+  }
+
+  /** The venue's market order: `ioc` limited by the collar around the mark (rounded toward the mark). */
+  private collared(cmd: SendCommand): SendCommand {
+    if (cmd.orderType !== "mkt") return cmd
+    const instrument = this.engine.instrument(cmd.symbol)
+    const mark = this.markPrice(cmd.symbol)
+    if (instrument === undefined || mark === undefined) return cmd
+    const tick = instrument.tickSize
+    const buy = cmd.side === "buy"
+    const raw = mark.times(buy ? this.model.marketCollar.plus(1) : new Decimal(1).minus(this.model.marketCollar))
+    const steps = raw.div(tick)
+    const limitPrice = (buy ? steps.floor() : steps.ceil()).times(tick)
+    if (limitPrice.lte(0)) return cmd
+    return { ...cmd, orderType: "ioc", limitPrice }
   }
 
   accountByKey(apiKey: string): SimAccount | undefined {
@@ -92,7 +215,19 @@ export class Exchange {
   }
 
   send(cmd: SendCommand): Outcome<SendStatus> {
-    return this.dispatch(this.engine.send(cmd, this.now()))
+    const now = this.now()
+    const order = this.collared(cmd)
+    if (this.model.marginChecks && !this.liquidating && this.accountsByName.has(order.account) && order.reduceOnly !== true) {
+      const instrument = this.engine.instrument(order.symbol)
+      const price = order.limitPrice ?? this.markPrice(order.symbol)
+      if (instrument !== undefined && price !== undefined && order.size !== undefined && order.size.gt(0)) {
+        const need = orderMargin(order.size, price, instrument)
+        if (this.margin(order.account).available.lt(need)) return { status: "insufficientAvailableFunds", order: undefined, events: [], effects: [] }
+      }
+    }
+    const out = this.engine.send(order, now)
+    for (const e of out.events) if (e.type === "REJECT" && this.accountsByName.has(e.order.account)) this.history.onReject(e.order.account, e.order, e.reason, now)
+    return this.dispatch(out)
   }
 
   edit(cmd: EditCommand): Outcome<EditStatus> {
@@ -131,6 +266,7 @@ export class Exchange {
 
   /** Hands the engine's effects to the feeds; used by the synthetic market too. */
   publish(effects: ReadonlyArray<EngineEffect>): void {
+    this.record(effects)
     for (const e of effects) {
       if (e.kind !== "trade") continue
       const s = this.statsOf(e.symbol)
@@ -142,6 +278,107 @@ export class Exchange {
     }
     this.publicFeed.onEffects(effects)
     this.privateFeed.onEffects(effects)
+    this.checkLiquidations()
+  }
+
+  /** History, account log and collateral from one command's effects (configured accounts only). */
+  private record(effects: ReadonlyArray<EngineEffect>): void {
+    const now = this.now()
+    const booked = (a: string) => this.accountsByName.has(a)
+    let maker: FillView | undefined
+    let lastFill: FillView | undefined
+    const symbols = new Set<string>()
+    for (const e of effects) {
+      switch (e.kind) {
+        case "order":
+          if (booked(e.account)) this.history.onOrder(e.account, e.order, e.isCancel, e.reason, now)
+          break
+        case "fill":
+          lastFill = e.fill
+          if (e.fill.liquidity === "maker") maker = e.fill
+          else if (maker !== undefined) {
+            const mark = this.markPrice(e.fill.symbol) ?? e.fill.price
+            this.history.onExecution({ fill: maker, order: this.engine.order(maker.orderId) }, { fill: e.fill, order: this.engine.order(e.fill.orderId) }, mark, booked)
+            maker = undefined
+          }
+          break
+        case "position": {
+          if (!booked(e.account) || lastFill === undefined) break
+          const key = `${e.account}|${e.position.symbol}`
+          if (!e.position.balance.isZero()) this.positioned.add(e.account)
+          const before = this.lastPositions.get(key)
+          this.lastPositions.set(key, e.position)
+          const realized = e.position.realizedPnl.minus(before?.realizedPnl ?? ZERO)
+          const fee = e.position.feesPaid.minus(before?.feesPaid ?? ZERO)
+          const old = this.collateral(e.account)
+          const next = old.plus(realized).minus(fee)
+          this.cash.set(e.account, next)
+          const liquidation = this.liquidationOrders.has(lastFill.orderId)
+          const oldSize = before?.balance ?? ZERO
+          const newSize = e.position.balance
+          const common = {
+            contract: e.position.symbol.toLowerCase(), booking_uid: randomUUID(), collateral: null, execution: lastFill.fillId, funding_rate: null,
+            margin_account: "flex", mark_price: this.markPrice(e.position.symbol) ?? lastFill.price, realized_funding: null, trade_price: lastFill.price,
+            old_average_entry_price: venuePrecision(before?.entryPrice ?? ZERO), new_average_entry_price: venuePrecision(e.position.entryPrice),
+            conversion_spread_percentage: null, liquidation_fee: null, position_uid: null
+          }
+          const info = liquidation ? "futures liquidation" : "futures trade"
+          this.history.onAccountLog(e.account, now, info, { ...common, asset: "usd", fee, old_balance: old, new_balance: next, realized_pnl: realized })
+          this.history.onAccountLog(e.account, now, info, { ...common, asset: e.position.symbol.toLowerCase(), fee: 0, old_balance: oldSize, new_balance: newSize, realized_pnl: null })
+          const change = oldSize.isZero() ? "open" : newSize.isZero() ? "close" : oldSize.isNeg() !== newSize.isNeg() ? "reverse" : newSize.abs().gt(oldSize.abs()) ? "increase" : "decrease"
+          this.history.onPositionUpdate(e.account, now, {
+            tradeable: e.position.symbol, oldPosition: oldSize.toFixed(), oldAverageEntryPrice: venuePrecision(before?.entryPrice ?? ZERO).toFixed(),
+            newPosition: newSize.toFixed(), newAverageEntryPrice: venuePrecision(e.position.entryPrice).toFixed(), fillTime: lastFill.time,
+            fee: fee.toFixed(), feeCurrency: "USD", realizedPnL: realized.toFixed(), positionChange: change, executionUid: lastFill.fillId,
+            executionPrice: lastFill.price.toFixed(), executionSize: lastFill.qty.toFixed(), tradeType: liquidation ? "liquidation" : "userExecution",
+            fundingRealizationTime: null, realizedFunding: null, updateReason: "trade"
+          })
+          break
+        }
+        case "book":
+        case "trade":
+          symbols.add(e.symbol)
+          break
+      }
+    }
+    for (const symbol of symbols) {
+      const mark = this.markPrice(symbol)
+      if (mark !== undefined) this.history.onMark(symbol, now, mark)
+    }
+  }
+
+  /** The simulator's liquidation model: below maintenance, cancel the account's orders and close its positions at market. */
+  private checkLiquidations(): void {
+    if (!this.model.liquidation || this.liquidating) return
+    this.liquidating = true
+    try {
+      for (const name of [...this.positioned]) {
+        const a = { name }
+        const positions = this.engine.positions(a.name).filter((p) => !p.balance.isZero())
+        if (positions.length === 0) {
+          this.positioned.delete(name)
+          continue
+        }
+        // Maintenance needs positions only (open orders add initial margin, not maintenance).
+        const m = marginState({ collateral: this.collateral(name), positions, orders: [], instrument: (s) => this.engine.instrument(s), mark: (s) => this.markPrice(s) })
+        if (!m.equity.lt(m.maintenanceMargin)) continue
+        this.cancelAll(a.name, undefined, "liquidation")
+        for (const p of positions) {
+          const instrument = this.engine.instrument(p.symbol)
+          const mark = this.markPrice(p.symbol)
+          if (instrument === undefined || mark === undefined) continue
+          // Liquidation takes whatever the book offers: a wide collar (50%), not the user's 1%.
+          const side = p.balance.isPos() ? "sell" : "buy"
+          const steps = mark.times(side === "buy" ? "1.5" : "0.5").div(instrument.tickSize)
+          const limitPrice = (side === "buy" ? steps.floor() : steps.ceil()).times(instrument.tickSize)
+          const out = this.engine.send({ account: a.name, symbol: p.symbol, orderType: "ioc", side, size: p.balance.abs(), limitPrice, reduceOnly: true }, this.now())
+          if (out.order !== undefined) this.liquidationOrders.add(out.order.orderId)
+          this.publish(out.effects)
+        }
+      }
+    } finally {
+      this.liquidating = false
+    }
   }
 
   markPrice(symbol: string): Decimal | undefined {
@@ -168,11 +405,15 @@ export class Exchange {
   }
 
   collateral(account: string): Decimal {
+    const known = this.cash.get(account)
+    if (known !== undefined) return known
     const start = this.accountsByName.get(account)?.collateralUsd ?? ZERO
     return this.engine.positions(account).reduce((sum, p) => sum.plus(p.realizedPnl).minus(p.feesPaid), start)
   }
 
   stop(): void {
+    if (this.fundingTimer !== undefined) this.clock.clearTimeout(this.fundingTimer)
+    this.fundingTimer = undefined
     for (const d of this.deadMan.values()) this.clock.clearTimeout(d.timer)
     this.deadMan.clear()
   }

@@ -13,6 +13,9 @@ export interface SimInstrument {
   readonly takerFee: Decimal
   /** Where the synthetic market's random walk starts. */
   readonly initialMid: Decimal
+  /** Margin rates of the simulator's margin model (default 0.02 and 0.01, i.e. 50× leverage). */
+  readonly initialMargin?: Decimal
+  readonly maintenanceMargin?: Decimal
 }
 
 export const lotSize = (instrument: SimInstrument): Decimal =>

@@ -1,8 +1,7 @@
 import { Decimal, ZERO } from "../../../domain/decimal.js"
 import { StepGrid } from "../../../domain/step-grid.js"
-import type {
-  CancelStatus, EditCommand, EditStatus, EngineEffect, FillView, Liquidity, OrderEvent, OrderRef, OrderState,
-  OrderType, OrderView, Outcome, PositionView, SendCommand, SendStatus
+import {
+  isTrigger, type CancelStatus, type EditCommand, type EditStatus, type EngineEffect, type FillView, type Liquidity, type OrderEvent, type OrderRef, type OrderState, type OrderType, type OrderView, type Outcome, type PositionView, type SendCommand, type SendStatus
 } from "./engine-types.js"
 import { lotSize, type SimInstrument } from "./instruments.js"
 import { BookSide, levelLots, levelQueue, type Resting, type RestingLots, type Side } from "./order-book.js"
@@ -75,7 +74,7 @@ class Tx {
   }
 }
 
-const ORDER_TYPES: ReadonlySet<string> = new Set<OrderType>(["lmt", "post", "ioc", "mkt", "fok", "stp"])
+const ORDER_TYPES: ReadonlySet<string> = new Set<OrderType>(["lmt", "post", "ioc", "mkt", "fok", "stp", "take_profit"])
 const MAX_CLI_ORD_ID = 100
 /**
  * Memory bounds of a long-running simulator (see docs/architecture.md, "Bounded memory and
@@ -367,10 +366,10 @@ export class MatchingEngine {
     let sizeLots = cmd.size === undefined ? NONE : book.lots.steps(cmd.size)
     if (sizeLots <= 0) return reject("invalidSize")
     const needsLimit = type === "lmt" || type === "post" || type === "ioc" || type === "fok"
-    const limitTicks = (needsLimit || type === "stp") && cmd.limitPrice !== undefined ? book.ticks.steps(cmd.limitPrice) : NONE
+    const limitTicks = (needsLimit || isTrigger(type)) && cmd.limitPrice !== undefined ? book.ticks.steps(cmd.limitPrice) : NONE
     if (needsLimit && !(limitTicks > 0)) return reject("invalidPrice")
-    const stopTicks = type === "stp" && cmd.stopPrice !== undefined ? book.ticks.steps(cmd.stopPrice) : NONE
-    if (type === "stp" && (!(stopTicks > 0) || (cmd.limitPrice !== undefined && !(limitTicks > 0)))) return reject("invalidPrice")
+    const stopTicks = isTrigger(type) && cmd.stopPrice !== undefined ? book.ticks.steps(cmd.stopPrice) : NONE
+    if (isTrigger(type) && (!(stopTicks > 0) || (cmd.limitPrice !== undefined && !(limitTicks > 0)))) return reject("invalidPrice")
     if (cmd.cliOrdId !== undefined) {
       if (cmd.cliOrdId.length > MAX_CLI_ORD_ID) return reject("clientOrderIdTooLong")
       if (this.cliOrdIds.get(cmd.account)?.has(cmd.cliOrdId) === true) return reject("clientOrderIdAlreadyExist")
@@ -386,12 +385,12 @@ export class MatchingEngine {
     }
     const order: LiveOrder = {
       orderId: this.random.uuid(), account: cmd.account, cliOrdId: cmd.cliOrdId, symbol: cmd.symbol, side, type, size,
-      filled: ZERO, limitPrice: type === "mkt" ? undefined : cmd.limitPrice, stopPrice: type === "stp" ? cmd.stopPrice : undefined,
+      filled: ZERO, limitPrice: type === "mkt" ? undefined : cmd.limitPrice, stopPrice: isTrigger(type) ? cmd.stopPrice : undefined,
       reduceOnly: cmd.reduceOnly === true, receivedTime: now, lastUpdateTime: now,
-      state: type === "stp" ? "untriggered" : "open", triggered: false,
+      state: isTrigger(type) ? "untriggered" : "open", triggered: false,
       sizeLots, filledLots: 0, limitTicks: type === "mkt" ? NONE : limitTicks, stopTicks
     }
-    if (type !== "stp") {
+    if (!isTrigger(type)) {
       const probe = this.probe(book, side, order.limitTicks, sizeLots, cmd.account)
       if (type === "post" && probe.crosses) return refused(order, "postWouldExecute", "POST_WOULD_EXECUTE")
       if (probe.selfTrade) return refused(order, "selfFill", "SELF_FILL")
@@ -401,7 +400,7 @@ export class MatchingEngine {
     const tx = new Tx()
     this.register(order)
     tx.events.push({ type: "PLACE", order: view(order) })
-    if (type === "stp") {
+    if (isTrigger(type)) {
       book.stops.push(order)
       tx.effects.push({ kind: "order", account: order.account, order: view(order), isCancel: false, reason: "new_placed_order_by_user" })
     } else {
@@ -422,7 +421,7 @@ export class MatchingEngine {
     const newLimit = cmd.limitPrice === undefined ? order.limitTicks : book.ticks.steps(cmd.limitPrice)
     const newStop = cmd.stopPrice === undefined ? order.stopTicks : book.ticks.steps(cmd.stopPrice)
     if ((cmd.limitPrice !== undefined && !(newLimit > 0)) || (cmd.stopPrice !== undefined && !(newStop > 0))) return reject("invalidPrice")
-    if (cmd.stopPrice !== undefined && order.type !== "stp") return reject("invalidPrice")
+    if (cmd.stopPrice !== undefined && !isTrigger(order.type)) return reject("invalidPrice")
     if (order.reduceOnly && sizeLots - order.filledLots > this.reducible(order.account, order.symbol, order.side)) return reject("wouldNotReducePosition")
     const size = cmd.size ?? order.size
     const limitPrice = cmd.limitPrice ?? order.limitPrice
@@ -556,7 +555,7 @@ export class MatchingEngine {
   private work(book: Book, order: LiveOrder, now: number, tx: Tx, placeReason: string): void {
     this.match(book, order, now, tx)
     if (remainingLots(order) === 0) return
-    const rests = order.limitPrice !== undefined && (order.type === "lmt" || order.type === "post" || (order.type === "stp" && order.triggered))
+    const rests = order.limitPrice !== undefined && (order.type === "lmt" || order.type === "post" || (isTrigger(order.type) && order.triggered))
     if (rests) {
       const price = order.limitPrice as Decimal
       ;(order.side === "buy" ? book.bids : book.asks).add(order.limitTicks, price, { orderId: order.orderId, account: order.account, lots: remainingLots(order) })
@@ -739,7 +738,8 @@ export class MatchingEngine {
     for (let round = 0; round < 1000; round++) {
       const last = book.lastTicks
       if (last === NONE) return
-      const due = book.stops.find((s) => (s.side === "buy" ? last >= s.stopTicks : last <= s.stopTicks))
+      // A stop triggers when the last price moves against its side, a take-profit when it moves with it.
+      const due = book.stops.find((s) => ((s.side === "buy") === (s.type === "stp") ? last >= s.stopTicks : last <= s.stopTicks))
       if (due === undefined) return
       book.stops.splice(book.stops.indexOf(due), 1)
       due.state = "open"

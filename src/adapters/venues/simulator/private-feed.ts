@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto"
 import type { Decimal } from "../../../domain/decimal.js"
 import { sameSignature, signChallenge } from "./auth.js"
 import type { EngineEffect, FillView, OrderView, PositionView } from "./engine-types.js"
+import type { MarginState } from "./margin.js"
 import { wsFill, wsOrder, wsPosition } from "./protocol.js"
 import type { FeedConnection } from "./public-feed.js"
 
@@ -20,6 +21,8 @@ export interface PrivateFeedSource {
   readonly positions: (account: string) => ReadonlyArray<PositionView>
   readonly markPrice: (symbol: string) => Decimal | undefined
   readonly collateral: (account: string) => Decimal
+  /** The margin model's figures for the `balances` feed. */
+  readonly margin?: (account: string) => MarginState
   /** Private `fills` messages go through here so the delay and duplicate faults apply. */
   readonly deliverFill: (deliver: () => void) => void
 }
@@ -132,15 +135,18 @@ export class PrivateFeed {
     return { feed: "open_positions", account, positions: positions.map((p) => wsPosition(p, this.source.markPrice(p.symbol))), seq: ++this.balanceSeq, timestamp: this.source.now() }
   }
 
-  /** Minimal: one USD collateral figure (config balance + realized PnL - fees). */
+  /** The flex account: USD collateral and the margin model's figures (10 decimals at most). */
   private balancesMessage(account: string, feed: string): Record<string, unknown> {
     const usd = this.source.collateral(account)
+    const m = this.source.margin?.(account)
+    const r = (d: Decimal | undefined, fallback: Decimal | number): Decimal | number => (d === undefined ? fallback : d.toDecimalPlaces(10))
     return {
       feed, account, holding: {}, futures: {},
       flex_futures: {
-        currencies: { USD: { quantity: usd, value: usd, collateral_value: usd, available: usd, haircut: 0, conversion_spread: 0 } },
-        balance_value: usd, portfolio_value: usd, collateral_value: usd, initial_margin: 0, maintenance_margin: 0, pnl: 0, unrealized_funding: 0,
-        total_unrealized: 0, total_unrealized_as_margin: 0, margin_equity: usd, available_margin: usd
+        currencies: { USD: { quantity: usd, value: usd, collateral_value: usd, available: r(m?.available, usd), haircut: 0, conversion_spread: 0 } },
+        balance_value: usd, portfolio_value: r(m?.equity, usd), collateral_value: usd, initial_margin: r(m?.initialMarginWithOrders, 0),
+        initial_margin_without_orders: r(m?.initialMargin, 0), maintenance_margin: r(m?.maintenanceMargin, 0), pnl: r(m?.unrealizedPnl, 0), unrealized_funding: 0,
+        total_unrealized: r(m?.unrealizedPnl, 0), total_unrealized_as_margin: r(m?.unrealizedPnl, 0), margin_equity: r(m?.equity, usd), available_margin: r(m?.available, usd)
       },
       timestamp: this.source.now(), seq: ++this.balanceSeq
     }

@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs"
 import { Either } from "effect"
 import { Decimal, ZERO, parseDecimal } from "../../../domain/decimal.js"
+import { readRecordingText, recordingLine } from "./recording-file.js"
 import type { MarketSource, MarketVenue } from "./synthetic-market.js"
 
 export const REPLAY_MAKER_ACCOUNT = "replay-maker"
@@ -25,11 +25,18 @@ export class RecordedMarket implements MarketSource {
   skipped = 0
 
   constructor(private readonly venue: MarketVenue, text: string) {
-    this.lines = text.split("\n").filter((l) => l.trim() !== "")
+    // Raw captures (`<ts>: <frame>`) become their frames; client lines (`<-`) are dropped.
+    this.lines = []
+    for (const l of text.split("\n")) {
+      if (l.trim() === "") continue
+      const framed = recordingLine(l.trim())
+      if (framed.kind === "frame") this.lines.push(framed.json)
+    }
   }
 
+  /** JSON lines or a raw capture, plain or gzip (see `readRecordingText`). */
   static fromFile(venue: MarketVenue, path: string): RecordedMarket {
-    return new RecordedMarket(venue, readFileSync(path, "utf8"))
+    return new RecordedMarket(venue, readRecordingText(path))
   }
 
   remaining(): number {

@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto"
 import { renameSync } from "node:fs"
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http"
+import { createServer as createTlsServer } from "node:https"
 import type { AddressInfo } from "node:net"
 import { WebSocketServer, type WebSocket } from "ws"
 import { Decimal } from "../../../domain/decimal.js"
 import { adminAccess, SimulatorAdmin } from "./admin-api.js"
-import { Exchange, systemClock, type SimAccount, type SimClock } from "./exchange.js"
+import { defaultModel, Exchange, systemClock, type SimAccount, type SimClock, type SimModel } from "./exchange.js"
 import { defaultFaults, updateFaults, type Faults } from "./faults.js"
 import { DEFAULT_SYMBOLS, defaultInstrument, type SimInstrument } from "./instruments.js"
 import { isPrivateFeed } from "./private-feed.js"
@@ -16,6 +17,7 @@ import { RecordedMarket } from "./recorded-market.js"
 import { RestApi } from "./rest-api.js"
 import { CRASH_SKIP_DRAWS, encodeState, readStateFile, skipAhead, writeStateFile, writeStateFileSync } from "./state-file.js"
 import { driveMarket, SyntheticMarket, type MarketSource, type MarketVenue } from "./synthetic-market.js"
+import type { TlsMaterial } from "./tls.js"
 
 export type MarketConfig =
   | { readonly kind: "synthetic"; readonly rate?: number; readonly levels?: number; readonly takerShare?: number; readonly walkShare?: number }
@@ -34,10 +36,14 @@ export interface SimulatorConfig {
   /** Default: synthetic at 20 messages/s. */
   readonly market?: MarketConfig
   readonly faults?: Partial<Faults>
+  /** The simulator's margin, funding, collar and liquidation models (see `SimModel`). */
+  readonly model?: Partial<SimModel>
   readonly clock?: SimClock
   readonly heartbeatMs?: number
   readonly tickerMs?: number
   readonly rateLimit?: { readonly limit: number; readonly windowMs: number }
+  /** Serve `https`/`wss` with this certificate (see `selfSignedCertificate`). */
+  readonly tls?: TlsMaterial
   /** When set, `/__admin/` also wants `Authorization: Bearer <adminToken>` (it is loopback-only either way). */
   readonly adminToken?: string
   /**
@@ -55,6 +61,10 @@ export interface SimulatorConfig {
 export interface Simulator {
   /** HTTP base, e.g. `http://127.0.0.1:PORT`; REST is under `${url}/derivatives/api/v3/`. */
   readonly url: string
+  /** The base URL a client such as ccxt wants: `${url}/derivatives/api/` (it appends `v3/…` itself). */
+  readonly apiBase: string
+  /** With TLS: the certificate's SHA-256 fingerprint. */
+  readonly fingerprint: string | undefined
   readonly wsUrl: string
   readonly port: number
   readonly accounts: ReadonlyArray<SimAccount>
@@ -89,7 +99,7 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
     (a, i) => ({ name: a.name ?? `account-${i + 1}`, apiKey: a.apiKey, apiSecret: a.apiSecret, collateralUsd: new Decimal(a.collateralUsd ?? "100000") })
   )
   const faults = updateFaults(defaultFaults(), (config.faults ?? {}) as Record<string, unknown>)
-  const exchange = new Exchange(instruments, seed, accounts, clock, faults)
+  const exchange = new Exchange(instruments, seed, accounts, clock, faults, { ...defaultModel(), ...config.model })
   const budget = new CostBudget(config.rateLimit?.limit ?? 500, config.rateLimit?.windowMs ?? 10_000)
   const rest = new RestApi(exchange, budget)
 
@@ -109,6 +119,7 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
           positions: s.positions.filter((p) => names.has(p.account)),
           fills: s.fills.filter((f) => names.has(f.account))
         })
+        exchange.resync()
         state.restored = true
       }
     } catch (e) {
@@ -154,6 +165,7 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
     running: () => stopMarket !== undefined
   }
   market.resume()
+  exchange.startFunding()
 
   // ---- WebSocket ----
   const sockets = new Map<WebSocket, FeedConnection>()
@@ -218,7 +230,7 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
 
   // ---- HTTP ----
   const adminAllowed = adminAccess(config.adminToken)
-  const server = createServer((req, res) => {
+  const handler: RequestListener = (req, res) => {
     void (async () => {
       const body = await readBody(req)
       const url = new URL(req.url ?? "/", "http://localhost")
@@ -252,7 +264,8 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
       if (exchange.faults.latencyMs > 0) clock.setTimeout(answer, exchange.faults.latencyMs)
       else answer()
     })().catch((e: unknown) => reply(res, 500, { result: "error", error: "Server Error", message: String(e) }))
-  })
+  }
+  const server = config.tls === undefined ? createServer(handler) : createTlsServer({ key: config.tls.key, cert: config.tls.cert }, handler)
   server.on("upgrade", (req, socket, head) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname
     if (path !== WS_PATH) {
@@ -325,5 +338,7 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
     }
   }
 
-  return { url: `http://${host}:${port}`, wsUrl: `ws://${host}:${port}${WS_PATH}`, port, accounts, admin, state, stop }
+  const secure = config.tls !== undefined
+  const url = `${secure ? "https" : "http"}://${host}:${port}`
+  return { url, apiBase: `${url}/derivatives/api/`, fingerprint: config.tls?.fingerprint, wsUrl: `${secure ? "wss" : "ws"}://${host}:${port}${WS_PATH}`, port, accounts, admin, state, stop }
 }

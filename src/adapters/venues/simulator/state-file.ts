@@ -75,7 +75,7 @@ const order = (u: unknown): OrderView => {
   const o = obj(u, "order")
   return {
     orderId: text(o, "orderId"), account: text(o, "account"), cliOrdId: optText(o, "cliOrdId"), symbol: text(o, "symbol"),
-    side: oneOf(o, "side", ["buy", "sell"]), type: oneOf(o, "type", ["lmt", "post", "ioc", "mkt", "fok", "stp"]),
+    side: oneOf(o, "side", ["buy", "sell"]), type: oneOf(o, "type", ["lmt", "post", "ioc", "mkt", "fok", "stp", "take_profit"]),
     size: decimal(o, "size"), filled: decimal(o, "filled"), limitPrice: optDecimal(o, "limitPrice"), stopPrice: optDecimal(o, "stopPrice"),
     reduceOnly: bool(o, "reduceOnly"), receivedTime: num(o, "receivedTime"), lastUpdateTime: num(o, "lastUpdateTime"),
     state: oneOf(o, "state", ["untriggered", "open", "filled", "cancelled"]), triggered: bool(o, "triggered")
@@ -96,7 +96,7 @@ const fill = (u: unknown): FillView => {
     fillId: text(f, "fillId"), orderId: text(f, "orderId"), cliOrdId: optText(f, "cliOrdId"), account: text(f, "account"), symbol: text(f, "symbol"),
     side: oneOf(f, "side", ["buy", "sell"]), price: decimal(f, "price"), qty: decimal(f, "qty"), liquidity: oneOf(f, "liquidity", ["maker", "taker"]),
     fee: decimal(f, "fee"), feeCurrency: text(f, "feeCurrency"), time: num(f, "time"), seq: num(f, "seq"),
-    orderType: oneOf(f, "orderType", ["lmt", "post", "ioc", "mkt", "fok", "stp"]), remainingOrderQty: decimal(f, "remainingOrderQty")
+    orderType: oneOf(f, "orderType", ["lmt", "post", "ioc", "mkt", "fok", "stp", "take_profit"]), remainingOrderQty: decimal(f, "remainingOrderQty")
   }
 }
 

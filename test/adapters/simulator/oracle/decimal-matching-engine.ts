@@ -2,10 +2,11 @@
 // unchanged as the oracle of test/adapters/simulator/integer-engine.oracle.test.ts: the
 // integer engine must produce the same statuses, events, effects, book and orders on every flow.
 // Do not "fix" it here without fixing the engine the same way (and saying so in the commit).
+// Changed since: take-profit orders (`isTrigger`), added to both engines with the simulator's fidelity work.
 import { Decimal, ZERO } from "../../../../src/domain/decimal.js"
-import type {
-  CancelStatus, EditCommand, EditStatus, EngineEffect, FillView, Liquidity, OrderEvent, OrderRef, OrderState,
-  OrderType, OrderView, Outcome, PositionView, SendCommand, SendStatus
+import {
+  isTrigger, type CancelStatus, type EditCommand, type EditStatus, type EngineEffect, type FillView, type Liquidity, type OrderEvent, type OrderRef, type OrderState,
+  type OrderType, type OrderView, type Outcome, type PositionView, type SendCommand, type SendStatus
 } from "../../../../src/adapters/venues/simulator/engine-types.js"
 import { lotSize, type SimInstrument } from "../../../../src/adapters/venues/simulator/instruments.js"
 import { BookSide, levelTotal, type Resting, type Side } from "./decimal-order-book.js"
@@ -64,7 +65,7 @@ class Tx {
   }
 }
 
-const ORDER_TYPES: ReadonlySet<string> = new Set<OrderType>(["lmt", "post", "ioc", "mkt", "fok", "stp"])
+const ORDER_TYPES: ReadonlySet<string> = new Set<OrderType>(["lmt", "post", "ioc", "mkt", "fok", "stp", "take_profit"])
 const MAX_CLI_ORD_ID = 100
 /**
  * Memory bounds of a long-running simulator (see docs/architecture.md, "Bounded memory and
@@ -300,7 +301,7 @@ export class DecimalMatchingEngine {
     const priceOk = (p: Decimal | undefined): boolean => p !== undefined && p.gt(0) && onGrid(p, book.ticks)
     const needsLimit = type === "lmt" || type === "post" || type === "ioc" || type === "fok"
     if (needsLimit && !priceOk(cmd.limitPrice)) return reject("invalidPrice")
-    if (type === "stp" && (!priceOk(cmd.stopPrice) || (cmd.limitPrice !== undefined && !priceOk(cmd.limitPrice)))) return reject("invalidPrice")
+    if (isTrigger(type) && (!priceOk(cmd.stopPrice) || (cmd.limitPrice !== undefined && !priceOk(cmd.limitPrice)))) return reject("invalidPrice")
     if (cmd.cliOrdId !== undefined) {
       if (cmd.cliOrdId.length > MAX_CLI_ORD_ID) return reject("clientOrderIdTooLong")
       if (this.cliOrdIds.get(cmd.account)?.has(cmd.cliOrdId) === true) return reject("clientOrderIdAlreadyExist")
@@ -313,13 +314,13 @@ export class DecimalMatchingEngine {
     }
     const order: LiveOrder = {
       orderId: this.random.uuid(), account: cmd.account, cliOrdId: cmd.cliOrdId, symbol: cmd.symbol, side, type, size,
-      filled: ZERO, limitPrice: type === "mkt" ? undefined : cmd.limitPrice, stopPrice: type === "stp" ? cmd.stopPrice : undefined,
+      filled: ZERO, limitPrice: type === "mkt" ? undefined : cmd.limitPrice, stopPrice: isTrigger(type) ? cmd.stopPrice : undefined,
       reduceOnly: cmd.reduceOnly === true, receivedTime: now, lastUpdateTime: now,
-      state: type === "stp" ? "untriggered" : "open", triggered: false
+      state: isTrigger(type) ? "untriggered" : "open", triggered: false
     }
     const refuse = (status: SendStatus, reason: string): Outcome<SendStatus> =>
       ({ status, order: view(order), events: [{ type: "REJECT", order: view(order), reason }], effects: [] })
-    if (type !== "stp") {
+    if (!isTrigger(type)) {
       const probe = this.probe(book, order)
       if (type === "post" && probe.crosses) return refuse("postWouldExecute", "POST_WOULD_EXECUTE")
       if (probe.selfTrade) return refuse("selfFill", "SELF_FILL")
@@ -328,7 +329,7 @@ export class DecimalMatchingEngine {
     }
     this.register(order)
     tx.events.push({ type: "PLACE", order: view(order) })
-    if (type === "stp") {
+    if (isTrigger(type)) {
       book.stops.push(order)
       tx.effects.push({ kind: "order", account: order.account, order: view(order), isCancel: false, reason: "new_placed_order_by_user" })
     } else {
@@ -349,7 +350,7 @@ export class DecimalMatchingEngine {
     if (size.lte(order.filled) || !onGrid(size, book.lots)) return reject("invalidSize")
     const priceOk = (p: Decimal | undefined): boolean => p === undefined || (p.gt(0) && onGrid(p, book.ticks))
     if (!priceOk(cmd.limitPrice) || !priceOk(cmd.stopPrice)) return reject("invalidPrice")
-    if (cmd.stopPrice !== undefined && order.type !== "stp") return reject("invalidPrice")
+    if (cmd.stopPrice !== undefined && !isTrigger(order.type)) return reject("invalidPrice")
     if (order.reduceOnly && size.minus(order.filled).gt(this.reducible(order.account, order.symbol, order.side))) return reject("wouldNotReducePosition")
     const limitPrice = cmd.limitPrice ?? order.limitPrice
     const old = view(order)
@@ -469,7 +470,7 @@ export class DecimalMatchingEngine {
   private work(book: Book, order: LiveOrder, now: number, tx: Tx, placeReason: string): void {
     this.match(book, order, now, tx)
     if (remaining(order).isZero()) return
-    const rests = order.limitPrice !== undefined && (order.type === "lmt" || order.type === "post" || (order.type === "stp" && order.triggered))
+    const rests = order.limitPrice !== undefined && (order.type === "lmt" || order.type === "post" || (isTrigger(order.type) && order.triggered))
     if (rests) {
       const price = order.limitPrice as Decimal
       ;(order.side === "buy" ? book.bids : book.asks).add(price, { orderId: order.orderId, account: order.account, remaining: remaining(order) })
@@ -634,7 +635,7 @@ export class DecimalMatchingEngine {
     for (let round = 0; round < 1000; round++) {
       const last = book.lastPrice
       if (last === undefined) return
-      const due = book.stops.find((s) => (s.side === "buy" ? last.gte(s.stopPrice as Decimal) : last.lte(s.stopPrice as Decimal)))
+      const due = book.stops.find((s) => ((s.side === "buy") === (s.type === "stp") ? last.gte(s.stopPrice as Decimal) : last.lte(s.stopPrice as Decimal)))
       if (due === undefined) return
       book.stops.splice(book.stops.indexOf(due), 1)
       due.state = "open"
