@@ -15,6 +15,7 @@ import {
   type DaemonControl,
   type NodeState,
   type OrderView,
+  type ReportSourceView,
   type StrategyCommand,
   type StrategyView,
   type StreamListener,
@@ -79,6 +80,8 @@ export interface DaemonControlDeps {
   /** The operator's trading-state actions, journaled and audited (halt, reduce, resume, cancel-all, reconcile accept). */
   readonly operatorActions: OperatorActions
   readonly mismatches: PositionMismatches
+  /** The report's input from the daemon's store (see `report-source.ts`). */
+  readonly reportSource?: () => Effect.Effect<ReportSourceView, ControlError>
 }
 
 /** What the control needs of the EventJournal to journal an operator action first. */
@@ -312,7 +315,7 @@ export class DaemonControlImpl {
   }
 
   private strategyView(s: StrategyStatus): StrategyView {
-    return { id: s.id, kind: s.definition, state: s.state, instruments: s.positions.map((p) => p.instrumentId), restarts: s.restarts, params: (s.params ?? {}) as Record<string, unknown> }
+    return { id: s.id, kind: s.definition, state: s.state, instruments: [...new Set([...s.instruments, ...s.positions.map((p) => p.instrumentId)])], restarts: s.restarts, params: (s.params ?? {}) as Record<string, unknown> }
   }
 
   readonly control: DaemonControl = {
@@ -458,6 +461,7 @@ export class DaemonControlImpl {
         return this.strategyView(s)
       }),
     metricsText: () => Effect.sync(() => this.deps.metrics.render()),
+    reportSource: () => this.deps.reportSource?.() ?? Effect.fail(new ControlError({ code: "NotFound", message: "this daemon does not serve the report's source" })),
     subscribe: (listener) => {
       this.listeners.add(listener)
       return () => {

@@ -25,6 +25,7 @@ import { makePostgresStore } from "../persistence/postgres.js"
 import { openPgliteStore } from "../persistence/pglite.js"
 import { controlApi } from "./control-api/server.js"
 import type { NodeState } from "./control.js"
+import { makeReportSource } from "./report-source.js"
 import type { Config, StrategyConfig } from "./config.js"
 import { DaemonControlImpl } from "./daemon-control.js"
 import { EventJournal } from "./event-journal.js"
@@ -250,7 +251,8 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       journal,
       run: runNow,
       operatorActions,
-      mismatches
+      mismatches,
+      reportSource: makeReportSource(store, config.store.kind === "postgres" ? "the daemon's Postgres store" : `the daemon's PGlite store at ${join(config.home, "pglite")}`)
     })
     late.control = control
     metricsOfCauses(metrics, account, trading)
@@ -390,13 +392,19 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
 
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
-        log("draining: stopping strategies, canceling open orders, flushing the journal")
+        const openAtStop = trading.orders.liveOrders
+        log(`draining: stopping strategies, ${options.cancelOrdersOnStop !== false ? "canceling" : "keeping (--keep-orders)"} ${openAtStop} open order${openAtStop === 1 ? "" : "s"}, flushing the journal`)
         node.send({ type: "SHUTDOWN" })
         const host = late.strategies
         for (const s of host?.list() ?? []) yield* host!.stop(s.id).pipe(Effect.ignore)
         if (options.cancelOrdersOnStop !== false && trading.orders.liveOrders > 0) {
           trading.orders.control({ _tag: "Halt", id: `node-drain-${clock.now()}`, ts: clock.now(), source: "node", who: "troupe", why: "shutdown", account }, { cancelAll: true })
-          yield* Effect.sleep("500 millis")
+          // Until the venue confirms every cancel, for at most 2 s.
+          for (let waited = 0; trading.orders.liveOrders > 0 && waited < 2_000; waited += 50) yield* Effect.sleep("50 millis")
+        }
+        if (options.cancelOrdersOnStop !== false) {
+          const left = trading.orders.liveOrders
+          log(`drain: ${openAtStop - left} of ${openAtStop} open order${openAtStop === 1 ? "" : "s"} canceled${left > 0 ? `; ${left} still open at the venue (no cancel confirmation in 2 s): the next start cancels them (recovery.cancelRecoveredOrders)` : ""}`)
         }
         trading.deadMansSwitch.stop()
         yield* trading.stop()
@@ -410,6 +418,11 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     )
 
     log(`running (run ${run}, ${instruments.length} instruments, venue ${venue.simulator === undefined ? venue.restBase : `simulator at ${venue.restBase}`})`)
+    // Starting held back (an operator's halt kept from the last run, a recovery cause) is said once, with each cause.
+    if (trading.risk.status !== "active") {
+      const causes = trading.risk.causes().map((c) => `${c.cause} (${c.level}, by ${c.who} since ${new Date(c.since).toISOString()}: ${c.why})`)
+      log(`trading is ${trading.risk.status.toUpperCase()} at start: ${causes.join("; ") || "no cause recorded"} — \`troupe status\` shows it; \`troupe resume\` lifts an operator's halt or reduce-only, \`troupe resume --cause C\` an automatic cause`)
+    }
     process.stdout.write(`Troupe is running. Inspector: ${api.url}/#token=${token}\nControl API token in ${join(config.home, "token")}; stop with Ctrl-C.\n`)
     return yield* root.join
   })

@@ -78,6 +78,8 @@ export interface StrategyStatus {
   readonly restarts: number
   readonly lastError: string | null
   readonly openOrders: number
+  /** The instruments its configuration names (the definition's `instruments` under its params). */
+  readonly instruments: ReadonlyArray<InstrumentId>
   readonly positions: ReadonlyArray<Position>
 }
 
@@ -257,6 +259,7 @@ export class StrategyHost {
       restarts: Math.max(0, rt.incarnations - 1),
       lastError: ctx.lastError,
       openOrders: rt.orders.size,
+      instruments: [...rt.instruments.keys()],
       positions: [...rt.positions.values()]
     }
   }
