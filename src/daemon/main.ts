@@ -2,8 +2,9 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Cause, Effect, Either } from "effect"
 import { loadConfig, redactConfig, type Config } from "./config.js"
 import { runDaemonProgram } from "./daemon.js"
+import { describeStartFailure } from "./startup-errors.js"
 
-const usage = `usage: troupe daemon [--config FILE] [--port N] [--home DIR] [--keep-orders] [--skip-undecodable-journal-records]
+const usage = `usage: troupe daemon [--config FILE] [--port N] [--home DIR] [--keep-orders] [--skip-undecodable-journal-records] [--verbose]
 
 Runs the trading daemon. With no config it runs on embedded defaults: the exchange simulator
 in-process on loopback, an example market maker on three instruments, the file journal and
@@ -13,6 +14,8 @@ Postgres and Kafka. SIGTERM/SIGINT drain and exit 0; a second signal forces exit
 A journal record that does not decode at recovery stops trading for the account (the message
 names topic/partition@offset); --skip-undecodable-journal-records (config
 recovery.skipUndecodableJournalRecords) skips each such record instead, logged and counted.
+
+A start that fails prints one line naming the setting to check; --verbose adds the full cause.
 `
 
 interface Flags {
@@ -21,15 +24,17 @@ interface Flags {
   readonly home?: string
   readonly keepOrders: boolean
   readonly skipUndecodable: boolean
+  readonly verbose: boolean
 }
 
 const parseFlags = (argv: ReadonlyArray<string>): Either.Either<Flags, string> => {
-  const flags: { config?: string; port?: string; home?: string; keepOrders: boolean; skipUndecodable: boolean } = { keepOrders: false, skipUndecodable: false }
+  const flags: { config?: string; port?: string; home?: string; keepOrders: boolean; skipUndecodable: boolean; verbose: boolean } = { keepOrders: false, skipUndecodable: false, verbose: false }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string
     const value = (): string | undefined => argv[++i]
     if (a === "--keep-orders") flags.keepOrders = true
     else if (a === "--skip-undecodable-journal-records") flags.skipUndecodable = true
+    else if (a === "--verbose") flags.verbose = true
     else if (a === "--config" || a === "--port" || a === "--home") {
       const v = value()
       if (v === undefined) return Either.left(`${a} needs a value`)
@@ -71,7 +76,7 @@ export const runDaemon = async (argv: ReadonlyArray<string>): Promise<number> =>
 
   const program = Effect.scoped(runDaemonProgram({ config, cancelOrdersOnStop: !flags.right.keepOrders })).pipe(
     Effect.tapErrorCause((cause) =>
-      Cause.isInterruptedOnly(cause) ? Effect.void : Effect.sync(() => process.stderr.write(`troupe: fatal: ${Cause.pretty(cause)}\n`))
+      Cause.isInterruptedOnly(cause) ? Effect.void : Effect.sync(() => process.stderr.write(describeStartFailure(cause, config, flags.right.verbose)))
     )
   )
   NodeRuntime.runMain(program)
