@@ -1,7 +1,7 @@
 import type { OrderView, PositionView } from "../daemon/control.js"
 import { parseCommand, printJson, type Io } from "./args.js"
 import { request, resolveTarget } from "./daemon-client.js"
-import { renderTable } from "./table.js"
+import { atPrecision, renderTable } from "./table.js"
 
 export const ORDERS_USAGE = "usage: troupe orders [--open] [--port N] [--json]"
 export const POSITIONS_USAGE = "usage: troupe positions [--port N] [--json]"
@@ -37,7 +37,12 @@ export const runPositions = async (argv: ReadonlyArray<string>, io: Io): Promise
     io.out("no positions\n")
     return 0
   }
-  const rows = positions.map((p) => [p.account, p.instrument, p.qty, p.avgEntry ?? "-", p.markPrice ?? "-", p.unrealizedPnl, p.realizedPnl, p.fees])
+  const rows = positions.map((p) => {
+    // People read the instrument's precision; money at the precision of a price times a quantity (2..8 places). --json stays exact.
+    const price = (v: string | null): string => (v === null ? "-" : atPrecision(v, p.priceDecimals === undefined ? undefined : p.priceDecimals + 1))
+    const money = (v: string): string => atPrecision(v, p.priceDecimals === undefined || p.qtyDecimals === undefined ? undefined : Math.min(8, Math.max(2, p.priceDecimals + p.qtyDecimals)))
+    return [p.account, p.instrument, atPrecision(p.qty, p.qtyDecimals), price(p.avgEntry), price(p.markPrice), money(p.unrealizedPnl), money(p.realizedPnl), money(p.fees)]
+  })
   io.out(renderTable(["ACCOUNT", "INSTRUMENT", "QTY", "AVG ENTRY", "MARK", "UNREALIZED", "REALIZED", "FEES"], rows))
   return 0
 }

@@ -126,6 +126,9 @@ export interface PositionView {
   readonly unrealizedPnl: string
   readonly realizedPnl: string
   readonly fees: string
+  /** The instrument's precision, for people: prices at `priceDecimals`, quantities at `qtyDecimals`. The values above stay exact. */
+  readonly priceDecimals?: number
+  readonly qtyDecimals?: number
 }
 
 export interface StrategyView {

@@ -7,6 +7,7 @@ import type { CanonicalEvent } from "../domain/events/index.js"
 import type { OrderEvent } from "../domain/events/orders.js"
 import type { ActionState, OperatorAction, OperatorActionKind } from "../domain/events/operator.js"
 import { eventIds, type RunNumber } from "../domain/event-ids.js"
+import { didYouMean } from "../domain/did-you-mean.js"
 import { parseStrategyId } from "../domain/ids.js"
 import {
   ControlError,
@@ -58,6 +59,9 @@ const stateText = (value: unknown): string => {
   }
   return String(value)
 }
+
+const precisionOf = (i: { readonly priceDecimals: number; readonly qtyDecimals: number } | undefined): { priceDecimals?: number; qtyDecimals?: number } =>
+  i === undefined ? {} : { priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }
 
 const TERMINAL = new Set(["filled", "canceled", "rejected", "expired", "denied"])
 
@@ -318,6 +322,13 @@ export class DaemonControlImpl {
     return { id: s.id, kind: s.definition, state: s.state, instruments: [...new Set([...s.instruments, ...s.positions.map((p) => p.instrumentId)])], restarts: s.restarts, params: (s.params ?? {}) as Record<string, unknown> }
   }
 
+  /** ` — did you mean mm-xbt?` for a strategy id typed wrong, with the ids there are. */
+  private strategySuggestion(id: string): string {
+    const ids = (this.deps.strategies()?.list() ?? []).map((s) => s.id as string)
+    const hint = didYouMean(id, ids)
+    return hint !== "" ? hint : ids.length > 0 ? ` (strategies: ${ids.join(", ")})` : ""
+  }
+
   readonly control: DaemonControl = {
     status: () =>
       Effect.sync(() => ({
@@ -404,7 +415,8 @@ export class DaemonControlImpl {
               markPrice: a.view()?.bestBid && a.view()?.bestAsk ? a.view()!.bestBid!.price.plus(a.view()!.bestAsk!.price).div(2).toString() : null,
               unrealizedPnl: this.deps.trading.portfolio.unrealized(a.instrumentId).toString(),
               realizedPnl: p.realizedPnl.toString(),
-              fees: p.fees.toString()
+              fees: p.fees.toString(),
+              ...precisionOf(this.deps.trading.instrument(a.instrumentId))
             }
           ]
         })
@@ -420,7 +432,10 @@ export class DaemonControlImpl {
         const host = this.deps.strategies()
         if (host === undefined) return yield* Effect.fail(new ControlError({ code: "Unavailable", message: "strategies are not running" }))
         const fail = (e: { readonly _tag: string; readonly message?: string }) =>
-          new ControlError({ code: e._tag === "StrategyNotFound" ? "NotFound" : e._tag.includes("Invalid") ? "Invalid" : "Conflict", message: e.message || e._tag })
+          new ControlError({
+            code: e._tag === "StrategyNotFound" ? "NotFound" : e._tag.includes("Invalid") ? "Invalid" : "Conflict",
+            message: `${e.message || e._tag}${e._tag === "StrategyNotFound" ? this.strategySuggestion(c.id ?? "") : ""}`
+          })
         // Each command is journaled (durable) before it takes effect; what is refused up front
         // (unknown strategy, bad file or id) takes no effect and is not journaled. A command that
         // fails as it takes effect gets a second event naming the first (the roster skips it).
@@ -442,7 +457,7 @@ export class DaemonControlImpl {
         const id = c.id
         if (id === undefined) return yield* Effect.fail(new ControlError({ code: "Invalid", message: `${c.action} needs a strategy id` }))
         const before = host.status(id)
-        if (before === undefined) return yield* Effect.fail(new ControlError({ code: "NotFound", message: `no strategy ${id}` }))
+        if (before === undefined) return yield* Effect.fail(new ControlError({ code: "NotFound", message: `no strategy ${id}${this.strategySuggestion(id)}` }))
         const beforeParams = yield* this.paramsJson(before.params)
         const newParams = c.action === "reconfigure" ? yield* this.paramsJson(c.params ?? {}) : undefined
         const audit = yield* this.strategyAudit(c, id)

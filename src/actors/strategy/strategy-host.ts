@@ -20,7 +20,11 @@ export class StrategyInvalid extends Data.TaggedError("StrategyInvalid")<{ reado
   }
 }
 export class StrategyAlreadyExists extends Data.TaggedError("StrategyAlreadyExists")<{ readonly strategy: string }> {}
-export class StrategyNotFound extends Data.TaggedError("StrategyNotFound")<{ readonly strategy: string }> {}
+export class StrategyNotFound extends Data.TaggedError("StrategyNotFound")<{ readonly strategy: string }> {
+  override get message(): string {
+    return `no strategy ${this.strategy}`
+  }
+}
 export class StrategyNotRunning extends Data.TaggedError("StrategyNotRunning")<{ readonly strategy: string; readonly state: string }> {}
 export class StrategyReconfigureRefused extends Data.TaggedError("StrategyReconfigureRefused")<{ readonly strategy: string; readonly reason: string }> {}
 export class StrategiesUnavailable extends Data.TaggedError("StrategiesUnavailable")<{ readonly reason: string }> {}
