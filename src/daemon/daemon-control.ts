@@ -84,6 +84,8 @@ export interface DaemonControlDeps {
   /** The operator's trading-state actions, journaled and audited (halt, reduce, resume, cancel-all, reconcile accept). */
   readonly operatorActions: OperatorActions
   readonly mismatches: PositionMismatches
+  /** Process and Node runtime metrics (`process_*`, `nodejs_*`), appended to `/metrics`. */
+  readonly runtimeMetrics?: MetricsRegistry
   /** The report's input from the daemon's store (see `report-source.ts`). */
   readonly reportSource?: () => Effect.Effect<ReportSourceView, ControlError>
 }
@@ -475,7 +477,7 @@ export class DaemonControlImpl {
         if (s === undefined) return yield* Effect.fail(new ControlError({ code: "NotFound", message: `no strategy ${id}` }))
         return this.strategyView(s)
       }),
-    metricsText: () => Effect.sync(() => this.deps.metrics.render()),
+    metricsText: () => Effect.sync(() => this.deps.metrics.render() + (this.deps.runtimeMetrics?.render() ?? "")),
     reportSource: () => this.deps.reportSource?.() ?? Effect.fail(new ControlError({ code: "NotFound", message: "this daemon does not serve the report's source" })),
     subscribe: (listener) => {
       this.listeners.add(listener)

@@ -26,6 +26,8 @@ import { openPgliteStore } from "../persistence/pglite.js"
 import { controlApi } from "./control-api/server.js"
 import type { NodeState } from "./control.js"
 import { makeReportSource } from "./report-source.js"
+import { startRuntimeMetrics } from "./runtime-metrics.js"
+import { tradingMetrics } from "./trading-metrics.js"
 import type { Config, StrategyConfig } from "./config.js"
 import { DaemonControlImpl } from "./daemon-control.js"
 import { EventJournal } from "./event-journal.js"
@@ -159,7 +161,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
           )
     const journalService = yield* Effect.acquireRelease(openJournal, (j) => j.close().pipe(Effect.ignore))
     // Filled in as the parts come up; callbacks created earlier read them through here.
-    const late: { trading?: TradingNode; root?: Supervisor; control?: DaemonControlImpl; strategies?: StrategyHost } = {}
+    const late: { trading?: TradingNode; root?: Supervisor; control?: DaemonControlImpl; strategies?: StrategyHost; onFillMetrics?: (e: OrderEvent) => void } = {}
     const journal = new EventJournal({
       journal: journalService,
       store,
@@ -222,6 +224,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       onOrderEvent: (e: OrderEvent) => {
         late.strategies?.onOrderEvent(e)
         late.control?.onOrderEvent(e)
+        late.onFillMetrics?.(e)
       },
       log
     })
@@ -236,6 +239,8 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       adoptVenuePositions: () => adoptVenuePositions({ rest, trading, instruments }),
       publish: (e) => late.control?.publish(e)
     })
+    const runtime = startRuntimeMetrics(VERSION)
+    yield* Effect.addFinalizer(() => Effect.sync(() => runtime.stop()))
     const control = new DaemonControlImpl({
       version: VERSION,
       startedAt,
@@ -252,10 +257,12 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       run: runNow,
       operatorActions,
       mismatches,
+      runtimeMetrics: runtime.registry,
       reportSource: makeReportSource(store, config.store.kind === "postgres" ? "the daemon's Postgres store" : `the daemon's PGlite store at ${join(config.home, "pglite")}`)
     })
     late.control = control
     metricsOfCauses(metrics, account, trading)
+    late.onFillMetrics = tradingMetrics(metrics, trading, account, () => late.strategies)
     metrics.sampled("journal_audit_lag", "canonical events appended to the journal but not yet projected to the audit trail", "gauge", {}, () => journal.lag())
     metrics.sampled("orders_live", "live orders (not terminal): what status and the halt reply count", "gauge", {}, () => trading.orders.liveOrders)
     metrics.sampled("orders_retained", "order actors held: live ones and finished ones kept for late fills", "gauge", {}, () => trading.orders.retainedOrders)
@@ -333,7 +340,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       yield* Effect.addFinalizer(() => Effect.sync(stopRetention))
     }
     log(`recovered in ${recovered.ms} ms: ledger from ${recovered.snapshot}, ${recovered.replayed} journal events replayed, ${restoredOrders} live orders, ${recovered.reprojected} events re-projected to the audit trail`)
-    metrics.sampled("recovery_ms", "time from start to recovered state (journal and snapshot), ms", "gauge", {}, () => recovered.ms)
+    metrics.sampled("recovery_seconds", "time from start to recovered state (journal and snapshot), in seconds", "gauge", {}, () => recovered.ms / 1000)
     if (trading.blocked !== undefined) {
       // The node stays up (status, metrics, the inspector) but failed: no reconciliation (it would
       // journal conclusions drawn from an incomplete ledger) and no strategies.

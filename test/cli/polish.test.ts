@@ -1,5 +1,5 @@
 import fc from "fast-check"
-import Decimal from "decimal.js"
+import { Decimal } from "../../src/domain/decimal.js"
 import { describe, expect, it } from "vitest"
 import { atPrecision } from "../../src/cli/table.js"
 import { closest, didYouMean } from "../../src/domain/did-you-mean.js"

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { freePort } from "../services/free-port.js"
+import { dashboardMetrics, promtoolCheck } from "./monitoring.js"
 import { readmeCommands, stripComment } from "./readme-commands.js"
 
 // Every command of README.md, run as written by `sh -c` in a fresh folder that looks like a
@@ -81,6 +82,7 @@ const check = async (command: string, want: Expect): Promise<void> => {
 }
 
 let daemon: ChildProcess | undefined
+let metricsText = ""
 let daemonOutput = ""
 afterAll(() => {
   try {
@@ -124,6 +126,13 @@ describe("README.md as written", () => {
     expect(existsSync(join(work, "report.html"))).toBe(true)
     expect(readFileSync(join(work, "report.html"), "utf8")).toMatch(/<html/i)
 
+    // The monitoring checks below read this daemon's /metrics, once it has fills to count.
+    while (!/^troupe_fills_total\{/m.test(metricsText)) {
+      if (Date.now() > deadline + 60_000) throw new Error(`no fills counted in /metrics:\n${metricsText.slice(0, 2000)}`)
+      metricsText = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+      await new Promise((r) => setTimeout(r, 500))
+    }
+
     process.kill(-(daemon.pid as number), "SIGINT")
     await exited
     // npm re-raises the SIGINT on itself once its script is done, as in a terminal; the daemon
@@ -132,6 +141,23 @@ describe("README.md as written", () => {
     expect(daemonOutput.trimEnd()).toMatch(/troupe: stopped \(journal \d+ events, audit \d+ rows\)$/)
     expect(daemonOutput).not.toMatch(/fatal|second signal/)
   }, 400_000)
+
+  it("serves /metrics that promtool accepts and that has every metric the Grafana dashboard uses", async () => {
+    expect(metricsText, "the daemon test above did not run").toMatch(/^troupe_build_info\{/m)
+    const present = new Set([...metricsText.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)/gm)].map((m) => m[1] as string))
+    const used = dashboardMetrics(readFileSync(join(repo, "docs/deploy/grafana-dashboard.json"), "utf8"))
+    expect(used.length).toBeGreaterThan(15)
+    expect(used.filter((m) => !present.has(m))).toEqual([])
+    for (const name of ["troupe_fills_total", "troupe_traded_notional_total", "troupe_realized_pnl", "troupe_unrealized_pnl", "troupe_position_contracts", "troupe_strategy_position_contracts", "process_resident_memory_bytes", "nodejs_heap_size_used_bytes", "nodejs_eventloop_lag_seconds", "nodejs_gc_duration_seconds_count", "troupe_recovery_seconds"]) {
+      expect(present.has(name), name).toBe(true)
+    }
+    const promtool = await promtoolCheck(metricsText)
+    if (promtool === undefined) {
+      console.warn("promtool is not installed (Debian: apt-get install prometheus): `promtool check metrics` skipped")
+      return
+    }
+    expect(promtool).toEqual({ code: 0, output: "" })
+  })
 
   it("runs the commands that need no daemon", async () => {
     for (const [command, want] of OFFLINE_COMMANDS) await check(command, want)
