@@ -54,7 +54,7 @@ const SIMULATOR = "./bin/troupe simulator"
 const work = mkdtempSync(join(tmpdir(), "troupe-readme-"))
 for (const entry of ["bin", "examples", "package.json", "node_modules", "src", "dist"]) if (existsSync(join(repo, entry))) symlinkSync(join(repo, entry), join(work, entry))
 
-let port = 0
+const port = await freePort()
 const env = (): NodeJS.ProcessEnv => ({ PATH: process.env["PATH"] ?? "", HOME: work, TROUPE_PORT: String(port), USER: "readme-test" })
 
 interface Run {
@@ -104,8 +104,8 @@ describe("README.md as written", () => {
     expect(stripComment(`a '# not' "# not" # comment`)).toBe(`a '# not' "# not"`)
   })
 
-  it("runs `npm start`, every command against it, and Ctrl-C drains and exits 0", async () => {
-    port = await freePort()
+  // The two run side by side (they share nothing: the offline commands never read TROUPE_PORT's daemon).
+  it.concurrent("runs `npm start`, every command against it, checks /metrics, and Ctrl-C drains and exits 0", async () => {
     // Its own process group, so that Ctrl-C reaches npm and the daemon together, as in a terminal.
     daemon = spawn("npm", ["start"], { cwd: work, env: env(), stdio: ["ignore", "pipe", "pipe"], detached: true })
     daemon.stdout?.on("data", (b: Buffer) => (daemonOutput += b.toString()))
@@ -133,17 +133,8 @@ describe("README.md as written", () => {
       await new Promise((r) => setTimeout(r, 500))
     }
 
-    process.kill(-(daemon.pid as number), "SIGINT")
-    await exited
-    // npm re-raises the SIGINT on itself once its script is done, as in a terminal; the daemon
-    // drains and its last words are that it stopped (a fatal exit or a second signal would say otherwise).
-    expect(daemonOutput).toMatch(/drain: (\d+) of \1 open orders? canceled\n/)
-    expect(daemonOutput.trimEnd()).toMatch(/troupe: stopped \(journal \d+ events, audit \d+ rows\)$/)
-    expect(daemonOutput).not.toMatch(/fatal|second signal/)
-  }, 400_000)
-
-  it("serves /metrics that promtool accepts and that has every metric the Grafana dashboard uses", async () => {
-    expect(metricsText, "the daemon test above did not run").toMatch(/^troupe_build_info\{/m)
+    // /metrics: promtool accepts it, and every metric the Grafana dashboard uses is served.
+    expect(metricsText).toMatch(/^troupe_build_info\{/m)
     const present = new Set([...metricsText.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)/gm)].map((m) => m[1] as string))
     const used = dashboardMetrics(readFileSync(join(repo, "docs/deploy/grafana-dashboard.json"), "utf8"))
     expect(used.length).toBeGreaterThan(15)
@@ -154,15 +145,20 @@ describe("README.md as written", () => {
     const promtool = await promtoolCheck(metricsText)
     if (promtool === undefined) {
       console.warn("promtool is not installed (Debian: apt-get install prometheus): `promtool check metrics` skipped")
-      return
-    }
-    expect(promtool).toEqual({ code: 0, output: "" })
-  })
+    } else expect(promtool).toEqual({ code: 0, output: "" })
 
-  it("runs the commands that need no daemon", async () => {
+    process.kill(-(daemon.pid as number), "SIGINT")
+    await exited
+    // npm re-raises the SIGINT on itself once its script is done, as in a terminal; the daemon
+    // drains and its last words are that it stopped (a fatal exit or a second signal would say otherwise).
+    expect(daemonOutput).toMatch(/drain: (\d+) of \1 open orders? canceled\n/)
+    expect(daemonOutput.trimEnd()).toMatch(/troupe: stopped \(journal \d+ events, audit \d+ rows\)$/)
+    expect(daemonOutput).not.toMatch(/fatal|second signal/)
+  }, 400_000)
+
+  it.concurrent("runs the commands that need no daemon", async () => {
     for (const [command, want] of OFFLINE_COMMANDS) await check(command, want)
     // The simulator runs until stopped: it must come up and say where.
-    port = await freePort()
     const sim = spawn("sh", ["-c", SIMULATOR], { cwd: work, env: env(), stdio: ["ignore", "pipe", "pipe"], detached: true })
     let out = ""
     sim.stdout.on("data", (b: Buffer) => (out += b.toString()))
