@@ -25,6 +25,7 @@ import { makePostgresStore } from "../persistence/postgres.js"
 import { openPgliteStore } from "../persistence/pglite.js"
 import { controlApi } from "./control-api/server.js"
 import type { NodeState } from "./control.js"
+import { log } from "./log.js"
 import { makeReportSource } from "./report-source.js"
 import { startRuntimeMetrics } from "./runtime-metrics.js"
 import { tradingMetrics } from "./trading-metrics.js"
@@ -45,9 +46,6 @@ import { EMBEDDED_SYMBOLS, openVenue } from "./venue.js"
 
 export const VERSION = "0.1.0"
 
-const log = (msg: string): void => {
-  process.stderr.write(`${new Date().toISOString()} troupe: ${msg}\n`)
-}
 
 /** The control API token: configured, or generated once into `$TROUPE_HOME/token` (mode 0600). */
 export const ensureToken = (home: string, configured: string | undefined): string => {

@@ -41,6 +41,17 @@ describe.concurrent("errors at start", () => {
     expect(r.stderr).toMatch(/^\s+at /m)
   }, 100_000)
 
+  it("--log-format json: every line the daemon writes is a JSON object with a level; the failure is one error naming DATABASE_URL", async () => {
+    const r = await daemon({ DATABASE_URL: "postgres://trader:s3cret@127.0.0.1:1/troupe" }, ["--log-format", "json"])
+    expect(r.code).toBe(1)
+    const lines = r.stderr.trim().split("\n").map((l) => JSON.parse(l) as { ts: string; level: string; msg: string })
+    expect(lines.length).toBeGreaterThanOrEqual(2)
+    for (const l of lines) expect(["debug", "info", "warn", "error"]).toContain(l.level)
+    expect(lines[0]?.msg).toMatch(/^config /)
+    expect(lines.filter((l) => l.level === "error").map((l) => l.msg)).toEqual([expect.stringMatching(/^cannot use the Postgres store at DATABASE_URL=postgres:\/\/trader:\*\*\*@/)])
+    expect(r.stderr).not.toContain("s3cret")
+  }, 100_000)
+
   it("kafkajs log lines: the first of each kind is written, repeats only counted", () => {
     const out: string[] = []
     const summary = kafkaLogSummary((l) => out.push(l))
