@@ -1,3 +1,4 @@
+import { didYouMean } from "../domain/did-you-mean.js"
 import { runSimulatorCli } from "../adapters/venues/simulator/cli.js"
 import { runActors } from "./actors.js"
 import { processIo, type Io } from "./args.js"
@@ -32,7 +33,7 @@ commands:
   reconcile accept --reason R    take the venue's side of a position mismatch (lifts reduce-only)
   strategy list|start|stop|restart|reconfigure|add ...
                                  manage strategies while the daemon runs
-  machines list|export <name> --format mermaid|json
+  machines list|export <name> [--format mermaid|json]
                                  the lifecycle machines (no daemon needed)
   simulator [...]                run the local exchange simulator
   report [--home DIR] [--since ISO] [--strategy S] [--json] [--html F] [--parquet DIR]
@@ -45,6 +46,8 @@ commands:
 daemon commands take --port N (default TROUPE_PORT or 7400) and --json; the token comes from
 TROUPE_TOKEN or $TROUPE_HOME/token.
 `
+
+const COMMANDS = ["daemon", "status", "actors", "orders", "positions", "halt", "reduce", "resume", "cancel-all", "reconcile", "strategy", "machines", "simulator", "report", "replay", "version", "help"]
 
 const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
   const [command, ...rest] = argv
@@ -90,7 +93,7 @@ const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
       // Loaded on demand, like the daemon: it pulls in the whole trading stack.
       return (await import("./replay.js")).runReplayCli(rest, io)
     default:
-      io.err(`troupe: unknown command '${command}'\n\n${usage}`)
+      io.err(`troupe: unknown command '${command}'${didYouMean(command, COMMANDS)}\n\n${usage}`)
       return EXIT.usage
   }
 }

@@ -1,16 +1,17 @@
 import { existsSync } from "node:fs"
 import { connect } from "node:net"
-import { join } from "node:path"
+import { join, resolve } from "node:path"
 import { Effect } from "effect"
 import { parseReportArgs, REPORT_USAGE, runReportCli } from "../analytics/cli.js"
 import { generateFixture } from "../analytics/fixture.js"
 import { loadStoreSource } from "../analytics/store-source.js"
 import type { StoreService } from "../actors/ports/store.js"
 import { DEFAULT_HOME } from "../daemon/config.js"
+import type { ReportSourceView } from "../daemon/control.js"
 import type { SqlSession } from "../persistence/sql-client.js"
 import type { Io } from "./args.js"
 import { readJournalStrategyRecords } from "./journal-records.js"
-import { CliFailure, EXIT, resolveTarget, usageError } from "./daemon-client.js"
+import { CliFailure, EXIT, request, resolveTarget, usageError } from "./daemon-client.js"
 
 export const REPORT_STORE_USAGE = `usage: troupe report [--home DIR] [report options] (reads DATABASE_URL if set, else the PGlite store in $TROUPE_HOME/pglite; --home DIR: DIR/pglite)
        troupe report --fixture N [report options]  (N synthetic fills, seeded)`
@@ -43,7 +44,7 @@ interface OpenedStore {
   readonly where: string
 }
 
-const openStore = async (env: Env): Promise<OpenedStore> => {
+const openStore = async (env: Env, daemonHome: string | undefined): Promise<OpenedStore> => {
   const url = env["DATABASE_URL"]
   if (url !== undefined && url.trim() !== "") {
     const { makePostgresStore } = await import("../persistence/postgres.js")
@@ -53,7 +54,8 @@ const openStore = async (env: Env): Promise<OpenedStore> => {
   }
   const dir = join(env["TROUPE_HOME"] ?? DEFAULT_HOME, "pglite")
   if (!existsSync(join(dir, "PG_VERSION"))) throw new CliFailure(EXIT.daemonError, `troupe report: no store at ${dir}: run the daemon first (or set DATABASE_URL)`)
-  const daemon = await daemonListening(env)
+  // The daemon on the control port holds its own home's store; another home (a replay's output) is free to open.
+  const daemon = resolve(dir) === resolve(join(daemonHome ?? DEFAULT_HOME, "pglite")) ? await daemonListening(env) : undefined
   if (daemon !== undefined) {
     throw new CliFailure(
       EXIT.daemonError,
@@ -71,7 +73,7 @@ const openStore = async (env: Env): Promise<OpenedStore> => {
 
 /**
  * `troupe report`: post-trade analytics over the store (`DATABASE_URL`, else the PGlite store
- * under `$TROUPE_HOME/pglite`), or with `--fixture N` over a seeded synthetic dataset of N fills.
+ * under `$TROUPE_HOME/pglite`, read through the running daemon when one holds it), or with `--fixture N` over a seeded synthetic dataset of N fills.
  */
 export const runReport = async (argv: ReadonlyArray<string>, io: Io, envIn: Env = process.env): Promise<number> => {
   const rest = [...argv]
@@ -93,7 +95,15 @@ export const runReport = async (argv: ReadonlyArray<string>, io: Io, envIn: Env 
     }
     const parsed = parseReportArgs(rest)
     if ("error" in parsed) throw usageError(`troupe report: ${parsed.error}\n${REPORT_STORE_USAGE}\n${REPORT_USAGE}`)
-    const opened = await openStore(env)
+    // While the daemon runs on PGlite it alone may open the store: it reads the rows for us.
+    const onPglite = env["DATABASE_URL"] === undefined || env["DATABASE_URL"].trim() === ""
+    const daemon = home < 0 && onPglite ? await daemonListening(env) : undefined
+    if (daemon !== undefined) {
+      const source = (await request(resolveTarget(undefined, env), "GET", "/api/report/source")) as ReportSourceView
+      io.err(`read ${source.counts.auditRows} audit rows from ${source.where} through the running daemon (port ${daemon.port}): ${source.counts.orders} orders, ${source.counts.riskDecisions} risk decisions (no arrival mid in the store: no slippage)\n`)
+      return await runReportCli(rest, source, io)
+    }
+    const opened = await openStore(env, envIn["TROUPE_HOME"])
     try {
       const migrated = await Effect.runPromise(Effect.either(opened.store.migrate()))
       if (migrated._tag === "Left") throw new CliFailure(EXIT.daemonError, `troupe report: cannot read ${opened.where}: ${migrated.left.message}`)

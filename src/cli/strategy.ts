@@ -1,4 +1,5 @@
 import { resolve } from "node:path"
+import { didYouMean } from "../domain/did-you-mean.js"
 import type { StrategyView } from "../daemon/control.js"
 import { parseCommand, printJson, type Io } from "./args.js"
 import { request, resolveTarget, usageError } from "./daemon-client.js"
@@ -68,6 +69,6 @@ export const runStrategy = async (argv: ReadonlyArray<string>, io: Io): Promise<
       return show((await request(target, "POST", "/api/strategies", body)) as StrategyView)
     }
     default:
-      throw usageError(`troupe strategy: unknown action '${action}'\n${STRATEGY_USAGE}`)
+      throw usageError(`troupe strategy: unknown action '${action}'${didYouMean(action, ["list", "start", "stop", "restart", "reconfigure", "add"])}\n${STRATEGY_USAGE}`)
   }
 }

@@ -66,3 +66,19 @@ export const renderPairs = (pairs: ReadonlyArray<readonly [string, string]>): st
   const width = Math.max(0, ...pairs.map(([k]) => k.length))
   return pairs.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n") + "\n"
 }
+
+/**
+ * A decimal text rounded (half away from zero) to `places`, trailing zeros kept so a column
+ * lines up: `atPrecision("60009.000000000000001", 1)` is `60009.0`. Exact text math, no floats;
+ * without `places` the text is returned as it is.
+ */
+export const atPrecision = (text: string, places: number | undefined): string => {
+  const m = /^(-?)(\d+)(?:\.(\d*))?$/.exec(text)
+  if (places === undefined || m === null) return text
+  const [, sign, int, frac = ""] = m as unknown as [string, string, string, string | undefined]
+  const digits = BigInt(int + frac.padEnd(places + 1, "0").slice(0, places + 1))
+  const rounded = (digits + 5n) / 10n
+  const s = rounded.toString().padStart(places + 1, "0")
+  const out = places === 0 ? s : `${s.slice(0, -places)}.${s.slice(-places)}`
+  return rounded === 0n || sign === "" ? out : `-${out}`
+}

@@ -1,7 +1,7 @@
 import type { OrderView, PositionView } from "../daemon/control.js"
 import { parseCommand, printJson, type Io } from "./args.js"
 import { request, resolveTarget } from "./daemon-client.js"
-import { renderTable } from "./table.js"
+import { atPrecision, renderTable } from "./table.js"
 
 export const ORDERS_USAGE = "usage: troupe orders [--open] [--port N] [--json]"
 export const POSITIONS_USAGE = "usage: troupe positions [--port N] [--json]"
@@ -37,8 +37,13 @@ export const runPositions = async (argv: ReadonlyArray<string>, io: Io): Promise
     io.out("no positions\n")
     return 0
   }
-  // Realized before and after fees, named as `troupe report` names them.
-  const rows = positions.map((p) => [p.account, p.instrument, p.qty, p.avgEntry ?? "-", p.markPrice ?? "-", p.unrealizedPnl, p.realizedGross, p.fees, p.realizedPnl])
+  const rows = positions.map((p) => {
+    // People read the instrument's precision; money at the precision of a price times a quantity (2..8 places). --json stays exact.
+    const price = (v: string | null): string => (v === null ? "-" : atPrecision(v, p.priceDecimals === undefined ? undefined : p.priceDecimals + 1))
+    const money = (v: string): string => atPrecision(v, p.priceDecimals === undefined || p.qtyDecimals === undefined ? undefined : Math.min(8, Math.max(2, p.priceDecimals + p.qtyDecimals)))
+    // Realized before and after fees, named as `troupe report` names them.
+    return [p.account, p.instrument, atPrecision(p.qty, p.qtyDecimals), price(p.avgEntry), price(p.markPrice), money(p.unrealizedPnl), money(p.realizedGross), money(p.fees), money(p.realizedPnl)]
+  })
   io.out(renderTable(["ACCOUNT", "INSTRUMENT", "QTY", "AVG ENTRY", "MARK", "UNREALIZED", "REALIZED GROSS", "FEES", "REALIZED NET"], rows))
   return 0
 }

@@ -2,6 +2,7 @@ import { Data, type Effect } from "effect"
 import type { InspectionEvent } from "../actors/inspection.js"
 import type { ChildKind, ChildState, Strategy } from "../actors/supervisor/index.js"
 import type { CanonicalEvent } from "../domain/events/index.js"
+import type { FillRow, OrderRow, RiskDecisionRow } from "../analytics/dataset.js"
 
 /**
  * What the control API (and through it the CLI and the inspector) may ask of a running daemon.
@@ -131,6 +132,9 @@ export interface PositionView {
   /** Realized PnL before fees (= realizedPnl + fees): the report's "realized gross". */
   readonly realizedGross: string
   readonly fees: string
+  /** The instrument's precision, for people: prices at `priceDecimals`, quantities at `qtyDecimals`. The values above stay exact. */
+  readonly priceDecimals?: number
+  readonly qtyDecimals?: number
 }
 
 export interface StrategyView {
@@ -187,6 +191,16 @@ export type StreamItem =
   | { readonly type: "inspection"; readonly event: InspectionEvent }
   | { readonly type: "event"; readonly event: CanonicalEvent }
 
+/** The analytics source as JSON: orders, fills and risk decisions rebuilt from the store. */
+export interface ReportSourceView {
+  readonly orders: ReadonlyArray<OrderRow>
+  readonly fills: ReadonlyArray<FillRow>
+  readonly riskDecisions: ReadonlyArray<RiskDecisionRow>
+  readonly counts: { readonly auditRows: number; readonly orders: number; readonly riskDecisions: number; readonly auditFills: number }
+  /** Where the rows came from, for the CLI's note. */
+  readonly where: string
+}
+
 export type StreamListener = (item: StreamItem) => void
 
 /**
@@ -217,6 +231,11 @@ export interface DaemonControl {
   readonly strategyCommand: (command: StrategyCommand) => Effect.Effect<StrategyView, ControlError>
   /** Prometheus text exposition (format 0.0.4) of the daemon's metrics registry. */
   readonly metricsText: () => Effect.Effect<string>
+  /**
+   * The post-trade report's input read from the daemon's own store (`troupe report` while the
+   * daemon runs on PGlite, which one process alone may open). Absent: the API answers 404.
+   */
+  readonly reportSource?: () => Effect.Effect<ReportSourceView, ControlError>
   /**
    * Live stream. The listener is called synchronously by the publisher and must not block;
    * returns the unsubscribe function.

@@ -7,6 +7,7 @@ import type { CanonicalEvent } from "../domain/events/index.js"
 import type { OrderEvent } from "../domain/events/orders.js"
 import type { ActionState, OperatorAction, OperatorActionKind } from "../domain/events/operator.js"
 import { eventIds, type RunNumber } from "../domain/event-ids.js"
+import { didYouMean } from "../domain/did-you-mean.js"
 import { parseStrategyId } from "../domain/ids.js"
 import {
   ControlError,
@@ -15,6 +16,7 @@ import {
   type DaemonControl,
   type NodeState,
   type OrderView,
+  type ReportSourceView,
   type StrategyCommand,
   type StrategyView,
   type StreamListener,
@@ -80,6 +82,8 @@ const MACHINE_EVENT: Readonly<Record<OrderEvent["_tag"], string>> = {
   OrderExpired: "EXPIRED",
   OrderFilled: "FILL"
 }
+const precisionOf = (i: { readonly priceDecimals: number; readonly qtyDecimals: number } | undefined): { priceDecimals?: number; qtyDecimals?: number } =>
+  i === undefined ? {} : { priceDecimals: i.priceDecimals, qtyDecimals: i.qtyDecimals }
 
 const TERMINAL = new Set(["filled", "canceled", "rejected", "expired", "denied"])
 
@@ -102,6 +106,10 @@ export interface DaemonControlDeps {
   /** The operator's trading-state actions, journaled and audited (halt, reduce, resume, cancel-all, reconcile accept). */
   readonly operatorActions: OperatorActions
   readonly mismatches: PositionMismatches
+  /** Process and Node runtime metrics (`process_*`, `nodejs_*`), appended to `/metrics`. */
+  readonly runtimeMetrics?: MetricsRegistry
+  /** The report's input from the daemon's store (see `report-source.ts`). */
+  readonly reportSource?: () => Effect.Effect<ReportSourceView, ControlError>
 }
 
 /** What the control needs of the EventJournal to journal an operator action first. */
@@ -341,7 +349,14 @@ export class DaemonControlImpl {
   }
 
   private strategyView(s: StrategyStatus): StrategyView {
-    return { id: s.id, kind: s.definition, state: s.state, instruments: s.positions.map((p) => p.instrumentId), restarts: s.restarts, params: (s.params ?? {}) as Record<string, unknown> }
+    return { id: s.id, kind: s.definition, state: s.state, instruments: [...new Set([...s.instruments, ...s.positions.map((p) => p.instrumentId)])], restarts: s.restarts, params: (s.params ?? {}) as Record<string, unknown> }
+  }
+
+  /** ` — did you mean mm-xbt?` for a strategy id typed wrong, with the ids there are. */
+  private strategySuggestion(id: string): string {
+    const ids = (this.deps.strategies()?.list() ?? []).map((s) => s.id as string)
+    const hint = didYouMean(id, ids)
+    return hint !== "" ? hint : ids.length > 0 ? ` (strategies: ${ids.join(", ")})` : ""
   }
 
   readonly control: DaemonControl = {
@@ -432,7 +447,8 @@ export class DaemonControlImpl {
               unrealizedPnl: this.deps.trading.portfolio.unrealized(a.instrumentId).toString(),
               realizedPnl: p.realizedPnl.toString(),
               realizedGross: p.realizedPnl.plus(p.fees).toString(),
-              fees: p.fees.toString()
+              fees: p.fees.toString(),
+              ...precisionOf(this.deps.trading.instrument(a.instrumentId))
             }
           ]
         })
@@ -448,7 +464,10 @@ export class DaemonControlImpl {
         const host = this.deps.strategies()
         if (host === undefined) return yield* Effect.fail(new ControlError({ code: "Unavailable", message: "strategies are not running" }))
         const fail = (e: { readonly _tag: string; readonly message?: string }) =>
-          new ControlError({ code: e._tag === "StrategyNotFound" ? "NotFound" : e._tag.includes("Invalid") ? "Invalid" : "Conflict", message: e.message || e._tag })
+          new ControlError({
+            code: e._tag === "StrategyNotFound" ? "NotFound" : e._tag.includes("Invalid") ? "Invalid" : "Conflict",
+            message: `${e.message || e._tag}${e._tag === "StrategyNotFound" ? this.strategySuggestion(c.id ?? "") : ""}`
+          })
         // Each command is journaled (durable) before it takes effect; what is refused up front
         // (unknown strategy, bad file or id) takes no effect and is not journaled. A command that
         // fails as it takes effect gets a second event naming the first (the roster skips it).
@@ -470,7 +489,7 @@ export class DaemonControlImpl {
         const id = c.id
         if (id === undefined) return yield* Effect.fail(new ControlError({ code: "Invalid", message: `${c.action} needs a strategy id` }))
         const before = host.status(id)
-        if (before === undefined) return yield* Effect.fail(new ControlError({ code: "NotFound", message: `no strategy ${id}` }))
+        if (before === undefined) return yield* Effect.fail(new ControlError({ code: "NotFound", message: `no strategy ${id}${this.strategySuggestion(id)}` }))
         const beforeParams = yield* this.paramsJson(before.params)
         const newParams = c.action === "reconfigure" ? yield* this.paramsJson(c.params ?? {}) : undefined
         const audit = yield* this.strategyAudit(c, id)
@@ -488,7 +507,8 @@ export class DaemonControlImpl {
         if (s === undefined) return yield* Effect.fail(new ControlError({ code: "NotFound", message: `no strategy ${id}` }))
         return this.strategyView(s)
       }),
-    metricsText: () => Effect.sync(() => this.deps.metrics.render()),
+    metricsText: () => Effect.sync(() => this.deps.metrics.render() + (this.deps.runtimeMetrics?.render() ?? "")),
+    reportSource: () => this.deps.reportSource?.() ?? Effect.fail(new ControlError({ code: "NotFound", message: "this daemon does not serve the report's source" })),
     subscribe: (listener) => {
       this.listeners.add(listener)
       return () => {

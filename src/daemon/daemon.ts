@@ -26,6 +26,10 @@ import { openPgliteStore } from "../persistence/pglite.js"
 import { controlApi } from "./control-api/server.js"
 import type { NodeState } from "./control.js"
 import { fsyncPolicyOf, type Config, type StrategyConfig } from "./config.js"
+import { log } from "./log.js"
+import { makeReportSource } from "./report-source.js"
+import { startRuntimeMetrics } from "./runtime-metrics.js"
+import { tradingMetrics } from "./trading-metrics.js"
 import { DaemonControlImpl } from "./daemon-control.js"
 import { EventJournal } from "./event-journal.js"
 import { StrategyCatalog } from "./strategy-catalog.js"
@@ -42,9 +46,6 @@ import { EMBEDDED_SYMBOLS, openVenue } from "./venue.js"
 
 export const VERSION = "0.1.0"
 
-const log = (msg: string): void => {
-  process.stderr.write(`${new Date().toISOString()} troupe: ${msg}\n`)
-}
 
 /** The control API token: configured, or generated once into `$TROUPE_HOME/token` (mode 0600). */
 export const ensureToken = (home: string, configured: string | undefined): string => {
@@ -158,7 +159,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
           )
     const journalService = yield* Effect.acquireRelease(openJournal, (j) => j.close().pipe(Effect.ignore))
     // Filled in as the parts come up; callbacks created earlier read them through here.
-    const late: { trading?: TradingNode; root?: Supervisor; control?: DaemonControlImpl; strategies?: StrategyHost } = {}
+    const late: { trading?: TradingNode; root?: Supervisor; control?: DaemonControlImpl; strategies?: StrategyHost; onFillMetrics?: (e: OrderEvent) => void } = {}
     // A cause raised before the trading node exists (the journal failing while the daemon starts)
     // is held here and raised on the node when it is built: it must not trade on a failing journal.
     const earlyCauses = new Map<Parameters<TradingNode["risk"]["automaticCause"]>[0], { readonly raised: boolean; readonly why: string }>()
@@ -227,6 +228,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       onOrderEvent: (e: OrderEvent) => {
         late.strategies?.onOrderEvent(e)
         late.control?.onOrderEvent(e)
+        late.onFillMetrics?.(e)
       },
       log
     })
@@ -242,6 +244,8 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       adoptVenuePositions: () => adoptVenuePositions({ rest, trading, instruments }),
       publish: (e) => late.control?.publish(e)
     })
+    const runtime = startRuntimeMetrics(VERSION)
+    yield* Effect.addFinalizer(() => Effect.sync(() => runtime.stop()))
     const control = new DaemonControlImpl({
       version: VERSION,
       startedAt,
@@ -257,10 +261,13 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       journal,
       run: runNow,
       operatorActions,
-      mismatches
+      mismatches,
+      runtimeMetrics: runtime.registry,
+      reportSource: makeReportSource(store, config.store.kind === "postgres" ? "the daemon's Postgres store" : `the daemon's PGlite store at ${join(config.home, "pglite")}`)
     })
     late.control = control
     metricsOfCauses(metrics, account, trading)
+    late.onFillMetrics = tradingMetrics(metrics, trading, account, () => late.strategies)
     metrics.sampled("journal_audit_lag", "canonical events appended to the journal but not yet projected to the audit trail", "gauge", {}, () => journal.lag())
     metrics.sampled("orders_live", "live orders (not terminal): what status and the halt reply count", "gauge", {}, () => trading.orders.liveOrders)
     metrics.sampled("orders_retained", "order actors held: live ones and finished ones kept for late fills", "gauge", {}, () => trading.orders.retainedOrders)
@@ -338,7 +345,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       yield* Effect.addFinalizer(() => Effect.sync(stopRetention))
     }
     log(`recovered in ${recovered.ms} ms: ledger from ${recovered.snapshot}, ${recovered.replayed} journal events replayed, ${restoredOrders} live orders, ${recovered.reprojected} events re-projected to the audit trail`)
-    metrics.sampled("recovery_ms", "time from start to recovered state (journal and snapshot), ms", "gauge", {}, () => recovered.ms)
+    metrics.sampled("recovery_seconds", "time from start to recovered state (journal and snapshot), in seconds", "gauge", {}, () => recovered.ms / 1000)
     if (trading.blocked !== undefined) {
       // The node stays up (status, metrics, the inspector) but failed: no reconciliation (it would
       // journal conclusions drawn from an incomplete ledger) and no strategies.
@@ -398,13 +405,19 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
 
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
-        log("draining: stopping strategies, canceling open orders, flushing the journal")
+        const openAtStop = trading.orders.liveOrders
+        log(`draining: stopping strategies, ${options.cancelOrdersOnStop !== false ? "canceling" : "keeping (--keep-orders)"} ${openAtStop} open order${openAtStop === 1 ? "" : "s"}, flushing the journal`)
         node.send({ type: "SHUTDOWN" })
         const host = late.strategies
         for (const s of host?.list() ?? []) yield* host!.stop(s.id).pipe(Effect.ignore)
         if (options.cancelOrdersOnStop !== false && trading.orders.liveOrders > 0) {
           trading.orders.control({ _tag: "Halt", id: `node-drain-${clock.now()}`, ts: clock.now(), source: "node", who: "troupe", why: "shutdown", account }, { cancelAll: true })
-          yield* Effect.sleep("500 millis")
+          // Until the venue confirms every cancel, for at most 2 s.
+          for (let waited = 0; trading.orders.liveOrders > 0 && waited < 2_000; waited += 50) yield* Effect.sleep("50 millis")
+        }
+        if (options.cancelOrdersOnStop !== false) {
+          const left = trading.orders.liveOrders
+          log(`drain: ${openAtStop - left} of ${openAtStop} open order${openAtStop === 1 ? "" : "s"} canceled${left > 0 ? `; ${left} still open at the venue (no cancel confirmation in 2 s): the next start cancels them (recovery.cancelRecoveredOrders)` : ""}`)
         }
         trading.deadMansSwitch.stop()
         yield* trading.stop()
@@ -418,6 +431,11 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     )
 
     log(`running (run ${run}, ${instruments.length} instruments, venue ${venue.simulator === undefined ? venue.restBase : `simulator at ${venue.restBase}`})`)
+    // Starting held back (an operator's halt kept from the last run, a recovery cause) is said once, with each cause.
+    if (trading.risk.status !== "active") {
+      const causes = trading.risk.causes().map((c) => `${c.cause} (${c.level}, by ${c.who} since ${new Date(c.since).toISOString()}: ${c.why})`)
+      log(`trading is ${trading.risk.status.toUpperCase()} at start: ${causes.join("; ") || "no cause recorded"} — \`troupe status\` shows it; \`troupe resume\` lifts an operator's halt or reduce-only, \`troupe resume --cause C\` an automatic cause`)
+    }
     process.stdout.write(`Troupe is running. Inspector: ${api.url}/#token=${token}\nControl API token in ${join(config.home, "token")}; stop with Ctrl-C.\n`)
     return yield* root.join
   })

@@ -2,8 +2,10 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Cause, Effect, Either } from "effect"
 import { loadConfig, redactConfig, type Config } from "./config.js"
 import { runDaemonProgram } from "./daemon.js"
+import { formatLine, setLogFormat, type LogFormat } from "./log.js"
+import { describeStartFailure } from "./startup-errors.js"
 
-const usage = `usage: troupe daemon [--config FILE] [--port N] [--home DIR] [--keep-orders] [--skip-undecodable-journal-records]
+const usage = `usage: troupe daemon [--config FILE] [--port N] [--home DIR] [--keep-orders] [--skip-undecodable-journal-records] [--verbose] [--log-format text|json]
 
 Runs the trading daemon. With no config it runs on embedded defaults: the exchange simulator
 in-process on loopback, an example market maker on three instruments, the file journal and
@@ -13,6 +15,9 @@ Postgres and Kafka. SIGTERM/SIGINT drain and exit 0; a second signal forces exit
 A journal record that does not decode at recovery stops trading for the account (the message
 names topic/partition@offset); --skip-undecodable-journal-records (config
 recovery.skipUndecodableJournalRecords) skips each such record instead, logged and counted.
+
+A start that fails prints one line naming the setting to check; --verbose adds the full cause.
+--log-format json writes the log as one JSON object a line (ts, level, logger, msg).
 `
 
 interface Flags {
@@ -21,15 +26,23 @@ interface Flags {
   readonly home?: string
   readonly keepOrders: boolean
   readonly skipUndecodable: boolean
+  readonly verbose: boolean
+  readonly logFormat: LogFormat
 }
 
 const parseFlags = (argv: ReadonlyArray<string>): Either.Either<Flags, string> => {
-  const flags: { config?: string; port?: string; home?: string; keepOrders: boolean; skipUndecodable: boolean } = { keepOrders: false, skipUndecodable: false }
+  const flags: { config?: string; port?: string; home?: string; keepOrders: boolean; skipUndecodable: boolean; verbose: boolean; logFormat: LogFormat } = { keepOrders: false, skipUndecodable: false, verbose: false, logFormat: "text" }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string
     const value = (): string | undefined => argv[++i]
     if (a === "--keep-orders") flags.keepOrders = true
     else if (a === "--skip-undecodable-journal-records") flags.skipUndecodable = true
+    else if (a === "--verbose") flags.verbose = true
+    else if (a === "--log-format") {
+      const v = value()
+      if (v !== "text" && v !== "json") return Either.left(`--log-format must be text or json, got ${JSON.stringify(v ?? "")}`)
+      flags.logFormat = v
+    }
     else if (a === "--config" || a === "--port" || a === "--home") {
       const v = value()
       if (v === undefined) return Either.left(`${a} needs a value`)
@@ -47,16 +60,17 @@ export const runDaemon = async (argv: ReadonlyArray<string>): Promise<number> =>
     process.stderr.write(flags.left === "" ? usage : `troupe daemon: ${flags.left}\n\n${usage}`)
     return flags.left === "" ? 0 : 2
   }
+  setLogFormat(flags.right.logFormat)
   const env = { ...process.env }
   if (flags.right.port !== undefined) env.TROUPE_PORT = flags.right.port
   if (flags.right.home !== undefined) env.TROUPE_HOME = flags.right.home
   const loaded = await Effect.runPromise(Effect.either(loadConfig({ ...(flags.right.config === undefined ? {} : { path: flags.right.config }), env })))
   if (Either.isLeft(loaded)) {
-    process.stderr.write(`troupe daemon: ${loaded.left.message}\n`)
+    process.stderr.write(flags.right.logFormat === "json" ? formatLine(`daemon: ${loaded.left.message}`, "error") : `troupe daemon: ${loaded.left.message}\n`)
     return 2
   }
   const config: Config = flags.right.skipUndecodable ? { ...loaded.right, recovery: { ...loaded.right.recovery, skipUndecodableJournalRecords: true } } : loaded.right
-  process.stderr.write(`troupe: config ${JSON.stringify(redactConfig(config))}\n`)
+  process.stderr.write(flags.right.logFormat === "json" ? formatLine(`config ${JSON.stringify(redactConfig(config))}`, "info") : `troupe: config ${JSON.stringify(redactConfig(config))}\n`)
 
   // A second signal while draining forces the exit.
   let signals = 0
@@ -71,7 +85,10 @@ export const runDaemon = async (argv: ReadonlyArray<string>): Promise<number> =>
 
   const program = Effect.scoped(runDaemonProgram({ config, cancelOrdersOnStop: !flags.right.keepOrders })).pipe(
     Effect.tapErrorCause((cause) =>
-      Cause.isInterruptedOnly(cause) ? Effect.void : Effect.sync(() => process.stderr.write(`troupe: fatal: ${Cause.pretty(cause)}\n`))
+      Cause.isInterruptedOnly(cause) ? Effect.void : Effect.sync(() => {
+              const text = describeStartFailure(cause, config, flags.right.verbose)
+              process.stderr.write(flags.right.logFormat === "json" ? formatLine(text.trimEnd().replace(/^troupe: /, ""), "error") : text)
+            })
     )
   )
   NodeRuntime.runMain(program)

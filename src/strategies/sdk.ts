@@ -15,6 +15,9 @@ export { decodeParams, instrumentsOf, StrategyParamsInvalid } from "./ports.js"
 export { bookViewFromLevels, bookViewOf } from "./book-view.js"
 export { Decimal, dec, ZERO } from "../domain/decimal.js"
 export { roundToLot, roundToTick } from "../domain/instrument.js"
+// Params are declared with Effect's Schema: re-exported so that a strategy outside this repository
+// needs only `troupe/sdk` (`import { defineStrategy, Schema } from "troupe/sdk"`).
+export { Schema } from "effect"
 
 export const GTC: TimeInForce = { _tag: "gtc" }
 

@@ -20,7 +20,11 @@ export class StrategyInvalid extends Data.TaggedError("StrategyInvalid")<{ reado
   }
 }
 export class StrategyAlreadyExists extends Data.TaggedError("StrategyAlreadyExists")<{ readonly strategy: string }> {}
-export class StrategyNotFound extends Data.TaggedError("StrategyNotFound")<{ readonly strategy: string }> {}
+export class StrategyNotFound extends Data.TaggedError("StrategyNotFound")<{ readonly strategy: string }> {
+  override get message(): string {
+    return `no strategy ${this.strategy}`
+  }
+}
 export class StrategyNotRunning extends Data.TaggedError("StrategyNotRunning")<{ readonly strategy: string; readonly state: string }> {}
 export class StrategyReconfigureRefused extends Data.TaggedError("StrategyReconfigureRefused")<{ readonly strategy: string; readonly reason: string }> {}
 export class StrategiesUnavailable extends Data.TaggedError("StrategiesUnavailable")<{ readonly reason: string }> {}
@@ -91,6 +95,8 @@ export interface StrategyStatus {
   readonly restarts: number
   readonly lastError: string | null
   readonly openOrders: number
+  /** The instruments its configuration names (the definition's `instruments` under its params). */
+  readonly instruments: ReadonlyArray<InstrumentId>
   readonly positions: ReadonlyArray<Position>
 }
 
@@ -271,6 +277,7 @@ export class StrategyHost {
       restarts: Math.max(0, rt.incarnations - 1),
       lastError: ctx.lastError,
       openOrders: rt.orders.size,
+      instruments: [...rt.instruments.keys()],
       positions: [...rt.positions.values()]
     }
   }

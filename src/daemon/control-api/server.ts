@@ -266,6 +266,18 @@ const routes = (control: DaemonControl): ReadonlyArray<Route> => [
   { method: "POST", pattern: /^\/api\/resume$/, handler: operatorRoute(control, "resume") },
   { method: "POST", pattern: /^\/api\/cancel-all$/, handler: operatorRoute(control, "cancelAll") },
   { method: "POST", pattern: /^\/api\/reconcile\/accept$/, handler: operatorRoute(control, "reconcileAccept") },
+  {
+    method: "GET",
+    pattern: /^\/api\/report\/source$/,
+    handler: () =>
+      control.reportSource === undefined ? Effect.fail(new HttpError({ status: 404, message: "this daemon does not serve the report's source" })) : Effect.map(control.reportSource(), ok)
+  },
+  {
+    method: "GET",
+    pattern: /^\/api\/report\/source$/,
+    handler: () =>
+      control.reportSource === undefined ? Effect.fail(new HttpError({ status: 404, message: "this daemon does not serve the report's source" })) : Effect.map(control.reportSource(), ok)
+  },
   { method: "GET", pattern: /^\/api\/machines$/, handler: () => Effect.succeed(ok(machines.map((m) => ({ name: m.name, version: m.version, description: m.description })))) },
   {
     method: "GET",

@@ -1,5 +1,6 @@
 import { Effect, Layer, Stream } from "effect"
 import { Kafka, logLevel as kafkaLogLevel, Partitioners, type Admin, type RetryOptions } from "kafkajs"
+import { kafkaLogSummary } from "./log-summary.js"
 import { TroupeClock } from "../../../actors/clock.js"
 import {
   Journal,
@@ -51,6 +52,8 @@ export interface KafkaJournalConfig {
   /** Record timestamps; the layer passes the injected `TroupeClock`. Default `Date.now`. */
   readonly now?: () => number
   readonly logLevel?: kafkaLogLevel
+  /** Where kafkajs's own log goes, one line per kind of message (see `log-summary.ts`). Default stderr. */
+  readonly log?: (line: string) => void
 }
 
 export const DEFAULT_PARTITIONS: Readonly<Record<JournalTopic, number>> = { md: 6, orders: 6, strategy: 1, control: 1 }
@@ -160,7 +163,8 @@ export const openKafkaJournal = (config: KafkaJournalConfig): Effect.Effect<Kafk
       retry,
       connectionTimeout: 3_000,
       requestTimeout: 30_000,
-      logLevel: config.logLevel ?? kafkaLogLevel.ERROR
+      logLevel: config.logLevel ?? kafkaLogLevel.ERROR,
+      logCreator: kafkaLogSummary(config.log ?? ((line) => void process.stderr.write(`${line}\n`))).logCreator
     })
     const names = new Map(JOURNAL_TOPICS.map((t) => [t, prefix + t] as const))
     const admin = kafka.admin({ retry })
