@@ -376,7 +376,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
           instruments: (id) => trading.instrument(id),
           log: (level, strategy, message) => log(`strategy ${strategy} ${level}: ${message}`)
         })
-      }, accountsSupervisor([{ node: trading, ledger: () => ledger, settle: () => journal.durable() }]))
+      }, accountsSupervisor([{ node: trading, ledger: () => ledger, settle: () => journal.settled() }]))
       .pipe(Effect.provide(layer))
     late.root = root
     trading.deadMansSwitch.start()

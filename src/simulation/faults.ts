@@ -20,6 +20,7 @@ export const FAULT_KINDS = [
   "venue5xx",
   "apiLimitExceeded",
   "journalAppendFailed",
+  "journalStalled",
   "coreCrash",
   "nodeCrash",
   "operatorHalt",
@@ -51,7 +52,8 @@ const BASE: Readonly<Record<FaultKind, number>> = {
   timeoutUnknownOutcome: 0.03,
   venue5xx: 0.02,
   apiLimitExceeded: 0.01,
-  journalAppendFailed: 0.01,
+  journalAppendFailed: 0.002,
+  journalStalled: 0.002,
   // Scheduled, not per event: the probability that the run has one.
   coreCrash: 0.5,
   nodeCrash: 0.5,

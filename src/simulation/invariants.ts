@@ -90,11 +90,26 @@ export class Invariants {
 
   // ---- as the run goes -------------------------------------------------------------------------
 
+  /** True once the operator's current halt is in the journal (the ledger a restart recovers has it). */
+  haltDurable = false
+
   onJournaled(e: CanonicalEvent, o: JournalOffset): void {
     this.journaledIds.add(e.id)
+    if (e._tag === "TradingStateChanged" && this.haltedSince !== undefined) {
+      const t = e as unknown as { readonly cause?: string; readonly level?: string; readonly to?: string }
+      if (t.cause === "operator" && (t.level ?? t.to) === "halted") this.haltDurable = true
+    }
     if (o.topic === "orders" || o.topic === "control") {
       const c = (e as { clientOrderId?: string }).clientOrderId
       this.note(`journal ${o.topic}@${o.offset} ${e._tag}${c === undefined ? "" : ` ${c}`}`)
+    }
+  }
+
+  /** Every event the node hands to its journal, synchronously, in the order it was made. */
+  onEmitted(e: CanonicalEvent): void {
+    if (e._tag !== "RiskApproved" || this.haltedSince === undefined) return
+    if (e.intent === "SubmitOrder" || e.intent === "ModifyOrder") {
+      this.violate("operatorHaltLifted", `${e.intent} ${e.clientOrderId ?? ""} approved (${e.id}) while the operator's halt (since ${new Date(this.haltedSince).toISOString()}) stands`)
     }
   }
 
@@ -119,9 +134,6 @@ export class Invariants {
     if (a.kind !== "submit" && a.kind !== "modify") return
     // Write-ahead: the approval (and, for a submit, OrderSubmitted) is in the journal before the venue acts.
     if (!this.journaledIds.has(action.approvalId)) this.violate("approvalNotJournaled", `${a.kind} ${a.intent.clientOrderId} reached the venue before its approval ${action.approvalId} was journaled`)
-    if (this.haltedSince !== undefined && action.approvedAt >= this.haltedSince) {
-      this.violate("operatorHaltLifted", `${a.kind} ${a.intent.clientOrderId} approved at ${action.approvedAt} while the operator's halt (since ${this.haltedSince}) stands`)
-    }
     if (a.kind === "submit") this.checkLimits(a.intent.instrument, a.intent.side, a.intent.qty, a.intent.price, a.intent.reduceOnly, a.intent.clientOrderId)
   }
 
@@ -150,6 +162,7 @@ export class Invariants {
 
   onOperatorHalt(at: number): void {
     this.haltedSince = at
+    this.haltDurable = false
     this.note("operator HALT")
   }
 
@@ -180,7 +193,7 @@ export class Invariants {
     return out
   }
 
-  final(node: { readonly trading: TradingNode; readonly ledger: TradingLedger } | undefined, venue: { readonly inFlight: number }, operatorHalted: boolean): void {
+  final(node: { readonly trading: TradingNode; readonly ledger: TradingLedger } | undefined, venue: { readonly pending: number }, operatorHalted: boolean): void {
     const { engine, venueAccount } = this.deps
     const events = this.ordersTopic()
     // Each venue fill journaled exactly once; no journaled fill the venue did not make.
@@ -215,7 +228,15 @@ export class Invariants {
     const fresh = new TradingLedger(this.deps.instruments)
     for (const e of events) fresh.apply(e)
     if (node !== undefined && ledgerState(fresh) !== ledgerState(node.ledger)) {
-      this.violate("ledgerFoldMismatch", `a fresh fold of the journal (${ledgerHash(fresh)}) differs from the live ledger (${ledgerHash(node.ledger)})`)
+      const a = JSON.parse(ledgerState(fresh)) as Record<string, unknown>
+      const b = JSON.parse(ledgerState(node.ledger)) as Record<string, unknown>
+      const parts = Object.keys(a).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]))
+      const first = parts[0]
+      this.violate(
+        "ledgerFoldMismatch",
+        `a fresh fold of the journal (${ledgerHash(fresh)}) differs from the live ledger (${ledgerHash(node.ledger)}) in ${parts.join(", ")}` +
+          (first === undefined ? "" : `: fresh ${JSON.stringify(a[first]).slice(0, 400)} live ${JSON.stringify(b[first]).slice(0, 400)}`)
+      )
     }
     // Position = sum of fills = the venue's position = the live portfolio's.
     const symbols = new Set<string>([...fillSum.keys(), ...[...fresh.positions.keys()]])
@@ -231,7 +252,7 @@ export class Invariants {
     }
     if (operatorHalted && node !== undefined) this.expectHalted(node.trading.risk.status)
     // Converged: nothing in flight, and the orders the ledger holds open are the venue's open orders.
-    if (venue.inFlight > 0) this.violate("notConverged", `${venue.inFlight} venue calls or reports still in flight after the settle time`)
+    if (venue.pending > 0) this.violate("notConverged", `${venue.pending} venue calls, reads or reports still in flight after the settle time`)
     if (node !== undefined) {
       const atVenue = new Set(engine.openOrders(venueAccount).map((o) => o.cliOrdId ?? o.orderId))
       const ours = new Set(node.ledger.orders.keys())

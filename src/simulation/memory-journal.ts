@@ -14,6 +14,17 @@ export interface MemoryJournal extends JournalService {
   /** SHA-256 over every record (topic, offset, key, payload) in topic order: same run, same hash. */
   readonly hash: () => string
   refuse: ((topic: JournalTopic) => string | undefined) | undefined
+  /**
+   * The stall hook: asked before each append; a number of ms stalls the journal that long
+   * (appends made meanwhile wait, in order, and are written when it ends, as a broker that is
+   * slow to acknowledge). `setTimer` is the simulated clock's.
+   */
+  stall: { readonly next: () => number | undefined; readonly setTimer: (ms: number, fn: () => void) => () => void } | undefined
+  /**
+   * The journal as one process sees it: once `end` is called (the process crashed), its appends
+   * fail — also those still waiting out a stall — so nothing a dead node held reaches the log.
+   */
+  readonly session: () => JournalService & { readonly end: () => void }
   /** Called after each record is written (the simulation's write-ahead check reads it). */
   onWritten: ((topic: JournalTopic, record: JournalRecord) => void) | undefined
 }
@@ -23,7 +34,8 @@ const TOPICS: ReadonlyArray<JournalTopic> = ["md", "orders", "strategy", "contro
 export const makeMemoryJournal = (now: () => number): MemoryJournal => {
   const logs = new Map<JournalTopic, JournalRecord[]>(TOPICS.map((t) => [t, []]))
   const log = (topic: JournalTopic): JournalRecord[] => logs.get(topic) as JournalRecord[]
-  const write = (topic: JournalTopic, key: string, payload: Uint8Array): JournalOffset => {
+  const write = (topic: JournalTopic, key: string, payload: Uint8Array, session?: { ended: boolean }): JournalOffset => {
+    if (session?.ended === true) throw new JournalIoError({ op: "append", topic, cause: new Error("the process that made this append is gone") })
     const why = journal.refuse?.(topic)
     if (why !== undefined) throw new JournalIoError({ op: "append", topic, cause: new Error(why) })
     const records = log(topic)
@@ -33,23 +45,59 @@ export const makeMemoryJournal = (now: () => number): MemoryJournal => {
     journal.onWritten?.(topic, record)
     return offset
   }
-  const journal: MemoryJournal = {
-    refuse: undefined,
-    onWritten: undefined,
-    append: (topic, key, payload) => Effect.try({ try: () => write(topic, key, payload), catch: (e) => e as JournalIoError }),
-    appendNow: (topic, key, payload) => {
+  let stalled: Array<() => void> | undefined
+  const later = <A>(f: () => A): Promise<A> => {
+    const ms = stalled === undefined ? journal.stall?.next() : undefined
+    if (ms !== undefined && journal.stall !== undefined) {
+      stalled = []
+      journal.stall.setTimer(ms, () => {
+        const waiting = stalled ?? []
+        stalled = undefined
+        for (const go of waiting) go()
+      })
+    }
+    if (stalled === undefined) {
       try {
-        return Promise.resolve(write(topic, key, payload))
+        return Promise.resolve(f())
       } catch (e) {
         return Promise.reject(e as Error)
       }
-    },
+    }
+    const queue = stalled
+    return new Promise<A>((resolve, reject) => {
+      queue.push(() => {
+        try {
+          resolve(f())
+        } catch (e) {
+          reject(e as Error)
+        }
+      })
+    })
+  }
+  const journal: MemoryJournal = {
+    refuse: undefined,
+    stall: undefined,
+    onWritten: undefined,
+    append: (topic, key, payload) => Effect.tryPromise({ try: () => later(() => write(topic, key, payload)), catch: (e) => e as JournalIoError }),
+    appendNow: (topic, key, payload) => later(() => write(topic, key, payload)),
     appendBatch: (topic, entries) => Effect.try({ try: () => entries.map((e) => write(topic, e.key, e.payload)), catch: (e) => e as JournalIoError }),
     read: (from) => Stream.suspend(() => Stream.fromIterable(log(from.topic).slice(Number(from.offset)))),
     endOffsets: () => Effect.sync(() => TOPICS.map((t) => journalOffset(t, 0, log(t).length))),
     startOffsets: () => Effect.sync(() => TOPICS.map((t) => journalOffset(t, 0, 0))),
     close: () => Effect.void,
     records: (topic) => log(topic),
+    session: () => {
+      const session = { ended: false }
+      return {
+        ...journal,
+        append: (topic, key, payload) => Effect.tryPromise({ try: () => later(() => write(topic, key, payload, session)), catch: (e) => e as JournalIoError }),
+        appendNow: (topic, key, payload) => later(() => write(topic, key, payload, session)),
+        appendBatch: (topic, entries) => Effect.try({ try: () => entries.map((e) => write(topic, e.key, e.payload, session)), catch: (e) => e as JournalIoError }),
+        end: () => {
+          session.ended = true
+        }
+      }
+    },
     hash: () => {
       const h = createHash("sha256")
       for (const t of TOPICS) {

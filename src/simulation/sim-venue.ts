@@ -86,9 +86,32 @@ export class SimVenue implements VenueGatewayService {
     }
   }
 
+  /**
+   * The node's periodic reads of its open orders and positions (the adapter's position check),
+   * every `everyMs`, each billed to the account's read budget before it is sent: with the order
+   * traffic they keep the venue's rate budget busy, so reads the budget did not charge show.
+   */
+  startPolling(everyMs: number, until: () => boolean): void {
+    // One poll at a time: the next one is armed when the previous one was answered (or dropped).
+    let outstanding = false
+    const tick = (): void => {
+      if (until()) return
+      if (!outstanding || this.waiting.size === 0) {
+        outstanding = true
+        this.read(this.polls++ % 2 === 0 ? "openorders" : "openpositions", () => {
+          outstanding = false
+        })
+      }
+      this.deps.clock.setTimer(everyMs, tick)
+    }
+    this.deps.clock.setTimer(everyMs, tick)
+  }
+  private polls = 0
+
   /** A crash: the node's subscriptions are gone with it (the new node subscribes again). */
   dropSubscribers(): void {
     this.listeners = []
+    this.waiting.clear()
   }
 
   get rateTruth(): { readonly refused: number; readonly peak: number } {
@@ -113,22 +136,32 @@ export class SimVenue implements VenueGatewayService {
     })
   }
 
+  /** Reads waiting for the account's budget; a crash drops them with the node that made them. */
+  private readonly waiting = new Set<object>()
+
   /** A read the gateway makes (billed to the account's budget first, then charged by the venue). */
   read(call: VenueRead, then: () => void): void {
     const budget = this.deps.budget()
-    this.inFlight++
     const go = (): void => {
-      this.inFlight--
       if (!this.charge(call)) return
       then()
     }
-    if (budget === undefined) {
-      go()
-      return
-    }
-    budget.reserve(call).then(go, () => {
-      this.inFlight--
-    })
+    if (budget === undefined) return go()
+    const token = {}
+    this.waiting.add(token)
+    budget.reserve(call).then(
+      () => {
+        if (this.waiting.delete(token)) go()
+      },
+      () => {
+        this.waiting.delete(token)
+      }
+    )
+  }
+
+  /** Calls, reports and reads not landed yet: the run is settled only when this is 0. */
+  get pending(): number {
+    return this.inFlight + this.waiting.size
   }
 
   private charge(call: string): boolean {
