@@ -193,7 +193,7 @@ export class Invariants {
     return out
   }
 
-  final(node: { readonly trading: TradingNode; readonly ledger: TradingLedger } | undefined, venue: { readonly pending: number }, operatorHalted: boolean): void {
+  final(node: { readonly trading: TradingNode; readonly ledger: TradingLedger } | undefined, venue: { readonly pending: number; readonly describePending: () => string }, operatorHalted: boolean): void {
     const { engine, venueAccount } = this.deps
     const events = this.ordersTopic()
     // Each venue fill journaled exactly once; no journaled fill the venue did not make.
@@ -252,7 +252,7 @@ export class Invariants {
     }
     if (operatorHalted && node !== undefined) this.expectHalted(node.trading.risk.status)
     // Converged: nothing in flight, and the orders the ledger holds open are the venue's open orders.
-    if (venue.pending > 0) this.violate("notConverged", `${venue.pending} venue calls, reads or reports still in flight after the settle time`)
+    if (venue.pending > 0) this.violate("notConverged", `${venue.pending} venue calls, reads or reports still in flight after the settle time (${venue.describePending()})`)
     if (node !== undefined) {
       const atVenue = new Set(engine.openOrders(venueAccount).map((o) => o.cliOrdId ?? o.orderId))
       const ours = new Set(node.ledger.orders.keys())

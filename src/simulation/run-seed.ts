@@ -296,7 +296,9 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
       auditLagMs: 60_000,
       now: clock.now,
       setTimer: clock.setTimer,
-      onCause: (cause, raised, why) => holder.trading?.risk.automaticCause(cause, raised, why)
+      onCause: (cause, raised, why) => {
+        if (holder.incarnation?.alive !== false) holder.trading?.risk.automaticCause(cause, raised, why)
+      }
     })
     // Only the live incarnation reaches the venue: a crashed node's leftovers (timers, promises) are cut off.
     const gate: VenueGatewayService = {
@@ -502,8 +504,9 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
     // ---- the end: no new faults; every in-flight report, retry and timer lands ----------------
     faults.stopInjecting()
     await advanceTo(clock.now() + SETTLE_MS)
+    // The polls stop; the last one may wait up to a rate window (plus margin) for its budget.
     finished = true
-    await advanceTo(clock.now() + 1_000)
+    await advanceTo(clock.now() + 11_000)
     invariants.final(late.incarnation, venue, operator.halted)
     return {
       seed,

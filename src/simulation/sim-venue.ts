@@ -159,6 +159,10 @@ export class SimVenue implements VenueGatewayService {
     )
   }
 
+  describePending(): string {
+    return `${this.inFlight} calls/reports in flight, ${this.waiting.size} reads waiting for the read budget`
+  }
+
   /** Calls, reports and reads not landed yet: the run is settled only when this is 0. */
   get pending(): number {
     return this.inFlight + this.waiting.size
