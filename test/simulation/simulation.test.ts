@@ -22,16 +22,16 @@ describe("deterministic simulation", () => {
   // ledger without the events still in the journal's backlog — here the operator's halt — and
   // traded again. The restart now waits for EventJournal.settled(); with the old wait
   // (`durable()`, false at once during an outage) the same seed fails.
-  it("seed 36 (safety): a core restarted during a journal outage keeps the operator's halt", async () => {
-    const fixed = await runSeed({ seed: 36, profile: "safety", minutes: 0.25 })
+  it("seed 97 (safety; first found as seed 36 before the run changed): a core restarted during a journal outage keeps the operator's halt", async () => {
+    const fixed = await runSeed({ seed: 97, profile: "safety", minutes: 0.25 })
     expect(fixed.violations).toEqual([])
     expect(fixed.stats.coreRestarts + fixed.stats.nodeRestarts).toBeGreaterThan(0)
-    const old = await runSeed({ seed: 36, profile: "safety", minutes: 0.25, settle: (journal) => journal.durable() })
+    const old = await runSeed({ seed: 97, profile: "safety", minutes: 0.25, settle: (journal) => journal.durable() })
     expect(old.violations[0]?.invariant).toBe("operatorHaltLifted")
     const report = failureReport(old, 0.25, "abc123")
-    expect(report).toContain("SEED 36 FAILED (profile safety, commit abc123")
+    expect(report).toContain("SEED 97 FAILED (profile safety, commit abc123")
     expect(report).toContain("first violated invariant: operatorHaltLifted")
-    expect(report).toContain("reproduce: npm run sim -- --seeds 1 --from 36 --faults safety --minutes 0.25")
+    expect(report).toContain("reproduce: npm run sim -- --seeds 1 --from 97 --faults safety --minutes 0.25")
     expect(report).toContain("operator HALT")
   }, 60_000)
 })
