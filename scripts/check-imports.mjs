@@ -19,7 +19,10 @@ const allowed = {
   // replay/ is a second composition root (backtest beside live): it runs the daemon's own trading
   // node wiring (TradingNode, EventJournal, StrategyCatalog) on simulated time, so it may import daemon/.
   replay: ["domain", "machines", "actors", "adapters", "persistence", "strategies", "daemon"],
-  cli: ["domain", "machines", "daemon", "analytics", "adapters", "strategies", "actors", "persistence", "replay"],
+  // simulation/ is the third composition root: the daemon's trading node, on simulated time, against
+  // the simulator's engine, with faults and invariants (deterministic from a seed).
+  simulation: ["domain", "machines", "actors", "adapters", "persistence", "strategies", "daemon", "replay"],
+  cli: ["domain", "machines", "daemon", "analytics", "adapters", "strategies", "actors", "persistence", "replay", "simulation"],
   inspector: []
 }
 

@@ -40,6 +40,8 @@ commands:
                                  post-trade report from the store (daemon stopped)
   replay --from F --strategy S [--params J] [--speed max|N] [--out DIR]
                                  backtest a strategy on recorded market data (simulated time)
+  sim --seeds N [--from S] [--faults safety|liveness|none] [--minutes M] [--trace DIR]
+                                 deterministic whole-system simulation with faults and invariants
   version                        print the version
   help                           this text
 
@@ -92,6 +94,8 @@ const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
     case "replay":
       // Loaded on demand, like the daemon: it pulls in the whole trading stack.
       return (await import("./replay.js")).runReplayCli(rest, io)
+    case "sim":
+      return (await import("../simulation/main.js")).runSimCli(rest, io)
     default:
       io.err(`troupe: unknown command '${command}'${didYouMean(command, COMMANDS)}\n\n${usage}`)
       return EXIT.usage

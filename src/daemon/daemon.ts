@@ -391,7 +391,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
           log: (level, strategy, message) => log(`strategy ${strategy} ${level}: ${message}`),
           onTransition: (strategy, step) => inspection.publish({ actorId: strategy, kind: "strategy", type: "transition", state: step.to, event: step.event, ts: step.ts })
         })
-      }, accountsSupervisor([{ node: trading, ledger: () => ledger, settle: () => journal.durable() }]))
+      }, accountsSupervisor([{ node: trading, ledger: () => ledger, settle: () => journal.settled() }]))
       .pipe(Effect.provide(layer))
     late.root = root
     trading.deadMansSwitch.start()

@@ -11,14 +11,16 @@ storeContract("PGlite", async () => {
   const firstMigration = await Effect.runPromise(store.migrate())
   return {
     store,
-    app,
     firstMigration,
-    asOwner: async (sql) => {
-      await app.exec("reset role")
-      try {
-        return await app.query(sql)
-      } finally {
-        await app.exec("set role troupe_app")
+    sql: {
+      app,
+      asOwner: async (sql) => {
+        await app.exec("reset role")
+        try {
+          return await app.query(sql)
+        } finally {
+          await app.exec("set role troupe_app")
+        }
       }
     },
     close: async () => {

@@ -18,9 +18,8 @@ storeContract(
     await owner.connect()
     return {
       store,
-      app,
       firstMigration,
-      asOwner: (sql) => owner.query(sql),
+      sql: { app, asOwner: (sql) => owner.query(sql) },
       close: async () => {
         await owner.query(`drop schema ${schema} cascade`).catch(() => undefined)
         await owner.end()
