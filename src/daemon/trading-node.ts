@@ -16,7 +16,7 @@ import { Decimal } from "../domain/decimal.js"
 import type { CanonicalEvent } from "../domain/events/index.js"
 import type { OrderEvent } from "../domain/events/orders.js"
 import type { OrderIntent } from "../domain/events/intents.js"
-import type { RunNumber } from "../domain/event-ids.js"
+import { IdSequences, type RunNumber } from "../domain/event-ids.js"
 import type { AccountId, InstrumentId } from "../domain/ids.js"
 import type { Instrument } from "../domain/instrument.js"
 import { ConfigError, RISK_DEFAULTS, riskLimit, type RiskLimitsConfig } from "./config.js"
@@ -125,6 +125,9 @@ export class TradingNode {
   onCrash: ((crash: TradingCoreCrashed) => void) | undefined
   restarts = 0
 
+  /** Event id sequences of risk, portfolio and orders: a rebuilt core continues them (ids never repeat). */
+  private readonly ids = new IdSequences()
+
   constructor(private readonly deps: TradingNodeDeps) {
     this.account = deps.account
     const broken = checkLimitsForInstruments(deps.limits, deps.instruments)
@@ -202,6 +205,7 @@ export class TradingNode {
       {
         clock,
         ...(deps.run === undefined ? {} : { run: deps.run }),
+        ids: this.ids,
         emit: (e) => {
           if (e._tag === "RiskDenied") deps.metrics.counter("risk_denials_total", "intents denied by risk, by reason", { account, reason: e.reason }).inc()
           record(e as CanonicalEvent)
@@ -212,6 +216,7 @@ export class TradingNode {
       account,
       clock,
       ...(deps.run === undefined ? {} : { run: deps.run }),
+      ids: this.ids,
       emit: (e) => record(e),
       onChange: (u) => {
         risk.onPosition(u.instrument, u.qty)
@@ -240,6 +245,7 @@ export class TradingNode {
       risk,
       gateway: reports,
       ...(deps.run === undefined ? {} : { run: deps.run }),
+      ids: this.ids,
       knownFill: (fillId) => portfolio.hasFill(fillId),
       emit: (e: OrderJournalEvent) => {
         const event = e as CanonicalEvent

@@ -15,8 +15,24 @@ export const noRun: RunNumber = () => 0
 
 export const eventId = (source: string, run: number, seq: number): string => `${source}-r${run}-${seq}`
 
-/** A sequence of ids for one source. */
-export const eventIds = (source: string, run: RunNumber = noRun): (() => string) => {
+/**
+ * The last sequence number per source, kept outside the components that make ids: a trading core
+ * rebuilt within one run (a supervised restart) continues its sources' sequences instead of
+ * starting again at 1 and repeating ids of the core it replaces.
+ */
+export class IdSequences {
+  private readonly last = new Map<string, number>()
+
+  next(source: string): number {
+    const n = (this.last.get(source) ?? 0) + 1
+    this.last.set(source, n)
+    return n
+  }
+}
+
+/** A sequence of ids for one source (continuing `sequences`' when given). */
+export const eventIds = (source: string, run: RunNumber = noRun, sequences?: IdSequences): (() => string) => {
+  if (sequences !== undefined) return () => eventId(source, run(), sequences.next(source))
   let seq = 0
   return () => eventId(source, run(), ++seq)
 }

@@ -28,6 +28,7 @@ export const INVARIANTS = [
   "operatorHaltLifted",
   "filledAboveQuantity",
   "fillNotJournaledOnce",
+  "eventIdRepeated",
   "positionMismatch",
   "ledgerFoldMismatch",
   "notConverged"
@@ -220,6 +221,15 @@ export class Invariants {
       if (n !== 1) this.violate("fillNotJournaledOnce", `venue fill ${fillId} (${f.cliOrdId ?? "?"} ${f.side} ${f.qty.toFixed()}) journaled ${n} times`)
     }
     for (const [fillId, n] of journaledFills) if (!this.fills.has(fillId)) this.violate("fillNotJournaledOnce", `journaled fill ${fillId} (${n}x) that the venue never made`)
+    // Event ids are unique forever: across node restarts (the run number) and core restarts (continued sequences).
+    const ids = new Set<string>()
+    for (const e of events) {
+      if (ids.has(e.id)) {
+        this.violate("eventIdRepeated", `${e._tag} ${e.id} journaled under an id already used`)
+        break
+      }
+      ids.add(e.id)
+    }
     for (const [cliOrdId, filled] of filledBy) {
       const q = maxQty.get(cliOrdId)
       if (q !== undefined && filled.gt(q)) this.violate("filledAboveQuantity", `${cliOrdId}: filled ${filled.toFixed()} above its quantity ${q.toFixed()}`)

@@ -393,7 +393,10 @@ export class SimVenue implements VenueGatewayService {
     const go = (): void => {
       this.inFlight--
       this.delivered++
-      for (const l of this.listeners) l(r)
+      // Each delivery is a frame of its own, parsed by the adapter into an event with its own id
+      // (as the Kraken adapter's private feed does): a duplicate or a resent report is not the same event.
+      const frame: VenueReport = { ...r, id: `venue/sim-${++this.seq}` }
+      for (const l of this.listeners) l(frame)
     }
     // Not inside the command: a venue answers after the call returns.
     if (delay === 0) queueMicrotask(go)

@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect } from "effect"
+import { Effect, Stream } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
 import { makeSimulatedClock } from "../../src/actors/clock.js"
 import { InspectionStream } from "../../src/actors/inspection.js"
@@ -21,6 +21,7 @@ import { dec } from "../../src/domain/decimal.js"
 import type { AccountId } from "../../src/domain/ids.js"
 import { makeInstrument } from "../../src/domain/instrument.js"
 import { TradingLedger } from "../../src/domain/ledger.js"
+import { decodeEvent } from "../../src/domain/codec.js"
 import { openPgliteStore, type PgliteStoreHandle } from "../../src/persistence/pglite.js"
 import { Either } from "effect"
 
@@ -234,6 +235,18 @@ describe("trading state causes", () => {
     await until("the journal's recovery", async () => !(await r.causesOf()).includes("journal"))
     expect((await r.causesOf()).sort()).toEqual(["operator", "reconciliation"])
     expect((await r.status()).trading[ACCOUNT]).toBe("reducing")
+
+    // The rebuilt core's risk, portfolio and orders continue the old core's id sequences: the
+    // journal holds no event id twice (ids are unique forever, core restarts included).
+    r.trading.risk.onBook(instrument.id, dec("59999.5"), dec("60000.5"))
+    r.trading.orders.handle({ _tag: "SubmitOrder", id: "i-1", ts: r.clock.now(), source: "test", account: ACCOUNT, strategy: "s" as never, instrument: instrument.id, clientOrderId: "s-1-1" as never, side: "sell", orderType: "limit", qty: dec("0.001"), price: dec("61000"), reduceOnly: true })
+    await r.journal.durable()
+    const ids: string[] = []
+    const end = (await Effect.runPromise(r.file.endOffsets())).filter((o) => o.topic === "orders")
+    for (const e of end)
+      await Effect.runPromise(Stream.runForEach(Stream.take(r.file.read({ topic: "orders", partition: e.partition, offset: "0" }), Number(e.offset)), (rec) => Effect.sync(() => ids.push((Either.getOrThrow(decodeEvent(rec.payload)) as { id: string }).id))))
+    expect(ids.length).toBeGreaterThan(3)
+    expect(ids.filter((id, k) => ids.indexOf(id) !== k)).toEqual([])
     await r.close()
   }, 90_000)
 })

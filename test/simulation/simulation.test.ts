@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
+import { RiskActor } from "../../src/actors/risk/index.js"
 import { runSeed } from "../../src/simulation/run-seed.js"
 import { failureReport } from "../../src/simulation/main.js"
 
@@ -26,7 +27,16 @@ describe("deterministic simulation", () => {
     const fixed = await runSeed({ seed: 97, profile: "safety", minutes: 0.25 })
     expect(fixed.violations).toEqual([])
     expect(fixed.stats.coreRestarts + fixed.stats.nodeRestarts).toBeGreaterThan(0)
-    const old = await runSeed({ seed: 97, profile: "safety", minutes: 0.25, settle: (journal) => journal.durable() })
+    // Two defenses hold the halt now: the restart waits for the backlog (settled), and the new core
+    // takes over the old core's causes (RiskActor.inherit). Without both, the same seed fails.
+    const withoutInherit = () => {
+      const own = Object.getOwnPropertyDescriptor(RiskActor.prototype, "inherit")
+      Object.defineProperty(RiskActor.prototype, "inherit", { value: () => undefined, configurable: true, writable: true })
+      return () => {
+        if (own !== undefined) Object.defineProperty(RiskActor.prototype, "inherit", own)
+      }
+    }
+    const old = await runSeed({ seed: 97, profile: "safety", minutes: 0.25, settle: (journal) => journal.durable(), mutate: withoutInherit })
     expect(old.violations[0]?.invariant).toBe("operatorHaltLifted")
     const report = failureReport(old, 0.25, "abc123")
     expect(report).toContain("SEED 97 FAILED (profile safety, commit abc123")

@@ -2,7 +2,7 @@ import type { Halt, ReduceOnly, Resume } from "../../domain/events/control.js"
 import type { CancelAll, CancelOrder, OrderIntent, SubmitOrder } from "../../domain/events/intents.js"
 import type { LedgerFinishedOrder, LedgerOrder } from "../../domain/ledger.js"
 import type { OrderCancelRequested, OrderFilled, OrderModifyRejected, OrderSubmitted } from "../../domain/events/orders.js"
-import { eventIds, type RunNumber } from "../../domain/event-ids.js"
+import { eventIds, type IdSequences, type RunNumber } from "../../domain/event-ids.js"
 import type { AccountId, ClientOrderId } from "../../domain/ids.js"
 import type { OrderContext } from "../../machines/order.machine.js"
 import { compileOrderMachine, type CompiledOrderMachine, type OrderEffect } from "../../machines/order.step.js"
@@ -36,6 +36,8 @@ export interface OrderManagerDeps {
   readonly onActorError?: (clientOrderId: string, error: unknown) => void
   /** The daemon's run number, part of every event id (ids unique across restarts). */
   readonly run?: RunNumber
+  /** Id sequences that outlive this manager (a core rebuilt in the same run continues them). */
+  readonly ids?: IdSequences
   /**
    * Fill ids already counted (the portfolio's, restored from the ledger after a restart). A venue
    * fill with one of them is a repeat (the private feed's fill snapshot after every connect):
@@ -74,7 +76,7 @@ export class OrderManager {
 
   constructor(private readonly deps: OrderManagerDeps) {
     this.source = `orders/${deps.account}`
-    this.nextId = eventIds(this.source, deps.run)
+    this.nextId = eventIds(this.source, deps.run, deps.ids)
     // The order machine compiled once, with this host's clock; every order steps on the same table.
     this.machine = compileOrderMachine(deps.clock.now)
     this.unsubscribe = deps.gateway.subscribe((r) => this.onVenueReport(r))

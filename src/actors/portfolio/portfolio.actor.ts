@@ -3,7 +3,7 @@ import { Decimal, ZERO } from "../../domain/decimal.js"
 import type { OrderFilled } from "../../domain/events/orders.js"
 import type { PositionChanged } from "../../domain/events/portfolio.js"
 import { fillOfEvent } from "../../domain/fill.js"
-import { eventIds, type RunNumber } from "../../domain/event-ids.js"
+import { eventIds, type IdSequences, type RunNumber } from "../../domain/event-ids.js"
 import { RecentFillIds } from "../../domain/recent-fill-ids.js"
 import type { AccountId, InstrumentId } from "../../domain/ids.js"
 import type { Instrument } from "../../domain/instrument.js"
@@ -26,6 +26,8 @@ export interface PortfolioDeps {
   readonly onChange?: (update: PortfolioUpdate) => void
   /** The daemon's run number, part of every event id (ids unique across restarts); default 0. */
   readonly run?: RunNumber
+  /** Id sequences that outlive this actor (a core rebuilt in the same run continues them). */
+  readonly ids?: IdSequences
   /** Fill ids remembered exactly (default PORTFOLIO_FILL_IDS); older repeats are caught by time. */
   readonly fillIdCapacity?: number
 }
@@ -68,7 +70,7 @@ export class PortfolioActor {
   unknownInstrumentFills = 0
 
   constructor(private readonly deps: PortfolioDeps) {
-    this.nextId = eventIds(`portfolio/${deps.account}`, deps.run)
+    this.nextId = eventIds(`portfolio/${deps.account}`, deps.run, deps.ids)
     this.fillIds = new RecentFillIds(deps.fillIdCapacity ?? PORTFOLIO_FILL_IDS)
   }
 

@@ -5,7 +5,7 @@ import type { CancelAll, ModifyOrder, OrderIntent, SubmitOrder } from "../../dom
 import type { Halt, ReduceOnly, Resume } from "../../domain/events/control.js"
 import type { OrderEvent } from "../../domain/events/orders.js"
 import type { RiskApproved, RiskDenied, RiskEvent } from "../../domain/events/risk.js"
-import { eventId, type RunNumber } from "../../domain/event-ids.js"
+import { eventId, type IdSequences, type RunNumber } from "../../domain/event-ids.js"
 import type { VenueRequestSent } from "../../domain/events/venue.js"
 import type { AccountId, InstrumentId } from "../../domain/ids.js"
 import type { Instrument } from "../../domain/instrument.js"
@@ -64,6 +64,8 @@ export interface RiskActorDeps {
   readonly source?: string
   /** The daemon's run number, part of every event id (ids unique across restarts); default 0. */
   readonly run?: RunNumber
+  /** Id sequences that outlive this actor (a core rebuilt in the same run continues them). */
+  readonly ids?: IdSequences
 }
 
 /** The trading state a restarted core takes over from the core it replaces (see `RiskActor.carried`). */
@@ -234,7 +236,7 @@ export class RiskActor {
    * journaled as a CancelAll decision (the venue's deferred cancel-all).
    */
   approveDeadMansSwitch(timeoutSec: number): Decision {
-    const intentId = eventId(`${this.source}-dms`, this.deps.run?.() ?? 0, ++this.seq)
+    const intentId = eventId(`${this.source}-dms`, this.deps.run?.() ?? 0, this.nextSeq(`${this.source}-dms`))
     const pseudo: CancelAll = { _tag: "CancelAll", id: intentId, ts: this.deps.clock.now(), source: this.source, account: this.account }
     const denial = this.checkVenueRate("cancelallordersafter")
     if (denial !== undefined) return this.denied(pseudo, denial)
@@ -388,7 +390,11 @@ export class RiskActor {
   }
 
   private envelope(): { id: string; ts: number; source: string } {
-    return { id: eventId(this.source, this.deps.run?.() ?? 0, ++this.seq), ts: this.deps.clock.now(), source: this.source }
+    return { id: eventId(this.source, this.deps.run?.() ?? 0, this.nextSeq(this.source)), ts: this.deps.clock.now(), source: this.source }
+  }
+
+  private nextSeq(source: string): number {
+    return this.deps.ids?.next(source) ?? ++this.seq
   }
 
   private decisionFields(intent: OrderIntent) {
