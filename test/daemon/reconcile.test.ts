@@ -100,7 +100,8 @@ describe("reconciliation with the venue after a restart", () => {
     }
     const b = place("default", "mm-1-b", "buy", "lmt", "40000")
     const c = place("default", "mm-1-c", "buy", "lmt", "41000")
-    place("other", undefined, "sell", "mkt") // fills c while we are "down"
+    // Fills c while we are "down" (an IOC at c's price: a market order is collared around the mark, far above these bids).
+    place("other", undefined, "sell", "ioc", "41000")
     place("default", "elsewhere-1", "sell", "lmt", "60000")
 
     const ledger = new TradingLedger((id) => (id === instrument.id ? instrument : undefined))
