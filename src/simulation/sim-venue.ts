@@ -1,3 +1,4 @@
+import { Effect } from "effect"
 import type { ClockService } from "../actors/clock.js"
 import type { RequestBudgetService, VenueRead } from "../actors/ports/request-budget.js"
 import type { VenueGatewayService, VenueReport } from "../actors/ports/venue-gateway.js"
@@ -6,6 +7,7 @@ import { krakenOrderType } from "../adapters/venues/kraken-futures/gateway.js"
 import type { EngineEffect, FillView, OrderView } from "../adapters/venues/simulator/engine-types.js"
 import type { Random } from "../adapters/venues/simulator/random.js"
 import { CostBudget, endpointCost } from "../adapters/venues/simulator/rate-limit.js"
+import type { KrakenRestClient } from "../adapters/venues/kraken-futures/index.js"
 import type { ReplayExchange } from "../replay/replay-exchange.js"
 import type { CancelOrder } from "../domain/events/intents.js"
 import { symbolOf, type AccountId, type ClientOrderId, type FillId, type InstrumentId, type VenueOrderId } from "../domain/ids.js"
@@ -57,7 +59,8 @@ export interface SimVenueDeps {
   readonly timeoutMs?: number
 }
 
-const costOf = (call: string): number => endpointCost(call, new URLSearchParams(), 0)
+const costOf = (call: string): number =>
+  call === "fillsBefore" ? endpointCost("fills", new URLSearchParams({ lastFillTime: "" }), 0) : endpointCost(call, new URLSearchParams(), 0)
 
 export class SimVenue implements VenueGatewayService {
   readonly account: AccountId
@@ -142,11 +145,12 @@ export class SimVenue implements VenueGatewayService {
   /** A read the gateway makes (billed to the account's budget first, then charged by the venue). */
   read(call: VenueRead, then: () => void): void {
     const budget = this.deps.budget()
+    // No live node (crashed, or its successor still starting): nobody reads.
+    if (budget === undefined) return
     const go = (): void => {
       if (!this.charge(call)) return
       then()
     }
-    if (budget === undefined) return go()
     const token = {}
     this.waiting.add(token)
     budget.reserve(call).then(
@@ -166,6 +170,65 @@ export class SimVenue implements VenueGatewayService {
   /** Calls, reports and reads not landed yet: the run is settled only when this is 0. */
   get pending(): number {
     return this.inFlight + this.waiting.size
+  }
+
+  /**
+   * The venue's REST reads a restarted node's reconciliation (`daemon/reconcile.ts`,
+   * `reconcileWithVenue`) makes: fills (newest first, 100 a page, `lastFillTime` pages back),
+   * open orders and open positions, in the Kraken reply shapes the adapter decodes. Each read is
+   * charged by the venue's own rate accounting (the caller reserved it from the account's budget
+   * first, as the daemon does); a read the venue refuses fails, and reconcile retries.
+   */
+  rest(): Pick<KrakenRestClient, "fills" | "openOrders" | "openPositions"> {
+    const engine = this.deps.exchange.engine
+    const account = this.deps.venueAccount
+    const read = <A>(call: string, f: () => A) =>
+      Effect.suspend(() => (this.charge(call) ? Effect.succeed(f()) : Effect.fail(new Error(`simulated venue: ${call} refused (apiLimitExceeded)`) as never)))
+    return {
+      fills: (lastFillTime) =>
+        read(lastFillTime === undefined ? "fills" : "fillsBefore", () => {
+          const before = lastFillTime === undefined ? Number.POSITIVE_INFINITY : Date.parse(lastFillTime)
+          return engine
+            .fills(account)
+            .filter((f) => f.time < before)
+            .slice(-100)
+            .reverse()
+            .map((f) => ({
+              fill_id: f.fillId,
+              order_id: f.orderId,
+              ...(f.cliOrdId === undefined ? {} : { cliOrdId: f.cliOrdId }),
+              symbol: f.symbol,
+              side: f.side,
+              size: f.qty,
+              price: f.price,
+              fillTime: new Date(f.time).toISOString(),
+              fillType: f.liquidity
+            }))
+        }),
+      openOrders: () =>
+        read("openorders", () =>
+          engine.openOrders(account).map((o) => ({
+            order_id: o.orderId,
+            ...(o.cliOrdId === undefined ? {} : { cliOrdId: o.cliOrdId }),
+            symbol: o.symbol,
+            side: o.side,
+            orderType: o.type,
+            ...(o.limitPrice === undefined ? {} : { limitPrice: o.limitPrice }),
+            ...(o.stopPrice === undefined ? {} : { stopPrice: o.stopPrice }),
+            unfilledSize: o.size.minus(o.filled),
+            filledSize: o.filled,
+            receivedTime: new Date(o.receivedTime).toISOString(),
+            reduceOnly: o.reduceOnly
+          }))
+        ),
+      openPositions: () =>
+        read("openpositions", () =>
+          engine
+            .positions(account)
+            .filter((p) => !p.balance.isZero())
+            .map((p) => ({ symbol: p.symbol, side: p.balance.isNegative() ? ("short" as const) : ("long" as const), size: p.balance.abs(), price: p.entryPrice }))
+        )
+    }
   }
 
   private charge(call: string): boolean {
@@ -357,19 +420,12 @@ export class SimVenue implements VenueGatewayService {
 
   /**
    * A restarted node's resubscription to the private feed: the venue's fills since `since` (the
-   * fills snapshot; the ones the node already has are repeats it must drop), then a cancel report
-   * for each order the node believes open that is no longer open at the venue (the open-orders
-   * snapshot: a cancel or a fill reported to the crashed node and lost with it).
+   * fills snapshot; the ones the node already has are repeats it must drop). Orders and positions
+   * that changed while the node was down are the reconciliation's (`reconcileWithVenue`, run by the
+   * restarted node over `rest()` before its strategies start, as the daemon does).
    */
-  resubscribe(since: number, believedOpen: ReadonlyArray<{ readonly clientOrderId: string; readonly instrument: InstrumentId }>): void {
+  resubscribe(since: number): void {
     for (const r of this.fillLog) if (r.ts >= since) this.deliverLater(r)
-    const orders = new Map(this.deps.exchange.engine.allOrders(this.deps.venueAccount).map((o) => [o.cliOrdId, o]))
-    for (const o of believedOpen) {
-      const v = orders.get(o.clientOrderId)
-      if (v === undefined || v.state === "cancelled") {
-        this.deliverLater({ _tag: "OrderCanceled", ...this.ref(o.instrument, o.clientOrderId as ClientOrderId), ...(v === undefined ? {} : { venueOrderId: v.orderId as VenueOrderId }), reason: "not open at the venue after restart" })
-      }
-    }
   }
 
   /** The resubscription: what the feed missed, then its snapshot of the last fills again. */
