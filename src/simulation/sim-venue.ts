@@ -9,7 +9,7 @@ import type { Random } from "../adapters/venues/simulator/random.js"
 import { CostBudget, endpointCost } from "../adapters/venues/simulator/rate-limit.js"
 import type { KrakenRestClient } from "../adapters/venues/kraken-futures/index.js"
 import type { ReplayExchange } from "../replay/replay-exchange.js"
-import type { CancelOrder } from "../domain/events/intents.js"
+import type { CancelOrder, SubmitOrder } from "../domain/events/intents.js"
 import { symbolOf, type AccountId, type ClientOrderId, type FillId, type InstrumentId, type VenueOrderId } from "../domain/ids.js"
 import type { FaultPlan } from "./faults.js"
 
@@ -271,6 +271,7 @@ export class SimVenue implements VenueGatewayService {
       const found = this.deps.exchange.engine.allOrders(this.deps.venueAccount).find((o) => o.cliOrdId === a.intent.clientOrderId)
       const ref = this.ref(a.intent.instrument, a.intent.clientOrderId)
       this.answer(found !== undefined ? { _tag: "OrderAccepted", ...ref, venueOrderId: found.orderId as VenueOrderId } : { _tag: "OrderRejected", ...ref, reason: "request timed out: not at the venue" })
+      if (found !== undefined && found.state !== "open" && found.state !== "untriggered") this.immediateShort(a.intent, found)
     } else if (a.kind === "modify" && !applied) {
       this.answer({ _tag: "OrderModifyRejected", ...this.ref(a.intent.instrument, a.intent.clientOrderId), reason: "request timed out: not applied" })
     } else if (a.kind === "modify") {
@@ -281,6 +282,19 @@ export class SimVenue implements VenueGatewayService {
       // Still open: the cancel did not happen (refused, the order machine decides what next).
       if (open) this.answer({ _tag: "OrderCancelRejected", ...this.ref(a.intent.instrument, a.intent.clientOrderId), reason: "request timed out: not applied" })
     }
+  }
+
+  /**
+   * The gateway's report for an immediate order (IOC, FOK, market) whose executions are short of
+   * what was asked and whose rest the venue did not cancel — a reduce-only order the venue reduced
+   * to the position, then closed as `full_fill` (see the Kraken gateway's `immediateShort`): the
+   * remainder is reported canceled, after the fills.
+   */
+  private immediateShort(i: SubmitOrder, placed: OrderView): void {
+    if (i.orderType !== "ioc" && i.orderType !== "fok" && i.orderType !== "market") return
+    if (placed.filled.isZero() || placed.filled.greaterThanOrEqualTo(i.qty) || placed.state === "cancelled") return
+    const reason = `not executed: ${i.qty.minus(placed.filled).toFixed()} of ${i.qty.toFixed()} (the venue reduced or closed the order)`
+    this.answer({ _tag: "OrderCanceled", ...this.ref(i.instrument, i.clientOrderId), venueOrderId: placed.orderId as VenueOrderId, reason })
   }
 
   private apply(action: ApprovedAction, answerLost: boolean): void {
@@ -310,6 +324,7 @@ export class SimVenue implements VenueGatewayService {
         const ref = this.ref(i.instrument, i.clientOrderId)
         // The command's own answer before the fills its effects reported (as a REST reply precedes the feed).
         this.answerBefore(mark, answerLost, out.status === "placed" && out.order !== undefined ? { _tag: "OrderAccepted", ...ref, venueOrderId: out.order.orderId as VenueOrderId } : { _tag: "OrderRejected", ...ref, reason: out.status })
+        if (!answerLost && out.status === "placed" && out.order !== undefined) this.immediateShort(i, out.order)
         break
       }
       case "modify": {
