@@ -51,7 +51,8 @@ import { SimVenue } from "./sim-venue.js"
  * Faults come from the seed's plan (`faults.ts`), injected at the venue (`sim-venue.ts`), the
  * market-data feed, the journal, and here: crashes of the trading core (the supervisor rebuilds
  * it from the ledger), crashes of the whole node (dropped mid-flight; a new one recovers from the
- * ledger snapshot and the journal, as the daemon does), operator halts, clock jumps.
+ * ledger snapshot and the journal and reconciles with the venue, as the daemon does), operator
+ * halts, clock jumps.
  *
  * Invariants are checked as the run goes (at the venue) and at its end (`invariants.ts`).
  */
