@@ -1,4 +1,4 @@
-import { Effect, Either, Exit, Layer, Option, Scheduler, Scope } from "effect"
+import { Effect, Either, Exit, Layer, Option, Schedule, Scheduler, Scope } from "effect"
 import { makeSimulatedClock, simulatedClockLayer, type SimulatedClock } from "../actors/clock.js"
 import { InspectionStream } from "../actors/inspection.js"
 import { MetricsRegistry } from "../actors/metrics.js"
@@ -11,8 +11,9 @@ import type { EngineEffect } from "../adapters/venues/simulator/engine-types.js"
 import { seededRandom, type Random } from "../adapters/venues/simulator/random.js"
 import { SyntheticMarket, type MarketVenue } from "../adapters/venues/simulator/synthetic-market.js"
 import type { RiskLimitsConfig } from "../daemon/config.js"
+import type { KrakenRestClient } from "../adapters/venues/kraken-futures/index.js"
 import { EventJournal } from "../daemon/event-journal.js"
-import { restoreTradingNode } from "../daemon/reconcile.js"
+import { describeReconcile, reconcileWithVenue, restoreTradingNode } from "../daemon/reconcile.js"
 import { ledgerActorId, recoverLedger, saveLedgerSnapshot } from "../daemon/recovery.js"
 import { accountsSupervisor } from "../daemon/trading-core-child.js"
 import { TradingNode } from "../daemon/trading-node.js"
@@ -50,7 +51,8 @@ import { SimVenue } from "./sim-venue.js"
  * Faults come from the seed's plan (`faults.ts`), injected at the venue (`sim-venue.ts`), the
  * market-data feed, the journal, and here: crashes of the trading core (the supervisor rebuilds
  * it from the ledger), crashes of the whole node (dropped mid-flight; a new one recovers from the
- * ledger snapshot and the journal, as the daemon does), operator halts, clock jumps.
+ * ledger snapshot and the journal and reconciles with the venue, as the daemon does), operator
+ * halts, clock jumps.
  *
  * Invariants are checked as the run goes (at the venue) and at its end (`invariants.ts`).
  */
@@ -109,6 +111,8 @@ const START = 1_767_225_600_000
 const STEP_MS = 100
 /** After the run (and after the heal), time for every in-flight report and retry to land. */
 const SETTLE_MS = 15_000
+/** From a node's crash to its successor's reconciliation. */
+const RESTART_MS = 1_000
 const XBT = `${REPLAY_VENUE}:PF_XBTUSD` as InstrumentId
 const ETH = `${REPLAY_VENUE}:PF_ETHUSD` as InstrumentId
 
@@ -280,7 +284,7 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
   const operator = { halted: false }
 
   /** A node incarnation: recovery (ledger snapshot + journal), then the supervision tree and the strategies. */
-  const start = async (): Promise<Incarnation> => {
+  const start = async (restart = false): Promise<Incarnation> => {
     const metrics = new MetricsRegistry()
     const holder: { trading?: TradingNode; incarnation?: Incarnation } = {}
     // As the daemon: every incarnation its own run number (event and client order ids unique across restarts).
@@ -348,6 +352,24 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
         lastSaved = ledger.applied
         void Effect.runPromise(Effect.either(saveLedgerSnapshot(store, ledgerActorId(account), ledger, clock.now())))
       }
+    }
+    if (restart) {
+      // As the daemon after a restart: reconcile with the venue (its fills, open orders and
+      // positions over REST, each read billed to risk's budget) before any strategy trades.
+      let done = false
+      const reconciled = Effect.runPromise(
+        reconcileWithVenue(
+          { account, clock, rest: venue.rest() as KrakenRestClient, budget: trading.risk.requestBudget, trading, instruments: domain, log: (m) => log(`node: ${m}`), run: runNow },
+          ledger,
+          { cancelRecoveredOrders: false, onPositionMismatch: "reduce-only" }
+        ).pipe(Effect.retry(Schedule.exponential("500 millis").pipe(Schedule.intersect(Schedule.recurs(6)))), Effect.withScheduler(microtaskScheduler))
+      ).finally(() => {
+        done = true
+      })
+      // Its reads may wait for the budget (the previous run's spend): time moves while it runs.
+      while (!done) await advanceTo(clock.now() + STEP_MS)
+      const report = await reconciled
+      log(`node: reconciled: ${describeReconcile(report)}`)
     }
     const scope = Effect.runSync(Scope.make())
     const hostRef: { host?: StrategyHost } = {}
@@ -430,10 +452,13 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
       operator.halted = false
       invariants.onOperatorResume(clock.now())
     }
-    late.incarnation = await start()
-    // The restarted node's reconciliation: the venue's fills since the ledger's last, and its open orders.
-    const fresh = late.incarnation
-    venue.resubscribe(crashedAt - 10_000, [...fresh.ledger.orders.values()].map((o) => ({ clientOrderId: o.submitted.clientOrderId, instrument: o.submitted.instrument })))
+    // A process restart takes time (start, recovery, the daemon's wait for the private feed
+    // before it reconciles): the requests the dead node had sent land at the venue meanwhile, so
+    // the reconciliation's read of the venue's open orders sees them (see docs/architecture.md).
+    await advanceTo(clock.now() + RESTART_MS)
+    late.incarnation = await start(true)
+    // The private feed's snapshot on resubscription: the venue's recent fills again (repeats to drop).
+    venue.resubscribe(crashedAt - 10_000)
     if (operator.halted) invariants.expectHalted(late.incarnation.trading.risk.status)
   }
 

@@ -1,3 +1,4 @@
+import { Effect } from "effect"
 import type { ClockService } from "../actors/clock.js"
 import type { RequestBudgetService, VenueRead } from "../actors/ports/request-budget.js"
 import type { VenueGatewayService, VenueReport } from "../actors/ports/venue-gateway.js"
@@ -6,8 +7,9 @@ import { krakenOrderType } from "../adapters/venues/kraken-futures/gateway.js"
 import type { EngineEffect, FillView, OrderView } from "../adapters/venues/simulator/engine-types.js"
 import type { Random } from "../adapters/venues/simulator/random.js"
 import { CostBudget, endpointCost } from "../adapters/venues/simulator/rate-limit.js"
+import type { KrakenRestClient } from "../adapters/venues/kraken-futures/index.js"
 import type { ReplayExchange } from "../replay/replay-exchange.js"
-import type { CancelOrder } from "../domain/events/intents.js"
+import type { CancelOrder, SubmitOrder } from "../domain/events/intents.js"
 import { symbolOf, type AccountId, type ClientOrderId, type FillId, type InstrumentId, type VenueOrderId } from "../domain/ids.js"
 import type { FaultPlan } from "./faults.js"
 
@@ -57,7 +59,8 @@ export interface SimVenueDeps {
   readonly timeoutMs?: number
 }
 
-const costOf = (call: string): number => endpointCost(call, new URLSearchParams(), 0)
+const costOf = (call: string): number =>
+  call === "fillsBefore" ? endpointCost("fills", new URLSearchParams({ lastFillTime: "" }), 0) : endpointCost(call, new URLSearchParams(), 0)
 
 export class SimVenue implements VenueGatewayService {
   readonly account: AccountId
@@ -142,11 +145,12 @@ export class SimVenue implements VenueGatewayService {
   /** A read the gateway makes (billed to the account's budget first, then charged by the venue). */
   read(call: VenueRead, then: () => void): void {
     const budget = this.deps.budget()
+    // No live node (crashed, or its successor still starting): nobody reads.
+    if (budget === undefined) return
     const go = (): void => {
       if (!this.charge(call)) return
       then()
     }
-    if (budget === undefined) return go()
     const token = {}
     this.waiting.add(token)
     budget.reserve(call).then(
@@ -166,6 +170,65 @@ export class SimVenue implements VenueGatewayService {
   /** Calls, reports and reads not landed yet: the run is settled only when this is 0. */
   get pending(): number {
     return this.inFlight + this.waiting.size
+  }
+
+  /**
+   * The venue's REST reads a restarted node's reconciliation (`daemon/reconcile.ts`,
+   * `reconcileWithVenue`) makes: fills (newest first, 100 a page, `lastFillTime` pages back),
+   * open orders and open positions, in the Kraken reply shapes the adapter decodes. Each read is
+   * charged by the venue's own rate accounting (the caller reserved it from the account's budget
+   * first, as the daemon does); a read the venue refuses fails, and reconcile retries.
+   */
+  rest(): Pick<KrakenRestClient, "fills" | "openOrders" | "openPositions"> {
+    const engine = this.deps.exchange.engine
+    const account = this.deps.venueAccount
+    const read = <A>(call: string, f: () => A) =>
+      Effect.suspend(() => (this.charge(call) ? Effect.succeed(f()) : Effect.fail(new Error(`simulated venue: ${call} refused (apiLimitExceeded)`) as never)))
+    return {
+      fills: (lastFillTime) =>
+        read(lastFillTime === undefined ? "fills" : "fillsBefore", () => {
+          const before = lastFillTime === undefined ? Number.POSITIVE_INFINITY : Date.parse(lastFillTime)
+          return engine
+            .fills(account)
+            .filter((f) => f.time < before)
+            .slice(-100)
+            .reverse()
+            .map((f) => ({
+              fill_id: f.fillId,
+              order_id: f.orderId,
+              ...(f.cliOrdId === undefined ? {} : { cliOrdId: f.cliOrdId }),
+              symbol: f.symbol,
+              side: f.side,
+              size: f.qty,
+              price: f.price,
+              fillTime: new Date(f.time).toISOString(),
+              fillType: f.liquidity
+            }))
+        }),
+      openOrders: () =>
+        read("openorders", () =>
+          engine.openOrders(account).map((o) => ({
+            order_id: o.orderId,
+            ...(o.cliOrdId === undefined ? {} : { cliOrdId: o.cliOrdId }),
+            symbol: o.symbol,
+            side: o.side,
+            orderType: o.type,
+            ...(o.limitPrice === undefined ? {} : { limitPrice: o.limitPrice }),
+            ...(o.stopPrice === undefined ? {} : { stopPrice: o.stopPrice }),
+            unfilledSize: o.size.minus(o.filled),
+            filledSize: o.filled,
+            receivedTime: new Date(o.receivedTime).toISOString(),
+            reduceOnly: o.reduceOnly
+          }))
+        ),
+      openPositions: () =>
+        read("openpositions", () =>
+          engine
+            .positions(account)
+            .filter((p) => !p.balance.isZero())
+            .map((p) => ({ symbol: p.symbol, side: p.balance.isNegative() ? ("short" as const) : ("long" as const), size: p.balance.abs(), price: p.entryPrice }))
+        )
+    }
   }
 
   private charge(call: string): boolean {
@@ -208,6 +271,7 @@ export class SimVenue implements VenueGatewayService {
       const found = this.deps.exchange.engine.allOrders(this.deps.venueAccount).find((o) => o.cliOrdId === a.intent.clientOrderId)
       const ref = this.ref(a.intent.instrument, a.intent.clientOrderId)
       this.answer(found !== undefined ? { _tag: "OrderAccepted", ...ref, venueOrderId: found.orderId as VenueOrderId } : { _tag: "OrderRejected", ...ref, reason: "request timed out: not at the venue" })
+      if (found !== undefined && found.state !== "open" && found.state !== "untriggered") this.immediateShort(a.intent, found)
     } else if (a.kind === "modify" && !applied) {
       this.answer({ _tag: "OrderModifyRejected", ...this.ref(a.intent.instrument, a.intent.clientOrderId), reason: "request timed out: not applied" })
     } else if (a.kind === "modify") {
@@ -218,6 +282,19 @@ export class SimVenue implements VenueGatewayService {
       // Still open: the cancel did not happen (refused, the order machine decides what next).
       if (open) this.answer({ _tag: "OrderCancelRejected", ...this.ref(a.intent.instrument, a.intent.clientOrderId), reason: "request timed out: not applied" })
     }
+  }
+
+  /**
+   * The gateway's report for an immediate order (IOC, FOK, market) whose executions are short of
+   * what was asked and whose rest the venue did not cancel — a reduce-only order the venue reduced
+   * to the position, then closed as `full_fill` (see the Kraken gateway's `immediateShort`): the
+   * remainder is reported canceled, after the fills.
+   */
+  private immediateShort(i: SubmitOrder, placed: OrderView): void {
+    if (i.orderType !== "ioc" && i.orderType !== "fok" && i.orderType !== "market") return
+    if (placed.filled.isZero() || placed.filled.greaterThanOrEqualTo(i.qty) || placed.state === "cancelled") return
+    const reason = `not executed: ${i.qty.minus(placed.filled).toFixed()} of ${i.qty.toFixed()} (the venue reduced or closed the order)`
+    this.answer({ _tag: "OrderCanceled", ...this.ref(i.instrument, i.clientOrderId), venueOrderId: placed.orderId as VenueOrderId, reason })
   }
 
   private apply(action: ApprovedAction, answerLost: boolean): void {
@@ -247,6 +324,7 @@ export class SimVenue implements VenueGatewayService {
         const ref = this.ref(i.instrument, i.clientOrderId)
         // The command's own answer before the fills its effects reported (as a REST reply precedes the feed).
         this.answerBefore(mark, answerLost, out.status === "placed" && out.order !== undefined ? { _tag: "OrderAccepted", ...ref, venueOrderId: out.order.orderId as VenueOrderId } : { _tag: "OrderRejected", ...ref, reason: out.status })
+        if (!answerLost && out.status === "placed" && out.order !== undefined) this.immediateShort(i, out.order)
         break
       }
       case "modify": {
@@ -357,19 +435,12 @@ export class SimVenue implements VenueGatewayService {
 
   /**
    * A restarted node's resubscription to the private feed: the venue's fills since `since` (the
-   * fills snapshot; the ones the node already has are repeats it must drop), then a cancel report
-   * for each order the node believes open that is no longer open at the venue (the open-orders
-   * snapshot: a cancel or a fill reported to the crashed node and lost with it).
+   * fills snapshot; the ones the node already has are repeats it must drop). Orders and positions
+   * that changed while the node was down are the reconciliation's (`reconcileWithVenue`, run by the
+   * restarted node over `rest()` before its strategies start, as the daemon does).
    */
-  resubscribe(since: number, believedOpen: ReadonlyArray<{ readonly clientOrderId: string; readonly instrument: InstrumentId }>): void {
+  resubscribe(since: number): void {
     for (const r of this.fillLog) if (r.ts >= since) this.deliverLater(r)
-    const orders = new Map(this.deps.exchange.engine.allOrders(this.deps.venueAccount).map((o) => [o.cliOrdId, o]))
-    for (const o of believedOpen) {
-      const v = orders.get(o.clientOrderId)
-      if (v === undefined || v.state === "cancelled") {
-        this.deliverLater({ _tag: "OrderCanceled", ...this.ref(o.instrument, o.clientOrderId as ClientOrderId), ...(v === undefined ? {} : { venueOrderId: v.orderId as VenueOrderId }), reason: "not open at the venue after restart" })
-      }
-    }
   }
 
   /** The resubscription: what the feed missed, then its snapshot of the last fills again. */

@@ -311,7 +311,8 @@ class Gateway implements KrakenVenueGateway {
           this.log("warn", `sendorder ${r.status} without a usable order id: waiting for the feed`, cid)
           return
         }
-        return this.emit({ _tag: "OrderAccepted", ...this.ref(i.instrument, cid), venueOrderId: vid, ...ts })
+        this.emit({ _tag: "OrderAccepted", ...this.ref(i.instrument, cid), venueOrderId: vid, ...ts })
+        return this.immediateShort(i, r.executions.reduce((s, e) => s.plus(e.qty), ZERO))
       case "rejected":
         return this.emit({ _tag: "OrderRejected", ...this.ref(i.instrument, cid), reason: r.outcome.reason, ...ts })
       case "canceled": {
@@ -333,6 +334,25 @@ class Gateway implements KrakenVenueGateway {
         this.log("error", `sendorder answered ${r.status}: not a submit outcome`, cid)
         return
     }
+  }
+
+  /**
+   * An IOC, FOK or market order never rests: once placed, what the reply's executions hold is all
+   * it will ever fill. When that is less than we asked and the venue sent no cancel for the rest
+   * (a reduce-only order the venue reduced to the position before it executed: the venue closes
+   * it as `full_fill` of its reduced size, a close the feed passes over), the remainder is
+   * reported canceled after the fills, or the order would stay open here for ever.
+   */
+  private immediateShort(i: SubmitOrder, executed: Decimal): void {
+    if (i.orderType !== "ioc" && i.orderType !== "fok" && i.orderType !== "market") return
+    if (executed.isZero() || executed.greaterThanOrEqualTo(i.qty)) return
+    const cid = i.clientOrderId
+    this.afterFills(cid, executed, () => {
+      const st = this.state(cid, i.instrument)
+      if (st.filled.greaterThanOrEqualTo(i.qty)) return
+      const reason = `not executed: ${i.qty.minus(executed).toFixed()} of ${i.qty.toFixed()} (the venue reduced or closed the order)`
+      this.emit({ _tag: "OrderCanceled", ...this.ref(i.instrument, cid), ...(st.venueOrderId === undefined ? {} : { venueOrderId: st.venueOrderId }), reason })
+    })
   }
 
   private async modify(i: ModifyOrder): Promise<void> {
@@ -475,7 +495,9 @@ class Gateway implements KrakenVenueGateway {
         if (vid !== undefined) {
           // It traded; the fills themselves come on the private feed (its snapshot after a reconnect).
           this.c.reconciled++
-          return this.emit({ _tag: "OrderAccepted", ...this.ref(i.instrument, cid), venueOrderId: vid })
+          this.emit({ _tag: "OrderAccepted", ...this.ref(i.instrument, cid), venueOrderId: vid })
+          // Not open and traded: an immediate order's fills are all there will be.
+          return this.immediateShort(i, fills.right.filter((f) => f.cliOrdId === cid).reduce((s, f) => s.plus(f.size), ZERO))
         }
       }
       definitiveAbsence = Either.isRight(open) && Either.isRight(fills)
