@@ -175,7 +175,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       // recovery — never by resuming the operator's (see "Trading state causes").
       onCause: (cause, raised, why) => {
         if (late.trading === undefined) earlyCauses.set(cause, { raised, why })
-        else late.trading.risk.automaticCause(cause, raised, why)
+        else late.trading.automaticCause(cause, raised, why)
       }
     })
     yield* Effect.addFinalizer(() => Effect.promise(() => journal.close()))
@@ -233,7 +233,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       log
     })
     late.trading = trading
-    for (const [cause, c] of earlyCauses) if (c.raised) trading.risk.automaticCause(cause, true, c.why)
+    for (const [cause, c] of earlyCauses) if (c.raised) trading.automaticCause(cause, true, c.why)
     const mismatches = new PositionMismatches()
     const operatorActions = new OperatorActions({
       account,
@@ -411,7 +411,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
         const host = late.strategies
         for (const s of host?.list() ?? []) yield* host!.stop(s.id).pipe(Effect.ignore)
         if (options.cancelOrdersOnStop !== false && trading.orders.liveOrders > 0) {
-          trading.orders.control({ _tag: "Halt", id: `node-drain-${clock.now()}`, ts: clock.now(), source: "node", who: "troupe", why: "shutdown", account }, { cancelAll: true })
+          trading.control({ _tag: "Halt", id: `node-drain-${clock.now()}`, ts: clock.now(), source: "node", who: "troupe", why: "shutdown", account }, { cancelAll: true })
           // Until the venue confirms every cancel, for at most 2 s.
           for (let waited = 0; trading.orders.liveOrders > 0 && waited < 2_000; waited += 50) yield* Effect.sleep("50 millis")
         }

@@ -297,7 +297,7 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
       now: clock.now,
       setTimer: clock.setTimer,
       onCause: (cause, raised, why) => {
-        if (holder.incarnation?.alive !== false) holder.trading?.risk.automaticCause(cause, raised, why)
+        if (holder.incarnation?.alive !== false) holder.trading?.automaticCause(cause, raised, why)
       }
     })
     // Only the live incarnation reaches the venue: a crashed node's leftovers (timers, promises) are cut off.
@@ -458,7 +458,7 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
     const now = clock.now()
     const event = { _tag: tag, id: `operator/${account}-${now}-${tag}`, ts: now, source: "operator:sim", who: "sim", why: "simulated operator", account } as const
     void inc.journal.append(event as unknown as CanonicalEvent).catch(() => undefined)
-    inc.trading.orders.control(event, { cancelAll: tag === "Halt" })
+    inc.trading.control(event, { cancelAll: tag === "Halt" })
   }
 
   try {

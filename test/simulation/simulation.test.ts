@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { RiskActor } from "../../src/actors/risk/index.js"
+import { TradingNode } from "../../src/daemon/trading-node.js"
 import { runSeed } from "../../src/simulation/run-seed.js"
 import { failureReport } from "../../src/simulation/main.js"
 
@@ -43,6 +44,39 @@ describe("deterministic simulation", () => {
     expect(report).toContain("first violated invariant: operatorHaltLifted")
     expect(report).toContain("reproduce: npm run sim -- --seeds 1 --from 97 --faults safety --minutes 0.25")
     expect(report).toContain("operator HALT")
+  }, 60_000)
+
+  // Regression, found by the simulation: an operator's halt made while the trading core was down
+  // (crashed, its rebuild waiting for the journal) went to the stopped core and was lost; the
+  // rebuilt core took over the stopped core's causes and the ledger's, neither of which had it,
+  // and traded through the halt. TradingNode now holds trading-state changes made while the core
+  // is down and applies them to the rebuilt core. With the old routing (straight to the current
+  // core, stopped or not) the same seeds fail.
+  it("seeds 504 (safety) and 918 (liveness): an operator's halt made while the trading core is down holds on the rebuilt core", async () => {
+    const straightToCore = () => {
+      const own = Object.getOwnPropertyDescriptor(TradingNode.prototype, "change")
+      Object.defineProperty(TradingNode.prototype, "change", {
+        value: function (this: { core: unknown }, f: (core: unknown) => void) {
+          f(this.core)
+        },
+        configurable: true,
+        writable: true
+      })
+      return () => {
+        if (own !== undefined) Object.defineProperty(TradingNode.prototype, "change", own)
+      }
+    }
+    for (const [seed, profile] of [
+      [504, "safety"],
+      [918, "liveness"]
+    ] as const) {
+      const fixed = await runSeed({ seed, profile, minutes: 0.25 })
+      expect(fixed.violations).toEqual([])
+      expect(fixed.faults.operatorHalt).toBe(1)
+      expect(fixed.stats.coreRestarts).toBeGreaterThan(0)
+      const old = await runSeed({ seed, profile, minutes: 0.25, mutate: straightToCore })
+      expect(old.violations[0]?.invariant).toBe("operatorHaltLifted")
+    }
   }, 60_000)
 })
 
