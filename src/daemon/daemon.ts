@@ -38,7 +38,7 @@ import { TradingNode } from "./trading-node.js"
 import { accountsSupervisor } from "./trading-core-child.js"
 import { describeReconcile, reconcileWithVenue, restoreTradingNode } from "./reconcile.js"
 import { describeUndecodable, ledgerActorId, recoverLedger, saveLedgerSnapshot } from "./recovery.js"
-import { writeAheadGateway } from "./write-ahead.js"
+import { writeAheadBudget, writeAheadGateway } from "./write-ahead.js"
 import { metricsOfCauses } from "./cause-metrics.js"
 import { OperatorActions } from "./operator-actions.js"
 import { adoptVenuePositions, PositionMismatches } from "./position-mismatch.js"
@@ -194,10 +194,13 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     const fillsSubscribed = deferred()
     // The gateway's reads are billed to the account's risk actor. The trading node (and its risk
     // actor) is built with the gateway, so the budget is looked up at call time — the gateway makes
-    // no request before it is started, after the node exists.
-    const requestBudget: RequestBudgetService = {
-      reserve: (call) => (late.trading === undefined ? Promise.reject(new RequestBudgetClosed({ call })) : late.trading.risk.requestBudget.reserve(call))
-    }
+    // no request before it is started, after the node exists. A read goes out only once its spend
+    // record is journaled (writeAheadBudget): a crash must not leave the venue counting reads that
+    // the restarted node's limiter, restored from the journal, does not know.
+    const requestBudget: RequestBudgetService = writeAheadBudget(
+      { reserve: (call) => (late.trading === undefined ? Promise.reject(new RequestBudgetClosed({ call })) : late.trading.risk.requestBudget.reserve(call)) },
+      journal
+    )
     const gateway = makeKrakenVenueGateway({
       account,
       rest,

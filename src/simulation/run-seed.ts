@@ -3,6 +3,7 @@ import { makeSimulatedClock, simulatedClockLayer, type SimulatedClock } from "..
 import { InspectionStream } from "../actors/inspection.js"
 import { MetricsRegistry } from "../actors/metrics.js"
 import { marketDataLayer, type MarketDataService } from "../actors/ports/market-data.js"
+import { RequestBudgetClosed, type RequestBudgetService } from "../actors/ports/request-budget.js"
 import { Snapshots, type SnapshotsService } from "../actors/ports/snapshots.js"
 import type { VenueGatewayService } from "../actors/ports/venue-gateway.js"
 import type { ApprovedAction } from "../actors/risk/approval.js"
@@ -16,7 +17,7 @@ import { restoreTradingNode } from "../daemon/reconcile.js"
 import { ledgerActorId, recoverLedger, saveLedgerSnapshot } from "../daemon/recovery.js"
 import { accountsSupervisor } from "../daemon/trading-core-child.js"
 import { TradingNode } from "../daemon/trading-node.js"
-import { writeAheadGateway } from "../daemon/write-ahead.js"
+import { writeAheadBudget, writeAheadGateway } from "../daemon/write-ahead.js"
 import { Decimal } from "../domain/decimal.js"
 import type { CanonicalEvent } from "../domain/events/index.js"
 import type { AccountId, InstrumentId } from "../domain/ids.js"
@@ -70,6 +71,10 @@ export interface SimOptions {
   readonly settle?: (journal: EventJournal) => Promise<unknown>
   /** Test only: the write-ahead gate around the venue (default the daemon's `writeAheadGateway`). */
   readonly writeAhead?: typeof writeAheadGateway
+  /** How long a crashed node is down before its successor starts (default 2 s, the deploy unit's RestartSec). */
+  readonly nodeRestartMs?: number
+  /** Test only: the write-ahead rule of the gateway's reads (default the daemon's `writeAheadBudget`). */
+  readonly writeAheadReads?: typeof writeAheadBudget
 }
 
 export interface MutationContext {
@@ -102,6 +107,8 @@ export interface SimResult {
 const microtaskScheduler = new Scheduler.MixedScheduler(Number.MAX_SAFE_INTEGER)
 const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
+const closedBudget: RequestBudgetService = { reserve: (call) => Promise.reject(new RequestBudgetClosed({ call })) }
+
 const noSnapshots: SnapshotsService = { save: () => Effect.void, load: () => Effect.succeed(Option.none()) }
 
 /** 2026-01-01T00:00:00Z: every seed starts at the same simulated instant. */
@@ -109,6 +116,8 @@ const START = 1_767_225_600_000
 const STEP_MS = 100
 /** After the run (and after the heal), time for every in-flight report and retry to land. */
 const SETTLE_MS = 15_000
+/** A crashed node's downtime before its successor runs (docs/deploy/troupe.service: RestartSec=2s). */
+const NODE_RESTART_MS = 2_000
 const XBT = `${REPLAY_VENUE}:PF_XBTUSD` as InstrumentId
 const ETH = `${REPLAY_VENUE}:PF_ETHUSD` as InstrumentId
 
@@ -226,7 +235,9 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
     clock,
     random: venueRandom,
     faults,
-    budget: () => (late.incarnation?.alive === true ? late.incarnation.trading.risk.requestBudget : undefined),
+    // The daemon's read path: billed to risk's budget, sent once its spend record is journaled.
+    // No node, no reads: while a crashed node is down its reads are not made (the budget is closed).
+    budget: () => (late.incarnation?.alive === true ? (options.writeAheadReads ?? writeAheadBudget)(late.incarnation.trading.risk.requestBudget, late.incarnation.journal) : closedBudget),
     observer: invariants
   })
   const marketData = new ReplayMarketData(exchange.engine, REPLAY_VENUE, clock.now)
@@ -430,6 +441,11 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
       operator.halted = false
       invariants.onOperatorResume(clock.now())
     }
+    // A restart takes time (the deploy unit's RestartSec=2s, then the process starts): requests the
+    // dead node had on the wire land at the venue before the new node reads the venue's orders.
+    // An instant restart let the new node's catch-up call an order in flight "not open at the
+    // venue" before the venue accepted it (an artifact: seed 29 of the safety profile).
+    await advanceTo(clock.now() + (options.nodeRestartMs ?? NODE_RESTART_MS))
     late.incarnation = await start()
     // The restarted node's reconciliation: the venue's fills since the ledger's last, and its open orders.
     const fresh = late.incarnation
