@@ -38,7 +38,7 @@ import { TradingNode } from "./trading-node.js"
 import { accountsSupervisor } from "./trading-core-child.js"
 import { describeReconcile, reconcileWithVenue, restoreTradingNode } from "./reconcile.js"
 import { describeUndecodable, ledgerActorId, recoverLedger, saveLedgerSnapshot } from "./recovery.js"
-import { writeAheadGateway } from "./write-ahead.js"
+import { writeAheadBudget, writeAheadGateway } from "./write-ahead.js"
 import { metricsOfCauses } from "./cause-metrics.js"
 import { OperatorActions } from "./operator-actions.js"
 import { adoptVenuePositions, PositionMismatches } from "./position-mismatch.js"
@@ -175,7 +175,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       // recovery — never by resuming the operator's (see "Trading state causes").
       onCause: (cause, raised, why) => {
         if (late.trading === undefined) earlyCauses.set(cause, { raised, why })
-        else late.trading.risk.automaticCause(cause, raised, why)
+        else late.trading.automaticCause(cause, raised, why)
       }
     })
     yield* Effect.addFinalizer(() => Effect.promise(() => journal.close()))
@@ -194,10 +194,13 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     const fillsSubscribed = deferred()
     // The gateway's reads are billed to the account's risk actor. The trading node (and its risk
     // actor) is built with the gateway, so the budget is looked up at call time — the gateway makes
-    // no request before it is started, after the node exists.
-    const requestBudget: RequestBudgetService = {
-      reserve: (call) => (late.trading === undefined ? Promise.reject(new RequestBudgetClosed({ call })) : late.trading.risk.requestBudget.reserve(call))
-    }
+    // no request before it is started, after the node exists. A read goes out only once its spend
+    // record is journaled (writeAheadBudget): a crash must not leave the venue counting reads that
+    // the restarted node's limiter, restored from the journal, does not know.
+    const requestBudget: RequestBudgetService = writeAheadBudget(
+      { reserve: (call) => (late.trading === undefined ? Promise.reject(new RequestBudgetClosed({ call })) : late.trading.risk.requestBudget.reserve(call)) },
+      journal
+    )
     const gateway = makeKrakenVenueGateway({
       account,
       rest,
@@ -233,7 +236,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       log
     })
     late.trading = trading
-    for (const [cause, c] of earlyCauses) if (c.raised) trading.risk.automaticCause(cause, true, c.why)
+    for (const [cause, c] of earlyCauses) if (c.raised) trading.automaticCause(cause, true, c.why)
     const mismatches = new PositionMismatches()
     const operatorActions = new OperatorActions({
       account,
@@ -411,7 +414,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
         const host = late.strategies
         for (const s of host?.list() ?? []) yield* host!.stop(s.id).pipe(Effect.ignore)
         if (options.cancelOrdersOnStop !== false && trading.orders.liveOrders > 0) {
-          trading.orders.control({ _tag: "Halt", id: `node-drain-${clock.now()}`, ts: clock.now(), source: "node", who: "troupe", why: "shutdown", account }, { cancelAll: true })
+          trading.control({ _tag: "Halt", id: `node-drain-${clock.now()}`, ts: clock.now(), source: "node", who: "troupe", why: "shutdown", account }, { cancelAll: true })
           // Until the venue confirms every cancel, for at most 2 s.
           for (let waited = 0; trading.orders.liveOrders > 0 && waited < 2_000; waited += 50) yield* Effect.sleep("50 millis")
         }

@@ -249,7 +249,7 @@ export class EventJournal {
    * journal outage (retrying every 100 ms). A trading core rebuilt from the ledger waits for this,
    * not for `durable()`, which answers false at once during an outage: the events still in the
    * backlog (an operator's halt, an order, a fill) are not in the ledger yet, and a core rebuilt
-   * without them would forget them (found by the simulation: seed 36 of the safety profile then, seed 97 in the regression test now).
+   * without them would forget them (found by the simulation: seed 36 of the safety profile then, seed 450 in the regression test now).
    */
   async settled(): Promise<void> {
     while (!this.closed && !(await this.durable())) await this.sleep(100)

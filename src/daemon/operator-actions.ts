@@ -106,7 +106,7 @@ export class OperatorActions {
 
   private control(tag: Halt["_tag"] | ReduceOnly["_tag"] | Resume["_tag"], c: OperatorCommand): void {
     const now = this.deps.now()
-    this.deps.trading.orders.control({ _tag: tag, id: `operator/${this.deps.account}-${now}-${++this.seq}`, ts: now, source: `operator:${c.who}`, who: c.who, why: c.why, account: this.deps.account })
+    this.deps.trading.control({ _tag: tag, id: `operator/${this.deps.account}-${now}-${++this.seq}`, ts: now, source: `operator:${c.who}`, who: c.who, why: c.why, account: this.deps.account })
   }
 
   private result(canceled: number): OperatorResult {
@@ -146,7 +146,7 @@ export class OperatorActions {
     return this.giveBack(event).pipe(
       Effect.map(() => {
         if (cause === undefined) this.control("Resume", c)
-        else this.deps.trading.risk.liftCause(cause, c.who, c.why)
+        else this.deps.trading.liftCause(cause, c.who, c.why)
         return this.result(0)
       })
     )
@@ -174,7 +174,7 @@ export class OperatorActions {
       Effect.zipRight(this.deps.adoptVenuePositions().pipe(Effect.mapError((e) => new ControlError({ code: "Unavailable", message: `the venue's positions could not be read: ${String(e)}` })))),
       Effect.map((adopted) => {
         this.deps.mismatches.clear()
-        this.deps.trading.risk.liftCause("reconciliation", c.who, c.why)
+        this.deps.trading.liftCause("reconciliation", c.who, c.why)
         return { trading: { [this.deps.account]: this.deps.trading.risk.status }, adopted }
       })
     )

@@ -238,7 +238,7 @@ export const reconcileWithVenue = (deps: ReconcileDeps, ledger: TradingLedger, o
     }
     if (mismatches.length > 0) {
       const why = mismatches.map((m) => `${m.instrument} ours ${m.ours}, venue ${m.venue}`).join("; ")
-      trading.risk.automaticCause("reconciliation", true, `position differs from the venue's after reconciliation: ${why}`)
+      trading.automaticCause("reconciliation", true, `position differs from the venue's after reconciliation: ${why}`)
     }
     for (const cid of unknownVenueOrders) deps.log(`reconcile: the venue has an open order we did not send: ${cid}`)
 

@@ -13,12 +13,14 @@ import { makeSupervisor, supervisorChild, type ChildSpec, type Supervisor } from
 import type { MarketData } from "../actors/ports/market-data.js"
 import { bookViewFromLevels } from "../strategies/book-view.js"
 import { Decimal } from "../domain/decimal.js"
+import type { Halt, ReduceOnly, Resume } from "../domain/events/control.js"
 import type { CanonicalEvent } from "../domain/events/index.js"
 import type { OrderEvent } from "../domain/events/orders.js"
 import type { OrderIntent } from "../domain/events/intents.js"
 import { IdSequences, type RunNumber } from "../domain/event-ids.js"
 import type { AccountId, InstrumentId } from "../domain/ids.js"
 import type { Instrument } from "../domain/instrument.js"
+import type { AutomaticCause } from "../machines/trading-state.machine.js"
 import { ConfigError, RISK_DEFAULTS, riskLimit, type RiskLimitsConfig } from "./config.js"
 import { checkLimitsForInstruments } from "./config-rules.js"
 import type { EventJournal } from "./event-journal.js"
@@ -116,6 +118,13 @@ export class TradingNode {
   private reportListener: ((r: VenueReport) => void) | undefined
   /** Set while the core is down: venue reports wait here for the rebuilt core. */
   private held: VenueReport[] | undefined
+  /**
+   * Changes of the trading state (an operator's halt, reduce, resume or lift; an automatic cause
+   * raised or lifted) made while the core is down: applied, in order, to the rebuilt core after
+   * its restore. Sent to the stopped core they would be lost, and the rebuilt one would trade
+   * through an operator's halt (found by the simulation: seeds 208, 504, 627, 918).
+   */
+  private heldChanges: Array<(core: Core) => void> = []
   /** Set when recovery failed closed: no new risk for this account until an operator restarts it. */
   private blockedReason: string | undefined
   private dmsArmed = false
@@ -304,6 +313,29 @@ export class TradingNode {
     this.onCrash?.(crash)
   }
 
+  /**
+   * The operator's kill switch (halt, reduce-only, resume; `cancelAll` also pulls every open
+   * order). While the core is down it is held and applied to the rebuilt core, never lost.
+   */
+  control(e: Halt | ReduceOnly | Resume, opts: { readonly cancelAll?: boolean } = {}): void {
+    this.change((core) => void core.orders.control(e, opts), `${e._tag} ${e.id}`)
+  }
+
+  /** An operator lifts an automatic cause (audited by the caller); held while the core is down. */
+  liftCause(cause: AutomaticCause, who: string, why: string): void {
+    this.change((core) => void core.risk.liftCause(cause, who, why), `lift ${cause}`)
+  }
+
+  /** An automatic cause from outside risk (journal, audit, reconciliation); held while the core is down. */
+  automaticCause(cause: Exclude<AutomaticCause, "dailyLoss">, raised: boolean, why: string): void {
+    this.change((core) => void core.risk.automaticCause(cause, raised, why), `${cause} ${raised ? "raised" : "lifted"}`)
+  }
+
+  private change(f: (core: Core) => void, context: string): void {
+    if (this.held !== undefined) this.heldChanges.push(f)
+    else this.guard("trading state change", context, undefined, () => f(this.core))
+  }
+
   /** True while the core is down: crashed and not yet rebuilt. */
   get down(): boolean {
     return this.held !== undefined
@@ -330,6 +362,10 @@ export class TradingNode {
     this.restarts++
     this.deps.metrics.counter("trading_core_restarts_total", "restarts of an account's trading core from the ledger", { account: this.account }).inc()
     this.held = undefined
+    // The newest facts last: what the operator (or a detector) did while the core was down.
+    const changes = this.heldChanges
+    this.heldChanges = []
+    for (const change of changes) this.guard("trading state change", "held while the core was down", undefined, () => change(this.core))
     if (this.dmsArmed) this.core.deadMansSwitch.start()
     for (const r of held) this.relay(r)
   }

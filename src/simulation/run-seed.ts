@@ -3,6 +3,7 @@ import { makeSimulatedClock, simulatedClockLayer, type SimulatedClock } from "..
 import { InspectionStream } from "../actors/inspection.js"
 import { MetricsRegistry } from "../actors/metrics.js"
 import { marketDataLayer, type MarketDataService } from "../actors/ports/market-data.js"
+import { RequestBudgetClosed, type RequestBudgetService } from "../actors/ports/request-budget.js"
 import { Snapshots, type SnapshotsService } from "../actors/ports/snapshots.js"
 import type { VenueGatewayService } from "../actors/ports/venue-gateway.js"
 import type { ApprovedAction } from "../actors/risk/approval.js"
@@ -17,7 +18,7 @@ import { describeReconcile, reconcileWithVenue, restoreTradingNode } from "../da
 import { ledgerActorId, recoverLedger, saveLedgerSnapshot } from "../daemon/recovery.js"
 import { accountsSupervisor } from "../daemon/trading-core-child.js"
 import { TradingNode } from "../daemon/trading-node.js"
-import { writeAheadGateway } from "../daemon/write-ahead.js"
+import { writeAheadBudget, writeAheadGateway } from "../daemon/write-ahead.js"
 import { Decimal } from "../domain/decimal.js"
 import type { CanonicalEvent } from "../domain/events/index.js"
 import type { AccountId, InstrumentId } from "../domain/ids.js"
@@ -72,6 +73,10 @@ export interface SimOptions {
   readonly settle?: (journal: EventJournal) => Promise<unknown>
   /** Test only: the write-ahead gate around the venue (default the daemon's `writeAheadGateway`). */
   readonly writeAhead?: typeof writeAheadGateway
+  /** How long a crashed node is down before its successor starts (default 2 s, the deploy unit's RestartSec). */
+  readonly nodeRestartMs?: number
+  /** Test only: the write-ahead rule of the gateway's reads (default the daemon's `writeAheadBudget`). */
+  readonly writeAheadReads?: typeof writeAheadBudget
 }
 
 export interface MutationContext {
@@ -104,6 +109,8 @@ export interface SimResult {
 const microtaskScheduler = new Scheduler.MixedScheduler(Number.MAX_SAFE_INTEGER)
 const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
+const closedBudget: RequestBudgetService = { reserve: (call) => Promise.reject(new RequestBudgetClosed({ call })) }
+
 const noSnapshots: SnapshotsService = { save: () => Effect.void, load: () => Effect.succeed(Option.none()) }
 
 /** 2026-01-01T00:00:00Z: every seed starts at the same simulated instant. */
@@ -111,8 +118,8 @@ const START = 1_767_225_600_000
 const STEP_MS = 100
 /** After the run (and after the heal), time for every in-flight report and retry to land. */
 const SETTLE_MS = 15_000
-/** From a node's crash to its successor's reconciliation. */
-const RESTART_MS = 1_000
+/** A crashed node's downtime before its successor runs and reconciles (docs/deploy/troupe.service: RestartSec=2s). */
+const NODE_RESTART_MS = 2_000
 const XBT = `${REPLAY_VENUE}:PF_XBTUSD` as InstrumentId
 const ETH = `${REPLAY_VENUE}:PF_ETHUSD` as InstrumentId
 
@@ -230,7 +237,9 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
     clock,
     random: venueRandom,
     faults,
-    budget: () => (late.incarnation?.alive === true ? late.incarnation.trading.risk.requestBudget : undefined),
+    // The daemon's read path: billed to risk's budget, sent once its spend record is journaled.
+    // No node, no reads: while a crashed node is down its reads are not made (the budget is closed).
+    budget: () => (late.incarnation?.alive === true ? (options.writeAheadReads ?? writeAheadBudget)(late.incarnation.trading.risk.requestBudget, late.incarnation.journal) : closedBudget),
     observer: invariants
   })
   const marketData = new ReplayMarketData(exchange.engine, REPLAY_VENUE, clock.now)
@@ -301,7 +310,7 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
       now: clock.now,
       setTimer: clock.setTimer,
       onCause: (cause, raised, why) => {
-        if (holder.incarnation?.alive !== false) holder.trading?.risk.automaticCause(cause, raised, why)
+        if (holder.incarnation?.alive !== false) holder.trading?.automaticCause(cause, raised, why)
       }
     })
     // Only the live incarnation reaches the venue: a crashed node's leftovers (timers, promises) are cut off.
@@ -452,10 +461,11 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
       operator.halted = false
       invariants.onOperatorResume(clock.now())
     }
-    // A process restart takes time (start, recovery, the daemon's wait for the private feed
-    // before it reconciles): the requests the dead node had sent land at the venue meanwhile, so
-    // the reconciliation's read of the venue's open orders sees them (see docs/architecture.md).
-    await advanceTo(clock.now() + RESTART_MS)
+    // A restart takes time (the deploy unit's RestartSec=2s, then start, recovery, the daemon's wait
+    // for the private feed before it reconciles): requests the dead node had on the wire land at the
+    // venue before the new node's reconciliation reads the venue's open orders (an instant restart
+    // let it call an order in flight "never reached the venue": seeds 29 and 957 of the safety profile).
+    await advanceTo(clock.now() + (options.nodeRestartMs ?? NODE_RESTART_MS))
     late.incarnation = await start(true)
     // The private feed's snapshot on resubscription: the venue's recent fills again (repeats to drop).
     venue.resubscribe(crashedAt - 10_000)
@@ -483,7 +493,7 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
     const now = clock.now()
     const event = { _tag: tag, id: `operator/${account}-${now}-${tag}`, ts: now, source: "operator:sim", who: "sim", why: "simulated operator", account } as const
     void inc.journal.append(event as unknown as CanonicalEvent).catch(() => undefined)
-    inc.trading.orders.control(event, { cancelAll: tag === "Halt" })
+    inc.trading.control(event, { cancelAll: tag === "Halt" })
   }
 
   try {

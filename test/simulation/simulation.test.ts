@@ -2,11 +2,15 @@ import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { RiskActor } from "../../src/actors/risk/index.js"
+import { TradingNode } from "../../src/daemon/trading-node.js"
 import { runSeed } from "../../src/simulation/run-seed.js"
 import { failureReport } from "../../src/simulation/main.js"
 
 // The deterministic simulation itself: one seed is one byte-identical run; a failing seed is a
 // bug report; the simulated parts take time and chance only from injected services.
+
+/** A seed whose run fails only with both defenses of the halt across a core restart removed (found by searching; moves when the model changes). */
+const HALT_SEED = 450
 
 describe("deterministic simulation", () => {
   it("gives the same journal, byte for byte, for the same seed, and another one for another seed", async () => {
@@ -23,8 +27,9 @@ describe("deterministic simulation", () => {
   // ledger without the events still in the journal's backlog — here the operator's halt — and
   // traded again. The restart now waits for EventJournal.settled(); with the old wait
   // (`durable()`, false at once during an outage) the same seed fails.
-  it("seed 285 (safety; first found as seed 36, then seed 97, before the run changed): a core restarted during a journal outage keeps the operator's halt", async () => {
-    const fixed = await runSeed({ seed: 285, profile: "safety", minutes: 0.25 })
+  // (Seed 36 when found, then 97, 285 and 450 as the model's restarts changed; see HALT_SEED.)
+  it(`seed ${HALT_SEED} (safety): a core restarted during a journal outage keeps the operator's halt`, async () => {
+    const fixed = await runSeed({ seed: HALT_SEED, profile: "safety", minutes: 0.25 })
     expect(fixed.violations).toEqual([])
     expect(fixed.stats.coreRestarts + fixed.stats.nodeRestarts).toBeGreaterThan(0)
     // Two defenses hold the halt now: the restart waits for the backlog (settled), and the new core
@@ -36,12 +41,12 @@ describe("deterministic simulation", () => {
         if (own !== undefined) Object.defineProperty(RiskActor.prototype, "inherit", own)
       }
     }
-    const old = await runSeed({ seed: 285, profile: "safety", minutes: 0.25, settle: (journal) => journal.durable(), mutate: withoutInherit })
+    const old = await runSeed({ seed: HALT_SEED, profile: "safety", minutes: 0.25, settle: (journal) => journal.durable(), mutate: withoutInherit })
     expect(old.violations[0]?.invariant).toBe("operatorHaltLifted")
     const report = failureReport(old, 0.25, "abc123")
-    expect(report).toContain("SEED 285 FAILED (profile safety, commit abc123")
+    expect(report).toContain(`SEED ${HALT_SEED} FAILED (profile safety, commit abc123`)
     expect(report).toContain("first violated invariant: operatorHaltLifted")
-    expect(report).toContain("reproduce: npm run sim -- --seeds 1 --from 285 --faults safety --minutes 0.25")
+    expect(report).toContain(`reproduce: npm run sim -- --seeds 1 --from ${HALT_SEED} --faults safety --minutes 0.25`)
     expect(report).toContain("operator HALT")
   }, 60_000)
 
@@ -73,6 +78,61 @@ describe("deterministic simulation", () => {
       const r = await runSeed({ seed, profile: "safety", minutes: 0.25 })
       expect(r.stats.nodeRestarts, `seed ${seed}`).toBeGreaterThan(0)
       expect(r.violations.map((v) => `${seed}: ${v.invariant} ${v.detail}`)).toEqual([])
+    }
+  }, 60_000)
+
+  // Regression, found by the simulation: an operator's halt made while the trading core was down
+  // (crashed, its rebuild waiting for the journal) went to the stopped core and was lost; the
+  // rebuilt core took over the stopped core's causes and the ledger's, neither of which had it,
+  // and traded through the halt. TradingNode now holds trading-state changes made while the core
+  // is down and applies them to the rebuilt core. With the old routing (straight to the current
+  // core, stopped or not) the same seeds fail.
+  it("seeds 504 (safety) and 918 (liveness): an operator's halt made while the trading core is down holds on the rebuilt core", async () => {
+    const straightToCore = () => {
+      const own = Object.getOwnPropertyDescriptor(TradingNode.prototype, "change")
+      Object.defineProperty(TradingNode.prototype, "change", {
+        value: function (this: { core: unknown }, f: (core: unknown) => void) {
+          f(this.core)
+        },
+        configurable: true,
+        writable: true
+      })
+      return () => {
+        if (own !== undefined) Object.defineProperty(TradingNode.prototype, "change", own)
+      }
+    }
+    for (const [seed, profile] of [
+      [504, "safety"],
+      [918, "liveness"]
+    ] as const) {
+      const fixed = await runSeed({ seed, profile, minutes: 0.25 })
+      expect(fixed.violations).toEqual([])
+      expect(fixed.faults.operatorHalt).toBe(1)
+      expect(fixed.stats.coreRestarts).toBeGreaterThan(0)
+      const old = await runSeed({ seed, profile, minutes: 0.25, mutate: straightToCore })
+      expect(old.violations[0]?.invariant).toBe("operatorHaltLifted")
+    }
+  }, 60_000)
+
+  // Regression, found by the simulation: reads sent while the journal was down had their spend
+  // record (VenueRequestSent) only in the journal's backlog; a node crash lost it, and the
+  // restarted node's rate limiter, restored from the journal, under-counted what the venue still
+  // counted in its window — the venue then refused a call (apiLimitExceeded by its accounting).
+  // A read now goes out only once its spend record is journaled (writeAheadBudget). With reads
+  // sent at once the same seeds fail. Found with an instant node restart (the model then): with the
+  // deploy unit's 2 s downtime the crashed run's spend has partly left the venue's 10 s window and
+  // the gap needs a busier window, so the regression keeps the restart instant.
+  it("seeds 866 (safety) and 912 (liveness): reads made during a journal outage are not forgotten by the rate limiter after a node crash", async () => {
+    for (const [seed, profile] of [
+      [866, "safety"],
+      [912, "liveness"]
+    ] as const) {
+      const fixed = await runSeed({ seed, profile, minutes: 0.25, nodeRestartMs: 0 })
+      expect(fixed.violations).toEqual([])
+      expect(fixed.stats.nodeRestarts).toBeGreaterThan(0)
+      expect(fixed.faults.journalAppendFailed).toBeGreaterThan(0)
+      const old = await runSeed({ seed, profile, minutes: 0.25, nodeRestartMs: 0, writeAheadReads: (budget) => budget })
+      expect(old.violations[0]?.invariant).toBe("rateBudgetExceeded")
     }
   }, 60_000)
 })
