@@ -197,27 +197,6 @@ const routes = (control: DaemonControl): ReadonlyArray<Route> => [
         return ok(strategyPage(strategy, yield* control.positions(), yield* control.orders({})))
       })
   },
-  // Inspector (operator-ui): finished orders behind a paged search, and a page per strategy.
-  {
-    method: "GET",
-    pattern: /^\/api\/orders\/search$/,
-    handler: (req) =>
-      Either.match(parseOrderQuery(req.url.searchParams), {
-        onLeft: (e) => Effect.fail(new HttpError({ status: 400, message: e.message, field: e.field })),
-        onRight: (q) => Effect.map(control.orders({}), (all) => ok(searchOrders(all, q)))
-      })
-  },
-  {
-    method: "GET",
-    pattern: /^\/api\/strategies\/([^/]+)\/page$/,
-    handler: (req) =>
-      Effect.gen(function* () {
-        const id = req.params[0] as string
-        const strategy = (yield* control.strategies()).find((s) => s.id === id)
-        if (strategy === undefined) return yield* Effect.fail(new ControlError({ code: "NotFound", message: `no strategy ${JSON.stringify(id)}` }))
-        return ok(strategyPage(strategy, yield* control.positions(), yield* control.orders({})))
-      })
-  },
   { method: "GET", pattern: /^\/api\/positions$/, handler: () => Effect.map(control.positions(), ok) },
   { method: "GET", pattern: /^\/api\/strategies$/, handler: () => Effect.map(control.strategies(), ok) },
   {
