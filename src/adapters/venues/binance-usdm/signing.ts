@@ -18,7 +18,7 @@ export const hmacSha256Hex = (secret: string, payload: string): string => create
 export const signTotalParams = (secret: string, query: string, body = ""): string => hmacSha256Hex(secret, query + body)
 
 /** Percent-encodes a parameter the way `URLSearchParams` does (what the venue decodes). */
-const encode = (params: ReadonlyArray<readonly [string, string]>): string => new URLSearchParams(params.map(([k, v]) => [k, v])).toString()
+const encode = (params: ReadonlyArray<readonly [string, string]>): string => new URLSearchParams(params.map(([k, v]): [string, string] => [k, v])).toString()
 
 export interface SignOptions {
   readonly timestamp: number

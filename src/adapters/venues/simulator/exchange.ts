@@ -47,7 +47,7 @@ export const defaultModel = (): SimModel => ({
   marketCollar: new Decimal("0.01"), marginChecks: true, liquidation: true, fundingIntervalMs: 3_600_000, fundingRelativeRate: new Decimal("0.00001")
 })
 
-const isPerpetual = (symbol: string): boolean => /^P[FI]_/i.test(symbol)
+const isPerpetual = (symbol: string): boolean => /^P[FI]_/i.test(symbol) || /USDT$/.test(symbol)
 
 interface Stats {
   last: Decimal | undefined
@@ -82,6 +82,8 @@ export class Exchange {
   /** Configured accounts holding a position: the only ones the liquidation check looks at. */
   private readonly positioned = new Set<string>()
   private fundingTimer: unknown
+  /** Further faces (the Binance face) that see every effect after the Kraken feeds. */
+  private readonly listeners = new Set<(effects: ReadonlyArray<EngineEffect>) => void>()
 
   constructor(
     instruments: ReadonlyArray<SimInstrument>,
@@ -278,7 +280,14 @@ export class Exchange {
     }
     this.publicFeed.onEffects(effects)
     this.privateFeed.onEffects(effects)
+    for (const listener of this.listeners) listener(effects)
     this.checkLiquidations()
+  }
+
+  /** Adds a face that sees every command's effects; returns its removal. */
+  listen(listener: (effects: ReadonlyArray<EngineEffect>) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
   }
 
   /** History, account log and collateral from one command's effects (configured accounts only). */

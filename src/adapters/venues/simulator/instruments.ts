@@ -25,13 +25,17 @@ const known: Record<string, { tick: string; precision: number; mid: string }> = 
   PF_XBTUSD: { tick: "0.5", precision: 4, mid: "60000" },
   PF_ETHUSD: { tick: "0.1", precision: 3, mid: "3000" },
   PF_SOLUSD: { tick: "0.01", precision: 2, mid: "150" },
-  PF_XRPUSD: { tick: "0.0001", precision: 0, mid: "0.6" }
+  PF_XRPUSD: { tick: "0.0001", precision: 0, mid: "0.6" },
+  // Binance USD-M names (the Binance face serves them as they are).
+  BTCUSDT: { tick: "0.1", precision: 3, mid: "60000" },
+  ETHUSDT: { tick: "0.01", precision: 3, mid: "3000" },
+  SOLUSDT: { tick: "0.01", precision: 2, mid: "150" }
 }
 
 /** A plausible instrument for a symbol; unknown `PF_` symbols get generic parameters. */
 export const defaultInstrument = (symbol: string): SimInstrument => {
   const spec = known[symbol] ?? { tick: "0.01", precision: 3, mid: "100" }
-  const base = symbol.replace(/^P[FI]_/, "").replace(/USD$/, "").toLowerCase()
+  const base = symbol.replace(/^P[FI]_/, "").replace(/USDT?$/, "").toLowerCase()
   return {
     symbol,
     type: symbol.startsWith("PI_") ? "futures_inverse" : "flexible_futures",

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net"
 import { WebSocketServer, type WebSocket } from "ws"
 import { Decimal } from "../../../domain/decimal.js"
 import { adminAccess, SimulatorAdmin } from "./admin-api.js"
+import { startBinanceFace, type BinanceFace, type BinanceFaceConfig } from "./binance/server.js"
 import { defaultModel, Exchange, systemClock, type SimAccount, type SimClock, type SimModel } from "./exchange.js"
 import { defaultFaults, updateFaults, type Faults } from "./faults.js"
 import { DEFAULT_SYMBOLS, defaultInstrument, type SimInstrument } from "./instruments.js"
@@ -56,6 +57,11 @@ export interface SimulatorConfig {
   readonly stateSaveMs?: number
   /** Default: a line on stderr. */
   readonly onStateError?: (message: string) => void
+  /**
+   * Also serve the Binance USD-M face (docs/binance.md) on its own port, over the same engine,
+   * accounts and faults. Off unless given.
+   */
+  readonly binance?: BinanceFaceConfig
 }
 
 export interface Simulator {
@@ -71,6 +77,8 @@ export interface Simulator {
   readonly admin: SimulatorAdmin
   /** With a state file: whether state was restored, and why not if the file was unusable. */
   readonly state: { readonly restored: boolean; readonly error: string | undefined }
+  /** The Binance USD-M face, when `config.binance` was given. */
+  readonly binance: BinanceFace | undefined
   readonly stop: () => Promise<void>
 }
 
@@ -315,9 +323,11 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
   })
   const port = (server.address() as AddressInfo).port
   const host = config.host ?? "127.0.0.1"
+  const binance = config.binance === undefined ? undefined : await startBinanceFace(exchange, { host, ...config.binance })
 
   const stop = async (): Promise<void> => {
     running = false
+    await binance?.stop()
     market.pause()
     clock.clearTimeout(timers.heartbeat)
     clock.clearTimeout(timers.ticker)
@@ -340,5 +350,5 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
 
   const secure = config.tls !== undefined
   const url = `${secure ? "https" : "http"}://${host}:${port}`
-  return { url, apiBase: `${url}/derivatives/api/`, fingerprint: config.tls?.fingerprint, wsUrl: `${secure ? "wss" : "ws"}://${host}:${port}${WS_PATH}`, port, accounts, admin, state, stop }
+  return { url, apiBase: `${url}/derivatives/api/`, fingerprint: config.tls?.fingerprint, wsUrl: `${secure ? "wss" : "ws"}://${host}:${port}${WS_PATH}`, port, accounts, admin, state, binance, stop }
 }
