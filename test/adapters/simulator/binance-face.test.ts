@@ -275,7 +275,9 @@ describe("simulator Binance USD-M face", () => {
 
 describe("simulator Binance USD-M face: request weight", () => {
   it("answers 429 with -1003 over the weight limit and 418 (banned) to a client that keeps sending", async () => {
-    const sim = await startSimulator({ accounts: [me], market: { kind: "none" }, instruments: ["BTCUSDT"], binance: { limits: { weightPerMinute: 30, banMs: 60_000 } } })
+    // The limiter's windows are calendar minutes: a clock that stands still keeps the test inside one.
+    const clock = { now: () => 1_800_000_000_000, setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (t: unknown) => clearTimeout(t as ReturnType<typeof setTimeout>) }
+    const sim = await startSimulator({ accounts: [me], market: { kind: "none" }, instruments: ["BTCUSDT"], clock, binance: { limits: { weightPerMinute: 30, banMs: 60_000 } } })
     try {
       const api = new Client(sim.binance?.url ?? "")
       const statuses: number[] = []
@@ -296,6 +298,35 @@ describe("simulator Binance USD-M face: request weight", () => {
       expect(statuses[15]).toBe(429)
       expect(statuses.slice(16).every((s) => s === 418)).toBe(true)
       expect(sim.binance?.limiter.refused).toMatchObject({ tooMany: 1, banned: 4 })
+    } finally {
+      await sim.stop()
+    }
+  })
+})
+
+describe("simulator Binance USD-M face: listenKey expiry", () => {
+  it("an expired key says listenKeyExpired on its stream, then delivers nothing; keep-alive is -1125 and a new key works", async () => {
+    const sim = await startSimulator({ accounts: [me], market: { kind: "synthetic", rate: 0 }, instruments: ["BTCUSDT"], binance: { listenKeyValidityMs: 300, tickMs: 50 } })
+    try {
+      const face = sim.binance as NonNullable<Simulator["binance"]>
+      const api = new Client(face.url)
+      const key = (await api.signed("POST", "/fapi/v1/listenKey")).body.listenKey as string
+      const ws = await Socket.open(`${face.url.replace("http", "ws")}/private/ws/${key}`)
+      const expired = await ws.next((m) => m.e === "listenKeyExpired", 2000)
+      expect(expired.listenKey).toBe(key)
+      const put = await fetch(`${face.url}/fapi/v1/listenKey`, { method: "PUT", headers: { "X-MBX-APIKEY": me.apiKey } })
+      expect(((await put.json()) as { code: number }).code).toBe(-1125)
+      const price = (Number(((await api.get("/fapi/v1/depth?symbol=BTCUSDT&limit=5")).body.bids as string[][])[0]?.[0]) - 100).toFixed(1)
+      await api.signed("POST", "/fapi/v1/order", { symbol: "BTCUSDT", side: "BUY", type: "LIMIT", timeInForce: "GTC", quantity: "0.010", price })
+      await new Promise((r) => setTimeout(r, 100))
+      expect(ws.messages.filter((m) => m.e === "ORDER_TRADE_UPDATE")).toHaveLength(0)
+      const fresh = (await api.signed("POST", "/fapi/v1/listenKey")).body.listenKey as string
+      expect(fresh).not.toBe(key)
+      const again = await Socket.open(`${face.url.replace("http", "ws")}/private/ws?listenKey=${fresh}`)
+      await api.signed("POST", "/fapi/v1/order", { symbol: "BTCUSDT", side: "BUY", type: "LIMIT", timeInForce: "GTC", quantity: "0.010", price })
+      expect(((await again.next((m) => m.e === "ORDER_TRADE_UPDATE")).o as Record<string, unknown>).X).toBe("NEW")
+      ws.close()
+      again.close()
     } finally {
       await sim.stop()
     }

@@ -2,6 +2,7 @@ import { DEFAULT_RECV_WINDOW_MS, checkTimestamp, sameHexSignature, signTotalPara
 import { ZERO, type Decimal } from "../../../../domain/decimal.js"
 import type { OrderView } from "../engine-types.js"
 import type { Exchange, SimAccount } from "../exchange.js"
+import { CANDLE_INTERVALS } from "../history.js"
 import { initialRate, maintenanceRate, unrealized } from "../margin.js"
 import { exchangeInfoSymbol, QUOTE, type BinanceMarket } from "./markets.js"
 import { done, fail, missing, type Answer, type BinanceOrders, type Params } from "./orders.js"
@@ -240,6 +241,23 @@ export class BinanceRestApi {
         ? { a: t.id, p: t.price.toFixed(), q: t.qty.toFixed(), f: t.id, l: t.id, T: t.time, m: t.buyerMaker }
         : { id: t.id, price: t.price.toFixed(), qty: t.qty.toFixed(), quoteQty: t.price.times(t.qty).toFixed(), time: t.time, isBuyerMaker: t.buyerMaker }))
     }
+    const klines = (kind: "trade" | "mark") => ({ p }: { p: Params }): Answer => {
+      const m = this.market(p)
+      if ("ok" in m) return m
+      const seconds = CANDLE_INTERVALS[p("interval") ?? ""]
+      if (seconds === undefined) return fail(-1120, "Invalid interval.")
+      const limit = Math.min(1500, Number(p("limit") ?? "500"))
+      const start = p("startTime")
+      const end = p("endTime")
+      const candles = ex.history.candles(kind, m.engineSymbol, seconds, start === undefined ? undefined : Math.floor(Number(start) / 1000), end === undefined ? undefined : Math.floor(Number(end) / 1000))
+      return done(candles.slice(0, start === undefined ? undefined : limit).slice(-limit).map((c) => {
+        const t = Number(c.time)
+        const volume = String(c.volume ?? "0")
+        return [t, String(c.open), String(c.high), String(c.low), String(c.close), volume, t + seconds * 1000 - 1, "0", 0, "0", "0", "0"]
+      }))
+    }
+    this.route("GET", ["/fapi/v1/klines"], { security: "NONE", weight: w(5), run: klines("trade") })
+    this.route("GET", ["/fapi/v1/markPriceKlines"], { security: "NONE", weight: w(5), run: klines("mark") })
     this.route("GET", ["/fapi/v1/trades"], { security: "NONE", weight: w(5), run: trades(false) })
     this.route("GET", ["/fapi/v1/aggTrades"], { security: "NONE", weight: w(20), run: trades(true) })
 
