@@ -3,6 +3,11 @@ import { selfSignedCertificate } from "./tls.js"
 
 const usage = `usage: troupe simulator [--port N] [--api-key K --api-secret S] [--instruments PF_XBTUSD,PF_ETHUSD]
                         [--seed N] [--rate msgs/s] [--replay FILE] [--admin-token T] [--tls]
+                        [--venue kraken-futures|binance-usdm|both] [--binance-port N]
+
+--venue binance-usdm also serves the Binance USD-M face (docs/binance.md) on its own port over
+the same engine (default instruments BTCUSDT,ETHUSDT); --venue both serves it beside the Kraken
+face with the Kraken instruments (PF_XBTUSD shows there as BTCUSDT).
 
 --tls serves https/wss with a fresh self-signed certificate (made with openssl) and prints
 its SHA-256 fingerprint.
@@ -40,7 +45,7 @@ export const runSimulatorCli = async (argv: ReadonlyArray<string>): Promise<numb
     const raw = opts.get(name)
     return raw === undefined ? undefined : Number(raw)
   }
-  for (const name of ["port", "seed", "rate"]) {
+  for (const name of ["port", "seed", "rate", "binance-port"]) {
     const v = num(name)
     if (v !== undefined && (!Number.isFinite(v) || v < 0)) {
       process.stderr.write(`troupe simulator: --${name} must be a non-negative number\n`)
@@ -58,20 +63,27 @@ export const runSimulatorCli = async (argv: ReadonlyArray<string>): Promise<numb
     process.stderr.write("troupe simulator: --admin-token must have at least 16 characters\n")
     return 64
   }
-  const known = new Set(["port", "seed", "rate", "api-key", "api-secret", "instruments", "replay", "admin-token"])
+  const known = new Set(["port", "seed", "rate", "api-key", "api-secret", "instruments", "replay", "admin-token", "venue", "binance-port"])
   for (const name of opts.keys()) {
     if (!known.has(name)) {
       process.stderr.write(`troupe simulator: unknown option --${name}\n${usage}`)
       return 64
     }
   }
+  const venue = opts.get("venue") ?? "kraken-futures"
+  if (!["kraken-futures", "binance-usdm", "both"].includes(venue)) {
+    process.stderr.write(`troupe simulator: --venue must be kraken-futures, binance-usdm or both\n`)
+    return 64
+  }
+  const binance = venue !== "kraken-futures"
   const replay = opts.get("replay")
   const rate = num("rate") ?? 20
   const config: SimulatorConfig = {
     port: num("port") ?? 0,
     seed: num("seed") ?? 1,
     market: replay === undefined ? { kind: "synthetic", rate } : { kind: "replay", file: replay, rate },
-    ...(opts.has("instruments") ? { instruments: (opts.get("instruments") ?? "").split(",").filter((s) => s !== "") } : {}),
+    ...(opts.has("instruments") ? { instruments: (opts.get("instruments") ?? "").split(",").filter((s) => s !== "") } : venue === "binance-usdm" ? { instruments: ["BTCUSDT", "ETHUSDT"] } : {}),
+    ...(binance ? { binance: { port: num("binance-port") ?? 0 } } : {}),
     ...(key !== undefined && secret !== undefined ? { accounts: [{ name: "default", apiKey: key, apiSecret: secret }] } : {}),
     ...(adminToken !== undefined ? { adminToken: adminToken.trim() } : {})
   }
@@ -91,6 +103,9 @@ export const runSimulatorCli = async (argv: ReadonlyArray<string>): Promise<numb
       `  charts:   ${sim.url}/api/charts/\n  history:  ${sim.url}/api/history/\n  ws:       ${sim.wsUrl}\n` +
       (sim.fingerprint === undefined ? "" : `  tls:      self-signed, SHA-256 fingerprint ${sim.fingerprint}\n`) +
       `  admin:    ${sim.url}/__admin/ (loopback only${adminToken !== undefined ? ", Bearer token" : ""})\n` +
+      (sim.binance === undefined ? "" : `simulator (Binance USD-M protocol, same engine) listening\n  rest:     ${sim.binance.url}/fapi/v1/   (v2, v3 beside it)\n` +
+        `  streams:  ${sim.binance.url.replace("http", "ws")}/public/ws, /market/ws, /private/ws?listenKey=…   (ccxt urls.api.ws.future: ${sim.binance.wsBase})\n` +
+        `  ws api:   ${sim.binance.wsApiUrl}\n`) +
       `  api key:    ${account?.apiKey ?? ""}\n  api secret: ${account?.apiSecret ?? ""}\n`
   )
   await new Promise<void>((resolve) => {
