@@ -151,8 +151,18 @@ export class BinanceOrders {
     if (id === undefined) {
       id = this.nextTradeId++
       this.tradeIds.set(fillId, id)
+      // Bounded like the engine's fill log: the oldest ids go first (Map keeps insertion order).
+      if (this.tradeIds.size > 2 * RETAINED) for (const old of [...this.tradeIds.keys()].slice(0, RETAINED)) this.tradeIds.delete(old)
     }
     return id
+  }
+
+  private bookedNames: ReadonlySet<string> | undefined
+
+  /** The configured accounts (not the market's other participants). */
+  booked(account: string): boolean {
+    this.bookedNames ??= new Set(this.exchange.accounts().map((a) => a.name))
+    return this.bookedNames.has(account)
   }
 
   metaOf(engineId: string): Meta | undefined {
@@ -168,7 +178,7 @@ export class BinanceOrders {
     for (const e of effects) {
       if (e.kind === "fill") this.adopt(e.fill.orderId, e.fill.account, e.fill.cliOrdId)
       else if (e.kind === "order") this.adopt(e.order.orderId, e.order.account, e.order.cliOrdId)
-      if (e.kind === "fill") {
+      if (e.kind === "fill" && this.booked(e.fill.account)) {
         this.tradeId(e.fill.fillId)
         const m = this.meta.get(e.fill.orderId)
         if (m !== undefined) m.cumQuote = m.cumQuote.plus(e.fill.price.times(e.fill.qty))

@@ -99,7 +99,15 @@ export class UserStreams {
   onEffects(effects: ReadonlyArray<EngineEffect>): void {
     const now = this.exchange.now()
     const positions = new Map<string, Map<string, { symbol: string; balance: Decimal; entry: Decimal; realized: Decimal }>>()
+    // Only accounts with a live stream are rendered: the market's other participants trade all the time.
+    const listening = new Set<string>()
+    for (const key of this.connections.values()) {
+      const account = this.accountOf(key)
+      if (account !== undefined) listening.add(account)
+    }
+    if (listening.size === 0) return
     for (const e of effects) {
+      if (!listening.has(e.kind === "fill" ? e.fill.account : e.kind === "order" || e.kind === "position" ? e.account : "")) continue
       if (e.kind === "fill") {
         const order = this.exchange.engine.order(e.fill.orderId)
         if (order === undefined) continue
@@ -115,7 +123,6 @@ export class UserStreams {
       }
     }
     for (const [account, changed] of positions) {
-      if (!this.listening(account)) continue
       const wallet = this.exchange.collateral(account).toDecimalPlaces(8).toFixed()
       this.send(account, {
         e: "ACCOUNT_UPDATE", E: now, T: now,
@@ -209,11 +216,6 @@ export class UserStreams {
         tp: r.triggerPrice, p: r.price, V: "NONE", wt: r.workingType, pm: "NONE", cp: false, pP: false, R: order.reduceOnly, tt: r.triggerTime, gtd: 0, rm: ""
       }
     }
-  }
-
-  private listening(account: string): boolean {
-    for (const key of this.connections.values()) if (this.accountOf(key) === account) return true
-    return false
   }
 
   private send(account: string, message: unknown): void {
