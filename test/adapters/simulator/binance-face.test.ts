@@ -261,6 +261,18 @@ describe("simulator Binance USD-M face", () => {
     ws.close()
   })
 
+  it("an unknown-outcome fault executes the order and answers 503; the order is found by its client id", async () => {
+    const faults = await fetch(`${base}/__admin/faults`, { method: "POST", body: JSON.stringify({ unknownOutcomes: 1 }) })
+    expect(await faults.json()).toEqual({ unknownOutcomes: 1 })
+    const book = await api.get("/fapi/v1/depth?symbol=BTCUSDT&limit=5")
+    const price = (Number((book.body.bids as string[][])[0]?.[0]) - 150).toFixed(1)
+    const lost = await api.signed("POST", "/fapi/v1/order", { symbol: "BTCUSDT", side: "BUY", type: "LIMIT", timeInForce: "GTC", quantity: "0.010", price, newClientOrderId: "unknown-1" })
+    expect([lost.status, lost.body.code]).toEqual([503, -1000])
+    const found = await api.signed("GET", "/fapi/v1/order", { symbol: "BTCUSDT", origClientOrderId: "unknown-1" })
+    expect(found.body).toMatchObject({ status: "NEW", clientOrderId: "unknown-1" })
+    expect((await api.signed("DELETE", "/fapi/v1/order", { symbol: "BTCUSDT", origClientOrderId: "unknown-1" })).body.status).toBe("CANCELED")
+  })
+
   it("countdownCancelAll cancels the symbol's open orders when it runs out", async () => {
     const book = await api.get("/fapi/v1/depth?symbol=BTCUSDT&limit=5")
     const price = (Number((book.body.bids as string[][])[0]?.[0]) - 100).toFixed(1)

@@ -71,7 +71,16 @@ const parseList = (raw: string | undefined): unknown[] | undefined => {
   }
 }
 
+/** Faults of the Binance face itself (the exchange's shared faults apply too). */
+export interface BinanceFaults {
+  /** The next N order-entry requests (POST/PUT/DELETE order, batchOrders, algoOrder) are executed, then answered 503 "Unknown error…": an unknown outcome. */
+  unknownOutcomes: number
+}
+
+const ORDER_ENTRY = new Set(["POST /fapi/v1/order", "PUT /fapi/v1/order", "DELETE /fapi/v1/order", "POST /fapi/v1/batchOrders", "PUT /fapi/v1/batchOrders", "DELETE /fapi/v1/batchOrders", "POST /fapi/v1/algoOrder", "DELETE /fapi/v1/algoOrder"])
+
 export class BinanceRestApi {
+  readonly faults: BinanceFaults = { unknownOutcomes: 0 }
   private readonly routes = new Map<string, Route>()
   private readonly countdowns = new Map<string, unknown>()
   private readonly leverage = new Map<string, number>()
@@ -120,6 +129,10 @@ export class BinanceRestApi {
       }
     }
     const answer = route.run({ account, p, now })
+    if (this.faults.unknownOutcomes > 0 && ORDER_ENTRY.has(`${req.method} ${req.path}`)) {
+      this.faults.unknownOutcomes -= 1
+      return { status: 503, headers, body: { code: -1000, msg: "Unknown error, please check your request or try again later." } }
+    }
     return answer.ok ? { status: 200, headers, body: answer.body } : { status: answer.status, headers, body: { code: answer.code, msg: answer.msg } }
   }
 

@@ -6,7 +6,7 @@ import { toJson } from "../protocol.js"
 import { MarketStreams, type StreamConnection } from "./market-streams.js"
 import { BinanceOrders } from "./orders.js"
 import { BinanceRateLimiter, defaultLimits, type BinanceLimits } from "./rate-limit.js"
-import { BinanceRestApi } from "./rest-api.js"
+import { BinanceRestApi, type BinanceFaults } from "./rest-api.js"
 import { UserStreams, type UserConnection } from "./user-stream.js"
 import { BinanceWsApi } from "./ws-api.js"
 
@@ -33,6 +33,8 @@ export interface BinanceFace {
   readonly streams: MarketStreams
   readonly users: UserStreams
   readonly limiter: BinanceRateLimiter
+  /** The face's own faults (`unknownOutcomes`); also `POST /__admin/faults` on the face's port. */
+  readonly faults: BinanceFaults
   /** Closes every WebSocket of the face (a venue disconnect fault). */
   readonly dropConnections: () => number
   readonly stop: () => Promise<void>
@@ -94,6 +96,12 @@ export const startBinanceFace = async (exchange: Exchange, config: BinanceFaceCo
         if (engineSymbol === undefined) return send(res, 400, {}, { error: `unknown symbol ${symbol}` })
         streams.injectBreak(engineSymbol)
         return send(res, 200, {}, { ok: true })
+      }
+      if (url.pathname === "/__admin/faults" && req.method === "POST") {
+        if (!/^(::ffff:)?127\.|^::1$/.test(ip)) return send(res, 403, {}, { error: "loopback only" })
+        const patch = JSON.parse(body === "" ? "{}" : body) as { unknownOutcomes?: unknown }
+        if (typeof patch.unknownOutcomes === "number" && Number.isInteger(patch.unknownOutcomes) && patch.unknownOutcomes >= 0) rest.faults.unknownOutcomes = patch.unknownOutcomes
+        return send(res, 200, {}, { ...rest.faults })
       }
       later(() => {
         const out = rest.handle({
@@ -236,5 +244,5 @@ export const startBinanceFace = async (exchange: Exchange, config: BinanceFaceCo
     await new Promise<void>((resolve) => server.close(() => resolve()))
   }
   const url = `http://${host}:${port}`
-  return { url, wsBase: `ws://${host}:${port}/ws`, wsApiUrl: `ws://${host}:${port}/ws-fapi/v1`, port, orders, streams, users, limiter, dropConnections, stop }
+  return { url, wsBase: `ws://${host}:${port}/ws`, wsApiUrl: `ws://${host}:${port}/ws-fapi/v1`, port, orders, streams, users, limiter, faults: rest.faults, dropConnections, stop }
 }
