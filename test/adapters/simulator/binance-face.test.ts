@@ -318,13 +318,13 @@ describe("simulator Binance USD-M face: request weight", () => {
 
 describe("simulator Binance USD-M face: listenKey expiry", () => {
   it("an expired key says listenKeyExpired on its stream, then delivers nothing; keep-alive is -1125 and a new key works", async () => {
-    const sim = await startSimulator({ accounts: [me], market: { kind: "synthetic", rate: 0 }, instruments: ["BTCUSDT"], binance: { listenKeyValidityMs: 300, tickMs: 50 } })
+    const sim = await startSimulator({ accounts: [me], market: { kind: "synthetic", rate: 0 }, instruments: ["BTCUSDT"], binance: { listenKeyValidityMs: 1500, tickMs: 50 } })
     try {
       const face = sim.binance as NonNullable<Simulator["binance"]>
       const api = new Client(face.url)
       const key = (await api.signed("POST", "/fapi/v1/listenKey")).body.listenKey as string
       const ws = await Socket.open(`${face.url.replace("http", "ws")}/private/ws/${key}`)
-      const expired = await ws.next((m) => m.e === "listenKeyExpired", 2000)
+      const expired = await ws.next((m) => m.e === "listenKeyExpired", 5000)
       expect(expired.listenKey).toBe(key)
       const put = await fetch(`${face.url}/fapi/v1/listenKey`, { method: "PUT", headers: { "X-MBX-APIKEY": me.apiKey } })
       expect(((await put.json()) as { code: number }).code).toBe(-1125)
