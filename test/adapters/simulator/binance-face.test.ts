@@ -239,6 +239,29 @@ describe("simulator Binance USD-M face", () => {
     ws.close()
   })
 
+  it("a conditional (algo) order triggers on the last price: ALGO_UPDATE TRIGGERED with its order id, the order's TRADE, then FINISHED", async () => {
+    const key = (await api.signed("POST", "/fapi/v1/listenKey")).body.listenKey as string
+    const ws = await Socket.open(`${sim.binance?.url.replace("http", "ws")}/private/ws/${key}`)
+    const book = await api.get("/fapi/v1/depth?symbol=BTCUSDT&limit=5")
+    const [bid, bidQty] = (book.body.bids as string[][])[0] as [string, string]
+    const algo = await api.signed("POST", "/fapi/v1/algoOrder", { algoType: "CONDITIONAL", symbol: "BTCUSDT", side: "SELL", type: "STOP_MARKET", quantity: "0.010", triggerPrice: bid, clientAlgoId: "stop-1" })
+    expect(algo.body.algoStatus).toBe("NEW")
+    // Another participant sells through the best bid: the last price reaches the trigger.
+    sim.admin.placeAs({ account: "taker", symbol: "BTCUSDT", orderType: "ioc", side: "sell", size: bidQty, limitPrice: bid })
+    const triggered = await ws.next((m) => m.e === "ALGO_UPDATE" && (m.o as Record<string, unknown>).X === "TRIGGERED")
+    const orderId = Number((triggered.o as Record<string, unknown>).ai)
+    expect(orderId).toBeGreaterThan(0)
+    const trade = await ws.next((m) => m.e === "ORDER_TRADE_UPDATE" && (m.o as Record<string, unknown>).i === orderId && (m.o as Record<string, unknown>).x === "TRADE")
+    expect((trade.o as Record<string, unknown>).X).toBe("FILLED")
+    expect((trade.o as Record<string, unknown>).ot).toBe("STOP_MARKET")
+    await ws.next((m) => m.e === "ALGO_UPDATE" && (m.o as Record<string, unknown>).X === "FINISHED")
+    const after = await api.signed("GET", "/fapi/v1/algoOrder", { clientAlgoId: "stop-1" })
+    expect(after.body).toMatchObject({ algoStatus: "FINISHED", actualOrderId: String(orderId) })
+    expect((await api.signed("GET", "/fapi/v1/order", { symbol: "BTCUSDT", orderId: String(orderId) })).body).toMatchObject({ status: "FILLED", executedQty: "0.01" })
+    await api.signed("POST", "/fapi/v1/order", { symbol: "BTCUSDT", side: "BUY", type: "MARKET", quantity: "0.010" })
+    ws.close()
+  })
+
   it("the WebSocket API places, modifies and cancels signed orders and refuses a bad signature", async () => {
     const ws = await Socket.open(sim.binance?.wsApiUrl ?? "")
     const book = await api.get("/fapi/v1/depth?symbol=BTCUSDT&limit=5")
