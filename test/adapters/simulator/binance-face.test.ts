@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import WebSocket from "ws"
 import { signedParams, signWsApiParams } from "../../../src/adapters/venues/binance-usdm/signing.js"
+import { dec } from "../../../src/domain/decimal.js"
 import { startSimulator, type Simulator } from "../../../src/adapters/venues/simulator/server.js"
 
 /**
@@ -168,6 +169,11 @@ describe("simulator Binance USD-M face", () => {
     expect(sim.admin.exchange.engine.position("me", "ETHUSDT")?.balance.toFixed()).toBe("0.1")
     const closed = await api.signed("POST", "/fapi/v1/order", { symbol: "ETHUSDT", side: "SELL", type: "MARKET", quantity: "0.100", reduceOnly: "true", newOrderRespType: "RESULT" })
     expect(closed.body.status).toBe("FILLED")
+    // Each trade's realizedPnl adds up to the engine's realized PnL of the position.
+    const all = (await api.signed("GET", "/fapi/v1/userTrades", { symbol: "ETHUSDT" })).body as unknown as Array<{ realizedPnl: string }>
+    const realized = sim.admin.exchange.engine.position("me", "ETHUSDT")?.realizedPnl
+    expect(realized?.isZero()).toBe(false)
+    expect(all.reduce((sum, t) => sum.plus(t.realizedPnl), dec("0")).toFixed()).toBe(realized?.toDecimalPlaces(8).toFixed())
     const again = await api.signed("POST", "/fapi/v1/order", { symbol: "ETHUSDT", side: "SELL", type: "MARKET", quantity: "0.100", reduceOnly: "true" })
     expect(again.body.code).toBe(-2022)
   })
@@ -294,6 +300,13 @@ describe("simulator Binance USD-M face", () => {
     const found = await api.signed("GET", "/fapi/v1/order", { symbol: "BTCUSDT", origClientOrderId: "unknown-1" })
     expect(found.body).toMatchObject({ status: "NEW", clientOrderId: "unknown-1" })
     expect((await api.signed("DELETE", "/fapi/v1/order", { symbol: "BTCUSDT", origClientOrderId: "unknown-1" })).body.status).toBe("CANCELED")
+  })
+
+  it("the admin's drop-connections fault drops the Binance face's sockets too", async () => {
+    const ws = await Socket.open(`${sim.binance?.url.replace("http", "ws")}/market/ws`)
+    const closed = new Promise((resolve) => ws.ws.once("close", resolve))
+    expect(sim.admin.dropConnections()).toBeGreaterThanOrEqual(1)
+    await closed
   })
 
   it("countdownCancelAll cancels the symbol's open orders when it runs out", async () => {

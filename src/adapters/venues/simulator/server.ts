@@ -179,10 +179,12 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
   const sockets = new Map<WebSocket, FeedConnection>()
   let nextConnection = 1
   const wss = new WebSocketServer({ noServer: true })
+  // Set once the Binance face listens; the admin's disconnect fault drops its sockets too.
+  const faces: { binance?: BinanceFace } = {}
   const admin = new SimulatorAdmin(exchange, budget, market, () => {
     const n = sockets.size
     for (const ws of sockets.keys()) ws.terminate()
-    return n
+    return n + (faces.binance?.dropConnections() ?? 0)
   })
 
   wss.on("connection", (ws: WebSocket) => {
@@ -324,6 +326,7 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
   const port = (server.address() as AddressInfo).port
   const host = config.host ?? "127.0.0.1"
   const binance = config.binance === undefined ? undefined : await startBinanceFace(exchange, { host, ...config.binance })
+  faces.binance = binance
 
   const stop = async (): Promise<void> => {
     running = false

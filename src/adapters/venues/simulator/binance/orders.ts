@@ -173,9 +173,31 @@ export class BinanceOrders {
     return this.meta.get(engineId)?.algoId !== undefined
   }
 
+  /** Per account and symbol, the realized PnL the engine last reported (seeded at start). */
+  private readonly realized = new Map<string, Decimal>()
+  /** Realized PnL of each recent fill of a configured account (`rp`, `realizedPnl`). */
+  private readonly fillRealized = new Map<string, Decimal>()
+
+  /** The realized PnL a fill made (0 for a fill that opened or increased, or one from before the face started). */
+  realizedOf(fillId: string): Decimal {
+    return this.fillRealized.get(fillId) ?? ZERO
+  }
+
   /** Keeps cumulative quote and expiry per order, and assigns ids in the order things happened. */
   observe(effects: ReadonlyArray<EngineEffect>): void {
+    if (this.realized.size === 0) {
+      for (const a of this.exchange.accounts()) for (const p of this.exchange.engine.positions(a.name)) this.realized.set(`${a.name}|${p.symbol}`, p.realizedPnl)
+    }
+    let lastFill: string | undefined
     for (const e of effects) {
+      if (e.kind === "fill") lastFill = e.fill.fillId
+      if (e.kind === "position" && this.booked(e.account) && lastFill !== undefined) {
+        // The engine reports a fill's position right after it.
+        const key = `${e.account}|${e.position.symbol}`
+        this.fillRealized.set(lastFill, e.position.realizedPnl.minus(this.realized.get(key) ?? ZERO))
+        this.realized.set(key, e.position.realizedPnl)
+        if (this.fillRealized.size > 2 * RETAINED) for (const old of [...this.fillRealized.keys()].slice(0, RETAINED)) this.fillRealized.delete(old)
+      }
       if (e.kind === "fill") this.adopt(e.fill.orderId, e.fill.account, e.fill.cliOrdId)
       else if (e.kind === "order") this.adopt(e.order.orderId, e.order.account, e.order.cliOrdId)
       if (e.kind === "fill" && this.booked(e.fill.account)) {

@@ -468,7 +468,7 @@ export class BinanceRestApi {
           .filter((f) => orderId === undefined || String(o.orderId(f.orderId)) === orderId)
           .map((f) => ({
             buyer: f.side === "buy", commission: f.fee.toFixed(), commissionAsset: QUOTE, id: o.tradeId(f.fillId), maker: f.liquidity === "maker", orderId: o.orderId(f.orderId),
-            price: f.price.toFixed(), qty: f.qty.toFixed(), quoteQty: f.price.times(f.qty).toFixed(), realizedPnl: "0", side: f.side === "buy" ? "BUY" : "SELL", positionSide: "BOTH", symbol: m.symbol, time: f.time
+            price: f.price.toFixed(), qty: f.qty.toFixed(), quoteQty: f.price.times(f.qty).toFixed(), realizedPnl: o.realizedOf(f.fillId).toDecimalPlaces(8).toFixed(), side: f.side === "buy" ? "BUY" : "SELL", positionSide: "BOTH", symbol: m.symbol, time: f.time
           }))
           .filter((t) => fromId === undefined || t.id >= Number(fromId))
         return done(rows.slice(fromId === undefined ? -limit : 0, fromId === undefined ? undefined : limit))

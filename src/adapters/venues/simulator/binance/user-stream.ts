@@ -112,7 +112,7 @@ export class UserStreams {
         const order = this.exchange.engine.order(e.fill.orderId)
         if (order === undefined) continue
         this.announce(order, now)
-        this.send(e.fill.account, { e: "ORDER_TRADE_UPDATE", E: now, T: e.fill.time, o: this.orderUpdate(order, "TRADE", e.fill) })
+        this.send(e.fill.account, { e: "ORDER_TRADE_UPDATE", E: now, T: e.fill.time, o: { ...this.orderUpdate(order, "TRADE", e.fill), rp: this.orders.realizedOf(e.fill.fillId).toDecimalPlaces(8).toFixed() } })
         if (e.fill.remainingOrderQty.isZero()) this.finishAlgo(order, now)
       } else if (e.kind === "order") {
         this.onOrder(e.order, e.isCancel, e.reason, now)
