@@ -180,7 +180,7 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
   let nextConnection = 1
   const wss = new WebSocketServer({ noServer: true })
   // Set once the Binance face listens; the admin's disconnect fault drops its sockets too.
-  const faces: { binance?: BinanceFace } = {}
+  const faces: { binance: BinanceFace | undefined } = { binance: undefined }
   const admin = new SimulatorAdmin(exchange, budget, market, () => {
     const n = sockets.size
     for (const ws of sockets.keys()) ws.terminate()
