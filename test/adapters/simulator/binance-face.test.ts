@@ -141,6 +141,8 @@ describe("simulator Binance USD-M face", () => {
     const cancelled = await api.signed("DELETE", "/fapi/v1/order", { symbol: "BTCUSDT", orderId })
     expect(cancelled.body.status).toBe("CANCELED")
     expect((await api.signed("DELETE", "/fapi/v1/order", { symbol: "BTCUSDT", orderId })).body.code).toBe(-2011)
+    expect((await api.signed("GET", "/fapi/v1/order", { symbol: "BTCUSDT", orderId })).body.status).toBe("CANCELED")
+    expect((await api.signed("GET", "/fapi/v1/openOrder", { symbol: "BTCUSDT", orderId })).body.code).toBe(-2013)
     const dup = await api.signed("POST", "/fapi/v1/order", { symbol: "BTCUSDT", side: "BUY", type: "LIMIT", timeInForce: "GTC", quantity: "0.010", price, newClientOrderId: "face-1" })
     expect(dup.body.code).toBe(-4116)
     const offTick = await api.signed("POST", "/fapi/v1/order", { symbol: "BTCUSDT", side: "BUY", type: "LIMIT", timeInForce: "GTC", quantity: "0.010", price: `${price}5` })

@@ -297,7 +297,7 @@ export class BinanceRestApi {
     this.route("POST", ["/fapi/v1/order"], { security: "SIGNED", weight: w(0), orders: one, run: ({ account, p }) => o.place(name(account), p, false) })
     this.route("PUT", ["/fapi/v1/order"], { security: "SIGNED", weight: w(0), orders: one, run: ({ account, p }) => o.modify(name(account), p) })
     this.route("DELETE", ["/fapi/v1/order"], { security: "SIGNED", weight: w(1), run: ({ account, p }) => o.cancel(name(account), p) })
-    this.route("GET", ["/fapi/v1/order", "/fapi/v1/openOrder"], {
+    const query = (openOnly: boolean): Route => ({
       security: "SIGNED", weight: w(1),
       run: ({ account, p }) => {
         const m = this.market(p)
@@ -305,9 +305,12 @@ export class BinanceRestApi {
         if (p("orderId") === undefined && p("origClientOrderId") === undefined) return missing("orderId")
         const found = o.find(name(account), p)
         if (found === undefined || found.symbol !== m.engineSymbol || (o.isAlgo(found.orderId) && !found.triggered)) return fail(-2013, "Order does not exist.")
+        if (openOnly && found.state !== "open") return fail(-2013, "Order does not exist.")
         return done(o.render(found))
       }
     })
+    this.route("GET", ["/fapi/v1/order"], query(false))
+    this.route("GET", ["/fapi/v1/openOrder"], query(true))
     this.route("GET", ["/fapi/v1/openOrders"], {
       security: "SIGNED", weight: withSymbol(1, 40),
       run: ({ account, p }) => {
