@@ -20,7 +20,7 @@ import avellanedaStoikov from "../src/strategies/examples/avellaneda-stoikov.js"
 import { emit, round, type Bench, type Figure } from "./harness.js"
 
 /**
- * soak.memory: the trading node with the daemon's demo strategies (defaultStrategies: one
+ * soak.memory: the trading node with the daemon's demo market makers (defaultStrategies: one
  * Avellaneda–Stoikov market maker per embedded symbol) trades for SOAK_HOURS (default 24) of
  * simulated time through the replay (runReplay: TradingNode + StrategyHost on a simulated clock
  * against the simulator's matching engine), on the simulator's seeded synthetic market streamed
@@ -121,8 +121,10 @@ const slope = (pts: ReadonlyArray<readonly [number, number]>): number => {
 
 export const soakMemory = async (hours = HOURS): Promise<ReadonlyArray<Figure>> => {
   const gc = await forceGc()
-  const symbols = defaultStrategies().map((s) => String((s.params as { instrument: string }).instrument).split(":")[1] as string)
-  const strategies = defaultStrategies().map((s) => ({ strategy: avellanedaStoikov, params: s.params, strategyId: s.id as string }))
+  // The demo's market makers (its breakout taker shares SOL with mm-sol, so the symbols stay the same).
+  const makers = defaultStrategies().filter((s) => s.kind === "avellaneda-stoikov")
+  const symbols = makers.map((s) => String((s.params as { instrument: string }).instrument).split(":")[1] as string)
+  const strategies = makers.map((s) => ({ strategy: avellanedaStoikov, params: s.params, strategyId: s.id as string }))
   const stepMs = 1000 / RATE
   const ticks = Math.round((hours * HOUR) / stepMs)
   const input: MarketInput = { source: `synthetic ${symbols.join(",")} ${RATE}/s`, kind: "recording", messages: [{ kind: "trade", ts: DEFAULT_START_MS, symbol: symbols[0] as string, side: "buy", price: defaultInstrument(symbols[0] as string).initialMid, qty: defaultInstrument(symbols[0] as string).tickSize }], symbols, specs: new Map(), skipped: 0 }

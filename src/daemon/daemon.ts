@@ -43,6 +43,7 @@ import { metricsOfCauses } from "./cause-metrics.js"
 import { OperatorActions } from "./operator-actions.js"
 import { adoptVenuePositions, PositionMismatches } from "./position-mismatch.js"
 import { EMBEDDED_SYMBOLS, openVenue } from "./venue.js"
+import { demoStrategies, withDemoDefaults } from "./demo-defaults.js"
 
 export const VERSION = "0.1.0"
 
@@ -70,25 +71,8 @@ const nextRun = (home: string, atLeast = 0): number => {
   return run
 }
 
-/** Embedded default: one Avellaneda-Stoikov market maker per embedded instrument. */
-export const defaultStrategies = (): ReadonlyArray<StrategyConfig> =>
-  EMBEDDED_SYMBOLS.map((symbol) => ({
-    id: `mm-${symbol.slice(3, 6).toLowerCase()}` as StrategyConfig["id"],
-    kind: "avellaneda-stoikov",
-    instruments: [`kraken-futures:${symbol}` as InstrumentId] as unknown as StrategyConfig["instruments"],
-    restart: "permanent" as const,
-    enabled: true,
-    params: {
-      instrument: `kraken-futures:${symbol}`,
-      gamma: 0.1,
-      k: 1.5,
-      horizonMs: 60_000,
-      sigmaWindow: 20,
-      orderQty: symbol === "PF_XBTUSD" ? "0.001" : symbol === "PF_ETHUSD" ? "0.01" : "1",
-      maxInventory: symbol === "PF_XBTUSD" ? "0.005" : symbol === "PF_ETHUSD" ? "0.05" : "5",
-      requoteTicks: 2
-    }
-  }))
+/** Embedded default: the demo strategies (see demo-defaults.ts). */
+export const defaultStrategies = (): ReadonlyArray<StrategyConfig> => demoStrategies()
 
 const storeSnapshots = (store: StoreService): SnapshotsService => ({
   save: (r) =>
@@ -120,7 +104,8 @@ export interface DaemonOptions {
  */
 export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, unknown, Scope.Scope> =>
   Effect.gen(function* () {
-    const { config } = options
+    // With no strategies configured (the demo), the demo's strategies and explicit risk limits.
+    const config = withDemoDefaults(options.config)
     const clock: ClockService = wallClock
     const startedAt = clock.now()
     mkdirSync(config.home, { recursive: true })

@@ -1,8 +1,9 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Cause, Effect, Either } from "effect"
 import { loadConfig, redactConfig, type Config } from "./config.js"
+import { describeDemoDefaults, isDemo, withDemoDefaults } from "./demo-defaults.js"
 import { runDaemonProgram } from "./daemon.js"
-import { formatLine, setLogFormat, type LogFormat } from "./log.js"
+import { formatLine, log, setLogFormat, type LogFormat } from "./log.js"
 import { describeStartFailure } from "./startup-errors.js"
 
 const usage = `usage: troupe daemon [--config FILE] [--port N] [--home DIR] [--keep-orders] [--skip-undecodable-journal-records] [--verbose] [--log-format text|json]
@@ -69,8 +70,10 @@ export const runDaemon = async (argv: ReadonlyArray<string>): Promise<number> =>
     process.stderr.write(flags.right.logFormat === "json" ? formatLine(`daemon: ${loaded.left.message}`, "error") : `troupe daemon: ${loaded.left.message}\n`)
     return 2
   }
-  const config: Config = flags.right.skipUndecodable ? { ...loaded.right, recovery: { ...loaded.right.recovery, skipUndecodableJournalRecords: true } } : loaded.right
+  const demo = isDemo(loaded.right)
+  const config: Config = withDemoDefaults(flags.right.skipUndecodable ? { ...loaded.right, recovery: { ...loaded.right.recovery, skipUndecodableJournalRecords: true } } : loaded.right)
   process.stderr.write(flags.right.logFormat === "json" ? formatLine(`config ${JSON.stringify(redactConfig(config))}`, "info") : `troupe: config ${JSON.stringify(redactConfig(config))}\n`)
+  if (demo) for (const line of describeDemoDefaults(config)) log(line, "info")
 
   // A second signal while draining forces the exit.
   let signals = 0

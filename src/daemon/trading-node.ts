@@ -217,6 +217,10 @@ export class TradingNode {
         ids: this.ids,
         emit: (e) => {
           if (e._tag === "RiskDenied") deps.metrics.counter("risk_denials_total", "intents denied by risk, by reason", { account, reason: e.reason }).inc()
+          // Every intent gets exactly one decision: the denominator of the denial ratio.
+          if (e._tag === "RiskDenied" || e._tag === "RiskApproved") {
+            deps.metrics.counter("risk_intents_total", "intents decided by risk, by intent kind and decision", { account, intent: e.intent, decision: e._tag === "RiskApproved" ? "approved" : "denied" }).inc()
+          }
           record(e as CanonicalEvent)
         }
       }

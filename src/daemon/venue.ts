@@ -2,6 +2,9 @@ import { randomBytes } from "node:crypto"
 import { join } from "node:path"
 import { startSimulator, type Simulator } from "../adapters/venues/simulator/server.js"
 import type { VenueConfig } from "./config.js"
+import { DEMO_MARKET, demoInstruments, EMBEDDED_SYMBOLS } from "./demo-defaults.js"
+
+export { EMBEDDED_SYMBOLS }
 
 /**
  * Where the daemon trades. With no venue URL configured (the embedded default) it starts the
@@ -16,8 +19,6 @@ export interface VenueEndpoint {
   readonly apiSecret: string
   readonly simulator: Simulator | undefined
 }
-
-export const EMBEDDED_SYMBOLS = ["PF_XBTUSD", "PF_ETHUSD", "PF_SOLUSD"] as const
 
 export class VenueConfigMissing extends Error {
   override readonly name = "VenueConfigMissing"
@@ -38,9 +39,9 @@ export const openVenue = async (venue: VenueConfig, symbols: ReadonlyArray<strin
   const apiSecret = venue.apiSecret ?? randomBytes(48).toString("base64")
   const simulator = await startSimulator({
     port: 0,
-    instruments: symbols,
+    instruments: demoInstruments(symbols),
     accounts: [{ name: venue.account, apiKey, apiSecret }],
-    market: { kind: "synthetic", rate: 60, takerShare: 0.25 },
+    market: DEMO_MARKET,
     ...(home === undefined ? {} : { stateFile: simulatorStateFile(home) })
   })
   return { restBase: `${simulator.url}/derivatives`, wsUrl: simulator.wsUrl, apiKey, apiSecret, simulator }

@@ -113,7 +113,7 @@ describe("the daemon on embedded defaults", () => {
     const start = await troupe(["strategy", "start", "mo-eth", "--json"])
     expect(start.stderr + start.code).toBe("0")
     const list = await troupe(["strategy", "list", "--json"])
-    expect((JSON.parse(list.stdout) as Array<{ id: string }>).map((x) => x.id).sort()).toEqual(["mm-eth", "mm-sol", "mm-xbt", "mo-eth"])
+    expect((JSON.parse(list.stdout) as Array<{ id: string }>).map((x) => x.id).sort()).toEqual(["mm-eth", "mm-sol", "mm-xbt", "mo-eth", "mo-sol"])
   }, 120_000)
 
   it("troupe reduce puts the account in reduce-only and resume brings it back", async () => {

@@ -63,6 +63,36 @@ describe("avellaneda-stoikov example", () => {
     expect(r.records.filter((x) => x.name === "inventory").map((x) => String(x.value)).at(-1)).toBe("0.5")
   })
 
+  it("with minRequoteMs a quote is moved at most once per interval, however often its target moves", async () => {
+    const modifies = await withHost((w) =>
+      Effect.gen(function* () {
+        yield* w.host.add({ definition: avellanedaStoikov, params: { ...asParams, minRequoteMs: 3_000 } })
+        for (const m of wobble) w.feed.push(book(XBT, m - 5, m + 5))
+        yield* settle(w)
+        for (const s of w.gateway.of("SubmitOrder")) {
+          w.host.onOrderEvent({ _tag: "OrderAccepted", id: `acc-${s.clientOrderId}`, ts: 0, source: "test", account: s.account, instrument: XBT, clientOrderId: s.clientOrderId, venueOrderId: `v-${s.clientOrderId}` as never })
+        }
+        // The mid jumps 5 ticks on every book for 2 s: each book moves both targets by 2 ticks or more.
+        const moved = (): number => w.gateway.of("ModifyOrder").length
+        const counts: number[] = []
+        for (let k = 1; k <= 4; k++) {
+          w.clock.advance(500)
+          w.feed.push(book(XBT, 100 + 2.5 * k - 5, 100 + 2.5 * k + 5))
+          yield* settle(w)
+          counts.push(moved())
+        }
+        w.clock.advance(1_500)
+        w.feed.push(book(XBT, 80, 90))
+        yield* settle(w)
+        counts.push(moved())
+        return counts
+      })
+    )
+    // Quotes placed at t0: nothing moves before t0 + 3 s; then both quotes move once.
+    expect(modifies.slice(0, 4)).toEqual([0, 0, 0, 0])
+    expect(modifies[4]).toBe(2)
+  })
+
   it("the reservation price moves against the inventory and the spread does not depend on it", () => {
     const p = { gamma: 0.1, k: 1.5 }
     const flat = asQuotes(p, 100, 0, 1, 1)

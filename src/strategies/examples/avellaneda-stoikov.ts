@@ -9,7 +9,11 @@ import { Rolling } from "./rolling.js"
  * quoting bid r − δ/2 and ask r + δ/2, post-only. s is the mid, q the position in contracts,
  * σ the standard deviation of mid changes per book update (price units), T−t the fraction of
  * the current quoting horizon still to run (the horizon restarts every `horizonMs`: perpetuals
- * have no expiry). A quote moves (modify) only when its target moved by `requoteTicks` or more.
+ * have no expiry). A quote moves (modify) only when its target moved by `requoteTicks` or more,
+ * and a quote is touched (placed or moved) at most once per `minRequoteMs`: intents go out when the
+ * decision changes, not on every book update, so the venue's rate budget is not spent on noise.
+ * The quote's inputs (σ, reservation, spread, inventory) are recorded when a quote is placed or
+ * moved, or the inventory changed: a record per decision, not per book update.
  */
 const Params = Schema.Struct({
   instrument: Schema.String,
@@ -23,7 +27,9 @@ const Params = Schema.Struct({
   orderQty: DecimalFromString,
   /** No new bid at or above +maxInventory, no new ask at or below −maxInventory. */
   maxInventory: DecimalFromString,
-  requoteTicks: Schema.Int.pipe(Schema.positive())
+  requoteTicks: Schema.Int.pipe(Schema.positive()),
+  /** Least time between two intents on the same quote (ms); default 0 = no floor. */
+  minRequoteMs: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { exact: true, default: () => 0 })
 })
 export type AvellanedaStoikovParams = typeof Params.Type
 
@@ -34,6 +40,10 @@ interface State {
   horizonStart: number
   bid: ClientOrderId | undefined
   ask: ClientOrderId | undefined
+  /** When an intent last went out for each quote. */
+  bidTouchedAt: number
+  askTouchedAt: number
+  recordedInventory: string | undefined
 }
 
 /** The quote prices (on the tick grid, bid rounded down and ask up) for mid `s`, inventory `q`. */
@@ -44,22 +54,33 @@ export const asQuotes = (p: { gamma: number; k: number }, s: number, q: number, 
 
 type Ctx = StrategyContext<AvellanedaStoikovParams, State>
 
-const quote = (ctx: Ctx, side: "buy" | "sell", target: Decimal | undefined, allowed: boolean): void => {
+/** Places, moves or pulls one quote; true when an intent went out. */
+const quote = (ctx: Ctx, side: "buy" | "sell", target: Decimal | undefined, allowed: boolean): boolean => {
   const key = side === "buy" ? "bid" : "ask"
+  const touched = side === "buy" ? "bidTouchedAt" : "askTouchedAt"
   const id = ctx.state[key]
   const live = id === undefined ? undefined : ctx.openOrders(ctx.state.instrument).find((o) => o.clientOrderId === id)
   if (target === undefined || !allowed) {
-    if (live !== undefined && live.status !== "pendingCancel") ctx.cancel(live.clientOrderId)
+    // Pulling a quote is never held back: it takes risk away.
+    if (live !== undefined && live.status !== "pendingCancel") {
+      ctx.cancel(live.clientOrderId)
+      return true
+    }
     if (live === undefined) ctx.state[key] = undefined
-    return
+    return false
   }
+  if (ctx.now() - ctx.state[touched] < ctx.params.minRequoteMs) return false
   if (live === undefined) {
     ctx.state[key] = ctx.submit({ instrument: ctx.state.instrument, side, qty: ctx.params.orderQty, type: order.postOnly(target) })
-    return
+    ctx.state[touched] = ctx.now()
+    return true
   }
-  if (live.status !== "open" || live.price === undefined) return
+  if (live.status !== "open" || live.price === undefined) return false
   const tick = ctx.instrument(ctx.state.instrument).tickSize
-  if (live.price.minus(target).abs().greaterThanOrEqualTo(tick.times(ctx.params.requoteTicks))) ctx.modify(live.clientOrderId, { price: target })
+  if (live.price.minus(target).abs().lessThan(tick.times(ctx.params.requoteTicks))) return false
+  ctx.modify(live.clientOrderId, { price: target })
+  ctx.state[touched] = ctx.now()
+  return true
 }
 
 export default defineStrategy({
@@ -73,7 +94,10 @@ export default defineStrategy({
     lastMid: undefined,
     horizonStart: ctx.now(),
     bid: undefined,
-    ask: undefined
+    ask: undefined,
+    bidTouchedAt: Number.NEGATIVE_INFINITY,
+    askTouchedAt: Number.NEGATIVE_INFINITY,
+    recordedInventory: undefined
   }),
   onBook: (ctx, book) => {
     const st = ctx.state
@@ -99,12 +123,15 @@ export default defineStrategy({
     const bid = rawBid === undefined ? undefined : Decimal.min(rawBid, bidCap)
     const ask = rawAsk === undefined ? undefined : Decimal.max(rawAsk, askFloor)
 
-    ctx.record("sigma", sigma, st.instrument)
-    ctx.record("reservation", priceFromFloat(instrument, reservation) ?? Number.NaN, st.instrument)
-    ctx.record("spread", spread, st.instrument)
-    ctx.record("inventory", q, st.instrument)
-    quote(ctx, "buy", bid, q.lessThan(p.maxInventory))
-    quote(ctx, "sell", ask, q.greaterThan(p.maxInventory.negated()))
+    const bidSent = quote(ctx, "buy", bid, q.lessThan(p.maxInventory))
+    const askSent = quote(ctx, "sell", ask, q.greaterThan(p.maxInventory.negated()))
+    if (bidSent || askSent || st.recordedInventory !== q.toString()) {
+      st.recordedInventory = q.toString()
+      ctx.record("sigma", sigma, st.instrument)
+      ctx.record("reservation", priceFromFloat(instrument, reservation) ?? Number.NaN, st.instrument)
+      ctx.record("spread", spread, st.instrument)
+      ctx.record("inventory", q, st.instrument)
+    }
   },
   onReconfigure: (ctx, previous) => {
     if (previous.sigmaWindow !== ctx.params.sigmaWindow) {

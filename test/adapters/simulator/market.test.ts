@@ -33,6 +33,26 @@ describe("markets of other participants", () => {
     expect(fills.every((f) => f.liquidity === "maker" && f.qty.lt("0.5"))).toBe(true)
   })
 
+  it("with reversion the mid stays near its fair value where a random walk of the same seed wanders off", () => {
+    // Largest distance of the mid from where it started, in ticks, over 20,000 messages (half of them walks).
+    const excursion = (reversion: number): number => {
+      const engine = new MatchingEngine({ instruments: [defaultInstrument(SYM)], seed: 1 })
+      const market = new SyntheticMarket(venueOf(engine, { t: 0 }), { seed: 5, walkShare: 0.5, takerShare: 0.1, reversion, fairValueShare: 0 })
+      market.populate()
+      const start = market.mid(SYM) ?? dec(0)
+      let worst = 0
+      for (let i = 0; i < 20_000; i++) {
+        market.tick()
+        worst = Math.max(worst, (market.mid(SYM) ?? start).minus(start).abs().div("0.5").toNumber())
+      }
+      return worst
+    }
+    const pulled = excursion(0.1)
+    // A pull of 0.1 per tick holds the mid at ±5 ticks with probability 0.95 of stepping back.
+    expect(pulled).toBeLessThanOrEqual(8)
+    expect(excursion(0)).toBeGreaterThan(pulled * 3)
+  })
+
   it("a recorded feed replays into the book and its trades fill the recorded liquidity", () => {
     const engine = new MatchingEngine({ instruments: [defaultInstrument(SYM)], seed: 1 })
     const lines = [

@@ -21,7 +21,7 @@ import { driveMarket, SyntheticMarket, type MarketSource, type MarketVenue } fro
 import type { TlsMaterial } from "./tls.js"
 
 export type MarketConfig =
-  | { readonly kind: "synthetic"; readonly rate?: number; readonly levels?: number; readonly takerShare?: number; readonly walkShare?: number }
+  | { readonly kind: "synthetic"; readonly rate?: number; readonly levels?: number; readonly takerShare?: number; readonly walkShare?: number; readonly reversion?: number; readonly fairValueShare?: number }
   | { readonly kind: "replay"; readonly file: string; readonly rate?: number }
   | { readonly kind: "none" }
 
@@ -153,7 +153,7 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
   const marketConfig: MarketConfig = config.market ?? { kind: "synthetic" }
   let source: MarketSource | undefined
   if (marketConfig.kind === "synthetic") {
-    const synthetic = new SyntheticMarket(venue, { seed: seed + 1, ...(marketConfig.levels === undefined ? {} : { levels: marketConfig.levels }), ...(marketConfig.takerShare === undefined ? {} : { takerShare: marketConfig.takerShare }), ...(marketConfig.walkShare === undefined ? {} : { walkShare: marketConfig.walkShare }) })
+    const synthetic = new SyntheticMarket(venue, { seed: seed + 1, ...(marketConfig.levels === undefined ? {} : { levels: marketConfig.levels }), ...(marketConfig.takerShare === undefined ? {} : { takerShare: marketConfig.takerShare }), ...(marketConfig.walkShare === undefined ? {} : { walkShare: marketConfig.walkShare }), ...(marketConfig.reversion === undefined ? {} : { reversion: marketConfig.reversion }), ...(marketConfig.fairValueShare === undefined ? {} : { fairValueShare: marketConfig.fairValueShare }) })
     synthetic.populate()
     source = synthetic
   } else if (marketConfig.kind === "replay") {

@@ -26,6 +26,15 @@ export interface SyntheticMarketConfig {
   readonly takerShare?: number
   /** Share of messages that move the mid by one tick. */
   readonly walkShare?: number
+  /**
+   * Pull of the mid towards a slowly wandering fair value, per tick of distance (0 = a pure random
+   * walk, the default). With 0.05 a mid 5 ticks above fair value steps down with probability 0.75:
+   * noise around a fair value, as a liquid market looks at the scale of seconds, so resting quotes
+   * earn the spread more often than they are run over. The fair value itself takes a one-tick step
+   * on `fairValueShare` of the walk messages (default 0.2), which gives trends at the scale of minutes.
+   */
+  readonly reversion?: number
+  readonly fairValueShare?: number
 }
 
 export const MAKER_ACCOUNT = "sim-maker"
@@ -42,13 +51,21 @@ export class SyntheticMarket implements MarketSource {
   private readonly levels: number
   private readonly takerShare: number
   private readonly walkShare: number
+  private readonly reversion: number
+  private readonly fairValueShare: number
+  private readonly fairValues = new Map<string, Decimal>()
 
   constructor(private readonly venue: MarketVenue, config: SyntheticMarketConfig) {
     this.random = seededRandom(config.seed)
     this.levels = config.levels ?? 10
     this.takerShare = config.takerShare ?? 0.1
     this.walkShare = config.walkShare ?? 0.1
-    for (const i of venue.engine.instruments()) this.mids.set(i.symbol, i.initialMid)
+    this.reversion = config.reversion ?? 0
+    this.fairValueShare = config.fairValueShare ?? 0.2
+    for (const i of venue.engine.instruments()) {
+      this.mids.set(i.symbol, i.initialMid)
+      this.fairValues.set(i.symbol, i.initialMid)
+    }
   }
 
   mid(symbol: string): Decimal | undefined {
@@ -82,7 +99,7 @@ export class SyntheticMarket implements MarketSource {
 
   private walk(instrument: SimInstrument): void {
     const mid = this.mids.get(instrument.symbol) as Decimal
-    const step = this.random.next() < 0.5 ? instrument.tickSize.neg() : instrument.tickSize
+    const step = this.random.next() < this.downProbability(instrument, mid) ? instrument.tickSize.neg() : instrument.tickSize
     const next = mid.plus(step)
     if (next.lte(instrument.tickSize.times(this.levels + 1))) return
     this.mids.set(instrument.symbol, next)
@@ -92,6 +109,19 @@ export class SyntheticMarket implements MarketSource {
       if (price === undefined) continue
       if ((o.side === "buy" && price.gte(next)) || (o.side === "sell" && price.lte(next))) this.venue.cancel({ account: MAKER_ACCOUNT, orderId: o.orderId })
     }
+  }
+
+  /** 0.5 on a pure random walk; with reversion, more the further the mid is above fair value. */
+  private downProbability(instrument: SimInstrument, mid: Decimal): number {
+    if (this.reversion === 0) return 0.5
+    const fair = this.fairValues.get(instrument.symbol) as Decimal
+    if (this.random.next() < this.fairValueShare) {
+      const next = fair.plus(this.random.next() < 0.5 ? instrument.tickSize.neg() : instrument.tickSize)
+      if (next.gt(instrument.tickSize.times(this.levels + 1))) this.fairValues.set(instrument.symbol, next)
+    }
+    // Ticks are exact decimals; the distance in ticks is a small integer, so a float is fine here.
+    const ticks = mid.minus(this.fairValues.get(instrument.symbol) as Decimal).div(instrument.tickSize).toNumber()
+    return Math.min(0.95, Math.max(0.05, 0.5 + this.reversion * ticks))
   }
 
   private take(instrument: SimInstrument): void {
