@@ -13,7 +13,7 @@ import { NOT_EXACT, toUnits } from "./scaled.js"
 export interface InstrumentLimits {
   /** Largest quantity of one order (contracts). */
   readonly maxOrderQty: Decimal
-  /** Largest notional of one order in the settlement currency (qty × contractSize × price). */
+  /** Largest notional of one order in the quote currency (USD): qty × contractSize × price, or qty × contractSize for inverse contracts. */
   readonly maxOrderNotional: Decimal
   /** Fat-finger band: |price − mid| / mid ≤ bps / 10 000. */
   readonly priceBandBps: number
