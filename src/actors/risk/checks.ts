@@ -54,9 +54,13 @@ export const checkReduceOnlyRoom = (r: InstrumentRisk, side: Side, lots: number)
 export const checkDuplicate = (seen: { has(clientOrderId: string): boolean }, clientOrderId: string): Denial | undefined =>
   seen.has(clientOrderId) ? deny("DUPLICATE_CLIENT_ORDER_ID", `client order id ${clientOrderId} was used before`) : undefined
 
-export const checkInstrument = (r: InstrumentRisk | undefined, id: string): Denial | undefined => {
+export const checkInstrument = (r: InstrumentRisk | undefined, id: string, now?: number): Denial | undefined => {
   if (r === undefined) return deny("UNKNOWN_INSTRUMENT", `instrument ${id} is not known to risk`)
   if (!r.instrument.tradable) return deny("NOT_TRADABLE", `instrument ${id} is not tradable`)
+  // A dated contract past its last trading time: the venue would refuse it (marketInactive).
+  if (now !== undefined && r.instrument.expiry !== undefined && now >= r.instrument.expiry) {
+    return deny("NOT_TRADABLE", `instrument ${id} expired at ${new Date(r.instrument.expiry).toISOString()}`)
+  }
   return undefined
 }
 

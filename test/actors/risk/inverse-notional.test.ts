@@ -33,3 +33,20 @@ describe("risk on inverse contracts", () => {
     expect(d._tag === "Denied" ? d.event.reason : d._tag).toBe("MAX_GROSS_EXPOSURE")
   })
 })
+
+describe("risk on dated contracts", () => {
+  it("a dated future is not tradable from its last trading time on (NOT_TRADABLE), and is before it", () => {
+    const FI = "kraken-futures:FI_XBTUSD_231115" as InstrumentId
+    const { risk, clock } = makeRisk()
+    const expiry = clock.now() + 60_000
+    const fi = Either.getOrThrow(
+      makeInstrument({ id: FI, kind: "inverseFuture", base: "XBT", quote: "USD", tickSize: "0.5", lotSize: "1", minQty: "1", maxQty: "1000000", contractSize: "1", tradable: true, expiry })
+    )
+    Either.getOrThrow(risk.registerInstrument(fi, { maxOrderQty: dec(1_000), maxOrderNotional: dec(100_000), priceBandBps: 100, maxPosition: dec(1_000) }))
+    risk.onBook(FI, dec("49999.5"), dec("50000.5"))
+    expect(risk.decide(submit({ instrument: FI, qty: "10", price: "50000" }))._tag).toBe("Approved")
+    clock.advance(60_000)
+    const d = risk.decide(submit({ instrument: FI, qty: "10", price: "50000" }))
+    expect(d._tag === "Denied" ? d.event.reason : d._tag).toBe("NOT_TRADABLE")
+  })
+})

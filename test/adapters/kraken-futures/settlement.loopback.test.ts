@@ -8,7 +8,8 @@ import { SettlementWatcher } from "../../../src/adapters/venues/kraken-futures/s
 import { defaultInstrument } from "../../../src/adapters/venues/simulator/instruments.js"
 import { startSimulator, type Simulator } from "../../../src/adapters/venues/simulator/server.js"
 import { PortfolioActor } from "../../../src/actors/portfolio/portfolio.actor.js"
-import { wallClock } from "../../../src/actors/clock.js"
+import { wallClock, type ClockService } from "../../../src/actors/clock.js"
+import { manualClock } from "../simulator/helpers.js"
 import { dec } from "../../../src/domain/decimal.js"
 import type { CanonicalEvent } from "../../../src/domain/events/index.js"
 import type { PositionChanged } from "../../../src/domain/events/portfolio.js"
@@ -37,10 +38,16 @@ const until = async (what: string, ok: () => boolean, ms = 8000): Promise<void> 
   throw new Error(`timed out waiting for ${what}`)
 }
 
+// The simulator runs on a clock the test moves: the expiry comes when the test says, however slow the machine.
+const simClock = manualClock()
+// Troupe's side reads the same time, with real timers for its polling.
+const troupeClock: ClockService = { ...wallClock, now: simClock.now }
+
 beforeAll(async () => {
-  expiry = Date.now() + 2500
+  expiry = simClock.now() + 60_000
   sim = await startSimulator({
     seed: 3,
+    clock: simClock,
     market: { kind: "none" },
     instruments: ["PF_XBTUSD", "PI_XBTUSD", { ...defaultInstrument(FI), lastTradingTime: expiry }, "FF_XBTUSD_261225"],
     accounts: [MM, TR],
@@ -92,7 +99,7 @@ describe("dated and inverse contracts on loopback", () => {
     })
     feed.start()
     const watcher = new SettlementWatcher({
-      restBase: `${sim.url}/derivatives`, credentials: { apiKey: TR.apiKey, secret: TR.apiSecret }, instruments, clock: wallClock,
+      restBase: `${sim.url}/derivatives`, credentials: { apiKey: TR.apiKey, secret: TR.apiSecret }, instruments, clock: troupeClock,
       onSettlement: (s) => portfolio.onSettlement(s.instrument, s.settlementId, s.price, s.ts), graceMs: 50, pollMs: 100, attempts: 50
     })
     try {
@@ -105,9 +112,9 @@ describe("dated and inverse contracts on loopback", () => {
       // Then the market moves to a 62 000 mid and stays there through the settlement window.
       await run(mm.sendOrder({ orderType: "lmt", symbol: FI, side: "buy", size: dec(1), limitPrice: dec("61999.5"), cliOrdId: "mm-2" }))
       await run(mm.sendOrder({ orderType: "lmt", symbol: FI, side: "sell", size: dec(1), limitPrice: dec("62000.5"), cliOrdId: "mm-3" }))
+      simClock.advance(61_000)
       watcher.start()
 
-      await until("expiry", () => Date.now() > expiry + 100)
       // Trading stopped: a new order is marketInactive; the resting ones were cancelled.
       const late = await run(tr.sendOrder({ orderType: "lmt", symbol: FI, side: "sell", size: dec(1), limitPrice: dec(62000), cliOrdId: "tr-2" }))
       expect(Either.isLeft(late) ? "refused" : late.right.outcome.kind).not.toBe("accepted")
