@@ -16,7 +16,7 @@ import type { Supervisor } from "../actors/supervisor/index.js"
 import { openFileJournal, type FileJournal } from "../adapters/journal/file/file-journal.js"
 import { kafkaTopicRetention, startFileJournalRetention } from "./journal-retention.js"
 import { openKafkaJournal } from "../adapters/journal/kafka/kafka-journal.js"
-import { envelopeSource, makeKrakenMarketDataPort, makeKrakenRestClient, makeKrakenVenueGateway, mapInstruments } from "../adapters/venues/kraken-futures/index.js"
+import { envelopeSource, makeKrakenMarketDataPort, makeKrakenRestClient, makeKrakenVenueGateway, mapInstruments, SettlementWatcher } from "../adapters/venues/kraken-futures/index.js"
 import type { AccountId, InstrumentId } from "../domain/ids.js"
 import type { Instrument } from "../domain/instrument.js"
 import type { OrderEvent } from "../domain/events/orders.js"
@@ -383,6 +383,19 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       .pipe(Effect.provide(layer))
     late.root = root
     trading.deadMansSwitch.start()
+
+    // Dated futures: the venue settles them at expiry in its account log; the portfolio books it once.
+    if (trading.blocked === undefined && instruments.some((i) => i.expiry !== undefined)) {
+      const settlements = new SettlementWatcher({
+        restBase: venue.restBase,
+        credentials: { apiKey: venue.apiKey, secret: venue.apiSecret },
+        instruments,
+        clock,
+        onSettlement: (s) => trading.portfolio.onSettlement(s.instrument, s.settlementId, s.price, s.ts),
+        onLog: (level, message) => log(`settlement ${level}: ${message}`)
+      })
+      yield* Effect.acquireRelease(Effect.sync(() => settlements.start()), () => Effect.sync(() => settlements.stop()))
+    }
 
     // The configured strategies and those added at run time, as the journaled commands left them.
     const strategies = config.strategies.length > 0 ? config.strategies : defaultStrategies()

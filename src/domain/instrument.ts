@@ -6,7 +6,10 @@ import { parseInstrumentId, venueOf, symbolOf, type InstrumentId, type VenueId }
 /**
  * What is traded and in which units. Linear contracts settle in the quote currency
  * (PnL = qty * contractSize * (exit - entry)); inverse ones settle in the base currency
- * (PnL = qty * contractSize * (1/entry - 1/exit)), e.g. Kraken's PI_XBTUSD.
+ * (PnL = qty * contractSize * (1/entry - 1/exit)), e.g. Kraken's PI_XBTUSD. The contract value
+ * is `contractSize` units of `contractValueCurrency`: the base for linear (PF_XBTUSD: 1 XBT),
+ * the quote for inverse (PI_XBTUSD: 1 USD). Futures (`linearFuture`, `inverseFuture`) with an
+ * `expiry` stop trading then and are settled by the venue (see `settlePosition`).
  */
 export type InstrumentKind = "linearPerpetual" | "inversePerpetual" | "linearFuture" | "inverseFuture" | "spot"
 
@@ -31,6 +34,8 @@ export interface Instrument {
   readonly priceDecimals: number
   /** Decimal places of lotSize: the scale of the book's exact integer quantities. */
   readonly qtyDecimals: number
+  /** Dated futures: the venue's last trading time (epoch ms); absent for perpetuals. */
+  readonly expiry?: number
 }
 
 /** The raw description, as read from config or the venue's instrument list. Decimals may be text. */
@@ -45,6 +50,8 @@ export interface InstrumentSpec {
   readonly maxQty: Decimal | string
   readonly contractSize: Decimal | string
   readonly tradable: boolean
+  /** Last trading time of a dated future, epoch ms. */
+  readonly expiry?: number
 }
 
 export class InstrumentInvalid extends Data.TaggedError("InstrumentInvalid")<{
@@ -89,6 +96,7 @@ export const makeInstrument = (spec: InstrumentSpec): Either.Either<Instrument, 
   if (!minQty.modulo(lotSize).isZero()) return invalid("minQty", minQty, "is not a multiple of lotSize")
   if (!maxQty.modulo(lotSize).isZero()) return invalid("maxQty", maxQty, "is not a multiple of lotSize")
   if (maxQty.lessThan(minQty)) return invalid("maxQty", maxQty, "is below minQty")
+  if (spec.expiry !== undefined && !(Number.isSafeInteger(spec.expiry) && spec.expiry > 0)) return invalid("expiry", spec.expiry, "is not epoch milliseconds")
 
   return Either.right({
     id: id.right,
@@ -104,7 +112,8 @@ export const makeInstrument = (spec: InstrumentSpec): Either.Either<Instrument, 
     contractSize: decimals.contractSize as Decimal,
     tradable: spec.tradable,
     priceDecimals: tickSize.decimalPlaces(),
-    qtyDecimals: lotSize.decimalPlaces()
+    qtyDecimals: lotSize.decimalPlaces(),
+    ...(spec.expiry === undefined ? {} : { expiry: spec.expiry })
   })
 }
 
@@ -132,6 +141,22 @@ export const priceToTicks = (instrument: Instrument, price: Decimal): number | u
 }
 
 export const ticksToPrice = (instrument: Instrument, ticks: number): Decimal => instrument.tickSize.times(ticks)
+
+/** The currency PnL, fees and settlement are paid in: the base for inverse contracts, else the quote. */
+export const settlementCurrency = (instrument: Instrument): string => (isInverse(instrument.kind) ? instrument.base : instrument.quote)
+
+/** The currency of the contract value (`contractSize` units of it): the quote for inverse, else the base. */
+export const contractValueCurrency = (instrument: Instrument): string => (isInverse(instrument.kind) ? instrument.quote : instrument.base)
+
+/** Whether a dated contract has stopped trading at `now` (epoch ms); perpetuals never do. */
+export const isExpired = (instrument: Instrument, now: number): boolean => instrument.expiry !== undefined && now >= instrument.expiry
+
+/**
+ * Notional of `qty` contracts in the quote currency (USD): |qty| × contractSize × price for linear
+ * contracts, |qty| × contractSize for inverse ones (their contract value is fixed in the quote).
+ */
+export const notionalQuote = (instrument: Instrument, qty: Decimal, price: Decimal): Decimal =>
+  isInverse(instrument.kind) ? qty.abs().times(instrument.contractSize) : qty.abs().times(instrument.contractSize).times(price)
 
 /** Notional value of `qty` contracts at `price` in the settlement currency (quote for linear, base for inverse). */
 export const notional = (instrument: Instrument, qty: Decimal, price: Decimal): Decimal =>

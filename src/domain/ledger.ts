@@ -7,7 +7,7 @@ import type { TradingCause, TradingState } from "./events/risk.js"
 import { runOfClientOrderId } from "./ids.js"
 import type { Instrument } from "./instrument.js"
 import { fillOfEvent } from "./fill.js"
-import { applyFill, positionFor, type Position } from "./position.js"
+import { applyFill, averageEntry, positionFor, settlePosition, withOpen, type Position } from "./position.js"
 import { SpentRequests, type SpentRequest } from "./spent-requests.js"
 
 /**
@@ -180,11 +180,18 @@ export class TradingLedger {
       case "OrderFilled":
         return this.fill(event)
       case "PositionChanged": {
-        // Without a fill id it is a reconciliation: the venue's position replaced ours.
+        // Without a fill id it is a reconciliation (the venue's position replaced ours) or a
+        // dated contract's settlement (closed at the settlement price, PnL realized).
         if (event.fillId !== undefined) return
         const current = this.positions.get(event.instrument) ?? (this.instruments(event.instrument) === undefined ? undefined : positionOf(this.instruments(event.instrument)!))
         if (current === undefined) return
-        this.positions.set(event.instrument, { ...current, quantity: event.qty, entryCost: event.qty.times(event.avgPrice), avgEntryPrice: event.qty.isZero() ? ZERO : event.avgPrice })
+        if (event.settlementId !== undefined && event.settlementPrice !== undefined) {
+          if (this.recent.has(event.settlementId)) return
+          this.remember(event.settlementId)
+          this.positions.set(event.instrument, settlePosition(current, event.settlementPrice))
+          return
+        }
+        this.positions.set(event.instrument, withOpen(current, event.qty, event.avgPrice))
         return
       }
       case "TradingStateChanged": {
@@ -313,7 +320,7 @@ export class TradingLedger {
           ...flat,
           quantity,
           entryCost,
-          avgEntryPrice: quantity.isZero() ? ZERO : entryCost.dividedBy(quantity),
+          avgEntryPrice: averageEntry(flat, entryCost, quantity),
           realizedPnl: new Decimal(p.realizedPnl),
           fees: new Decimal(p.fees),
           fillCount: p.fillCount

@@ -10,7 +10,8 @@ export const REPLAY_VENUE = "kraken-futures"
 const MAX_QTY = new Decimal("1e9")
 
 /**
- * The contracts of a replay, for the engine and for the trading stack, from the same numbers:
+ * The contracts of a replay, for the engine and for the trading stack, from the same numbers
+ * (linear and inverse perpetuals `PF_`/`PI_`, dated futures `FF_`/`FI_` with their expiry):
  * the simulator's defaults per symbol (PF_XBTUSD tick 0.5 lot 0.0001, ...), overridden by the
  * recording's `instrument` lines. The domain side is built as the Kraken adapter maps the
  * venue's instrument list (lot = 10^-precision, min qty one lot, max qty 1e9 on the lot grid).
@@ -26,12 +27,14 @@ export const replayInstruments = (input: MarketInput): { readonly sim: SimInstru
       ...(spec?.tickSize === undefined ? {} : { tickSize: spec.tickSize }),
       ...(spec?.contractValueTradePrecision === undefined ? {} : { contractValueTradePrecision: spec.contractValueTradePrecision })
     }
-    if (s.type === "futures_inverse") throw new Error(`replay: ${symbol} is an inverse contract; replay trades linear contracts only`)
     const lot = lotSize(s)
     const pair = symbol.split("_")[1] ?? ""
+    const inverse = s.type === "futures_inverse"
+    const dated = s.lastTradingTime !== undefined
     const made = makeInstrument({
       id: `${REPLAY_VENUE}:${symbol}`,
-      kind: "linearPerpetual",
+      kind: inverse ? (dated ? "inverseFuture" : "inversePerpetual") : dated ? "linearFuture" : "linearPerpetual",
+      ...(s.lastTradingTime === undefined ? {} : { expiry: s.lastTradingTime }),
       base: pair.length >= 4 ? pair.slice(0, -3) : "BASE",
       quote: pair.length >= 4 ? pair.slice(-3) : "USD",
       tickSize: s.tickSize,

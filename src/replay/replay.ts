@@ -137,7 +137,9 @@ const positionRow = (p: Position) => ({
   quantity: p.quantity.toString(),
   avgEntryPrice: p.avgEntryPrice.toString(),
   realizedPnl: p.realizedPnl.toString(),
-  fees: p.fees.toString()
+  fees: p.fees.toString(),
+  /** Inverse contracts: PnL and fees in the base currency (XBT), else in the quote currency. */
+  pnlCurrency: p.inverse === true ? "base" : "quote"
 })
 
 const prepareOut = (outDir: string, withStore: boolean): { journalDir: string; storeDir: string | undefined } => {

@@ -84,11 +84,22 @@ describe("netting position", () => {
     expect(s(p.fees)).toBe("-0.02")
   })
 
-  it("refuses inverse instruments rather than computing linear PnL for them", () => {
+  it("values inverse instruments in the base currency: qty × contract value × (1/entry − 1/exit)", () => {
     const inverse = Either.getOrThrow(
       makeInstrument({ id: "kraken-futures:PI_XBTUSD", kind: "inversePerpetual", base: "XBT", quote: "USD", tickSize: "0.5", lotSize: "1", minQty: "1", maxQty: "1000000", contractSize: "1", tradable: true })
     )
-    expect(Either.isLeft(positionFor(inverse))).toBe(true)
+    const flat = Either.getOrThrow(positionFor(inverse))
+    expect(flat.inverse).toBe(true)
+    // 10 000 USD long at 50 000, closed at 40 000: 10 000 × (1/50 000 − 1/40 000) = −0.05 XBT.
+    const long = applyFill(flat, fill("buy", "10000", "50000"))
+    expect(s(long.entryCost)).toBe("0.2")
+    expect(s(unrealizedPnl(long, dec("40000")))).toBe("-0.05")
+    const closed = applyFill(long, fill("sell", "10000", "40000"))
+    expect(s(closed.realizedPnl)).toBe("-0.05")
+    expect(s(closed.quantity)).toBe("0")
+    // Harmonic average entry: 1 at 100 and 1 at 200 is 2 / (1/100 + 1/200) = 133.33…
+    const two = applyFill(applyFill(flat, fill("buy", "1", "100")), fill("buy", "1", "200"))
+    expect(two.avgEntryPrice.toDecimalPlaces(6).toString()).toBe("133.333333")
   })
 
   it("realized + unrealized equals the mark-to-market of the cash flows, exactly, over any fills", () => {

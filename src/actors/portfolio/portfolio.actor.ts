@@ -7,7 +7,7 @@ import { eventIds, type IdSequences, type RunNumber } from "../../domain/event-i
 import { RecentFillIds } from "../../domain/recent-fill-ids.js"
 import type { AccountId, InstrumentId } from "../../domain/ids.js"
 import type { Instrument } from "../../domain/instrument.js"
-import { applyFill, positionFor, unrealizedPnl, type Position, type PositionUnsupported } from "../../domain/position.js"
+import { applyFill, positionFor, settlePosition, unrealizedPnl, withOpen, type Position, type PositionUnsupported } from "../../domain/position.js"
 import type { ClockService } from "../clock.js"
 
 export interface PortfolioUpdate {
@@ -102,7 +102,7 @@ export class PortfolioActor {
   adoptVenuePosition(instrument: InstrumentId, qty: Decimal, avgPrice: Decimal): boolean {
     const b = this.books.get(instrument)
     if (b === undefined) return false
-    b.position = { ...b.position, quantity: qty, entryCost: qty.times(avgPrice), avgEntryPrice: qty.isZero() ? ZERO : avgPrice }
+    b.position = withOpen(b.position, qty, avgPrice)
     this.deps.emit({
       _tag: "PositionChanged",
       id: this.nextId(),
@@ -164,6 +164,39 @@ export class PortfolioActor {
     return true
   }
 
+  /**
+   * A dated contract settled by the venue at `price` (booking `settlementId`, deduplicated like a
+   * fill id): the open quantity is closed at the settlement price, its PnL realized, and the change
+   * journaled as a PositionChanged carrying the settlement id and price (the fold does the same).
+   * False for a repeat or an instrument we do not carry.
+   */
+  onSettlement(instrument: InstrumentId, settlementId: string, price: Decimal, venueTs?: number): boolean {
+    if (this.fillIds.has(settlementId, venueTs)) {
+      this.duplicateFills++
+      return false
+    }
+    const b = this.books.get(instrument)
+    if (b === undefined) return false
+    this.fillIds.add(settlementId, venueTs)
+    b.position = settlePosition(b.position, price)
+    this.deps.emit({
+      _tag: "PositionChanged",
+      id: this.nextId(),
+      ts: this.deps.clock.now(),
+      source: `portfolio/${this.deps.account}`,
+      account: this.deps.account,
+      instrument,
+      qty: b.position.quantity,
+      avgPrice: b.position.avgEntryPrice,
+      realizedPnl: b.position.realizedPnl,
+      unrealizedPnl: ZERO,
+      settlementId,
+      settlementPrice: price
+    })
+    this.changed(b)
+    return true
+  }
+
   /** Top of book: marks the instrument at the mid unless the venue sends a mark price. */
   onBook(instrument: InstrumentId, bestBid: Decimal | undefined, bestAsk: Decimal | undefined): void {
     const b = this.books.get(instrument)
@@ -185,12 +218,16 @@ export class PortfolioActor {
     return b === undefined || b.mark === undefined ? ZERO : unrealizedPnl(b.position, b.mark)
   }
 
-  /** Realized (net of fees) since the day started plus the change in unrealized since then. */
+  /**
+   * Realized (net of fees) since the day started plus the change in unrealized since then, in
+   * the quote currency: an inverse contract's base-currency PnL is valued at its mark (0 unmarked).
+   */
   dailyPnl(): Decimal {
     let pnl = ZERO
     for (const b of this.books.values()) {
       const u = b.mark === undefined ? ZERO : unrealizedPnl(b.position, b.mark)
-      pnl = pnl.plus(b.position.realizedPnl.minus(b.realizedAtDayStart)).plus(u.minus(b.unrealizedAtDayStart))
+      const change = b.position.realizedPnl.minus(b.realizedAtDayStart).plus(u.minus(b.unrealizedAtDayStart))
+      pnl = pnl.plus(b.position.inverse === true ? (b.mark === undefined ? ZERO : change.times(b.mark)) : change)
     }
     return pnl
   }
@@ -202,13 +239,21 @@ export class PortfolioActor {
     }
   }
 
-  /** Gross Σ|qty × contractSize × mark|, net Σ qty × contractSize × mark; unmarked instruments count 0. */
+  /**
+   * Gross Σ|qty × contractSize × mark|, net Σ qty × contractSize × mark, in the quote currency;
+   * inverse contracts count qty × contractSize (their USD value); unmarked linear ones count 0.
+   */
   exposures(): Exposures {
     let gross = ZERO
     let net = ZERO
     const perInstrument = new Map<InstrumentId, Decimal>()
     for (const b of this.books.values()) {
-      const e = b.mark === undefined ? ZERO : b.position.quantity.times(b.instrument.contractSize).times(b.mark)
+      const e =
+        b.position.inverse === true
+          ? b.position.quantity.times(b.instrument.contractSize)
+          : b.mark === undefined
+            ? ZERO
+            : b.position.quantity.times(b.instrument.contractSize).times(b.mark)
       perInstrument.set(b.instrument.id, e)
       gross = gross.plus(e.abs())
       net = net.plus(e)

@@ -3,7 +3,7 @@ import type { Side } from "../../domain/order.js"
 import type { RiskReason } from "../../domain/events/risk.js"
 import type { OrderType } from "../../domain/schema.js"
 import type { TradingStatus } from "../../machines/trading-state.machine.js"
-import { lotsToQty, ticksToPx, unitsToMoney, type AccountRisk, type InstrumentRisk } from "./limits.js"
+import { lotValue, lotsToQty, ticksToPx, unitsToMoney, type AccountRisk, type InstrumentRisk } from "./limits.js"
 import { NOT_EXACT, toUnits } from "./scaled.js"
 
 /**
@@ -54,9 +54,13 @@ export const checkReduceOnlyRoom = (r: InstrumentRisk, side: Side, lots: number)
 export const checkDuplicate = (seen: { has(clientOrderId: string): boolean }, clientOrderId: string): Denial | undefined =>
   seen.has(clientOrderId) ? deny("DUPLICATE_CLIENT_ORDER_ID", `client order id ${clientOrderId} was used before`) : undefined
 
-export const checkInstrument = (r: InstrumentRisk | undefined, id: string): Denial | undefined => {
+export const checkInstrument = (r: InstrumentRisk | undefined, id: string, now?: number): Denial | undefined => {
   if (r === undefined) return deny("UNKNOWN_INSTRUMENT", `instrument ${id} is not known to risk`)
   if (!r.instrument.tradable) return deny("NOT_TRADABLE", `instrument ${id} is not tradable`)
+  // A dated contract past its last trading time: the venue would refuse it (marketInactive).
+  if (now !== undefined && r.instrument.expiry !== undefined && now >= r.instrument.expiry) {
+    return deny("NOT_TRADABLE", `instrument ${id} expired at ${new Date(r.instrument.expiry).toISOString()}`)
+  }
   return undefined
 }
 
@@ -90,11 +94,11 @@ export const checkQtyBounds = (r: InstrumentRisk, lots: number): Denial | undefi
 export const checkMaxOrderQty = (r: InstrumentRisk, lots: number): Denial | undefined =>
   lots > r.maxOrderLots ? deny("MAX_ORDER_QTY", "order quantity above the risk limit", lotsToQty(r, r.maxOrderLots), lotsToQty(r, lots)) : undefined
 
-/** qty × contractSize × price ≤ maxOrderNotional, compared in lot·ticks. */
+/** qty × contractSize × price ≤ maxOrderNotional, compared in lot·ticks (inverse: qty × contractSize, in lots). */
 export const checkNotional = (r: InstrumentRisk, lots: number, priceTicks: number): Denial | undefined => {
-  const lotTicks = lots * priceTicks
+  const lotTicks = r.inverse ? lots : lots * priceTicks
   if (lotTicks <= r.maxNotionalLotTicks) return undefined
-  const value = r.instrument.lotSize.times(r.instrument.tickSize).times(r.instrument.contractSize)
+  const value = r.instrument.lotSize.times(r.inverse ? 1 : r.instrument.tickSize).times(r.instrument.contractSize)
   return deny("MAX_NOTIONAL", "order notional above the risk limit", r.limits.maxOrderNotional, value.times(lotTicks))
 }
 
@@ -144,8 +148,8 @@ export const checkPosition = (r: InstrumentRisk, side: Side, addLots: number): D
  * reducing orders pass even when a mark move has put the account over a limit.
  */
 export const checkExposure = (a: AccountRisk, r: InstrumentRisk, side: Side, addLots: number): Denial | undefined => {
-  if (r.markTicks < 0) return deny("MAX_GROSS_EXPOSURE", "no mark price to value the order")
-  const v = r.markTicks * r.valuePerLotTick
+  const v = lotValue(r)
+  if (v < 0) return deny("MAX_GROSS_EXPOSURE", "no mark price to value the order")
   const buy = side === "buy" ? addLots : 0
   const sell = side === "sell" ? addLots : 0
   const long = (r.positionLots + r.openBuyLots + buy) * v

@@ -13,7 +13,7 @@ import { NOT_EXACT, toUnits } from "./scaled.js"
 export interface InstrumentLimits {
   /** Largest quantity of one order (contracts). */
   readonly maxOrderQty: Decimal
-  /** Largest notional of one order in the settlement currency (qty × contractSize × price). */
+  /** Largest notional of one order in the quote currency (USD): qty × contractSize × price, or qty × contractSize for inverse contracts. */
   readonly maxOrderNotional: Decimal
   /** Fat-finger band: |price − mid| / mid ≤ bps / 10 000. */
   readonly priceBandBps: number
@@ -47,11 +47,13 @@ export interface InstrumentRisk {
   readonly minLots: number
   readonly maxLots: number
   readonly maxOrderLots: number
-  /** maxOrderNotional in lot·ticks. */
+  /** maxOrderNotional in lot·ticks (inverse: in lots, the notional does not depend on the price). */
   readonly maxNotionalLotTicks: number
+  /** Inverse contract: notional is qty × contract value in the quote currency (USD), whatever the price. */
+  readonly inverse: boolean
   readonly bandBps: number
   readonly maxPositionLots: number
-  /** Exposure units per lot·tick (lot × tick × contractSize × 10^exposureDecimals). */
+  /** Exposure units per lot·tick (lot × tick × contractSize × 10^exposureDecimals); inverse: per lot (lot × contractSize). */
   readonly valuePerLotTick: number
   // --- aggregates, updated by the risk actor on every order event, position and market update
   positionLots: number
@@ -80,14 +82,16 @@ export const compileInstrument = (
   exposureDecimals: number
 ): Either.Either<InstrumentRisk, RiskConfigInvalid> => {
   const bad = (reason: string) => Either.left(new RiskConfigInvalid({ subject: instrument.id, reason }))
-  if (isInverse(instrument.kind)) return bad("inverse contracts are not supported (the linear position model does not value them)")
+  // Notional is in the quote currency (USD): qty × contractSize × price for linear contracts,
+  // qty × contractSize for inverse ones (their contract value is fixed in USD).
+  const inverse = isInverse(instrument.kind)
   const tickUnits = toUnits(instrument.tickSize, instrument.priceDecimals)
   const lotUnits = toUnits(instrument.lotSize, instrument.qtyDecimals)
   if (tickUnits <= 0 || lotUnits <= 0) return bad("tick or lot size cannot be held in integer units")
-  const lotTick = instrument.lotSize.times(instrument.tickSize).times(instrument.contractSize)
+  const lotTick = instrument.lotSize.times(inverse ? 1 : instrument.tickSize).times(instrument.contractSize)
   const valuePerLotTick = toUnits(lotTick, exposureDecimals)
   if (valuePerLotTick === NOT_EXACT || valuePerLotTick === 0) {
-    return bad(`lot × tick × contractSize = ${lotTick.toString()} is not a whole number of 1e-${exposureDecimals} exposure units`)
+    return bad(`lot × ${inverse ? "" : "tick × "}contractSize = ${lotTick.toString()} is not a whole number of 1e-${exposureDecimals} exposure units`)
   }
   if (!(Number.isInteger(limits.priceBandBps) && limits.priceBandBps >= 0)) return bad("priceBandBps must be a non-negative integer")
   return Either.right({
@@ -99,6 +103,7 @@ export const compileInstrument = (
     maxLots: floorUnits(instrument.maxQty, instrument.lotSize),
     maxOrderLots: floorUnits(limits.maxOrderQty, instrument.lotSize),
     maxNotionalLotTicks: floorUnits(limits.maxOrderNotional, lotTick),
+    inverse,
     bandBps: limits.priceBandBps,
     maxPositionLots: floorUnits(limits.maxPosition, instrument.lotSize),
     valuePerLotTick,
@@ -146,10 +151,13 @@ export const compileAccount = (limits: AccountLimits): AccountRisk => {
   }
 }
 
+/** Exposure units of one lot at the mark (inverse: whatever the mark), or -1 without a mark for a linear contract. */
+export const lotValue = (r: InstrumentRisk): number => (r.inverse ? r.valuePerLotTick : r.markTicks < 0 ? -1 : r.markTicks * r.valuePerLotTick)
+
 /** Worst-case exposure of one instrument if all buys (long) or all sells (short) fill. */
 export const instrumentExposure = (r: InstrumentRisk, buyLots: number, sellLots: number): { gross: number; long: number; short: number } => {
-  if (r.markTicks < 0) return { gross: 0, long: 0, short: 0 }
-  const v = r.markTicks * r.valuePerLotTick
+  const v = lotValue(r)
+  if (v < 0) return { gross: 0, long: 0, short: 0 }
   const long = (r.positionLots + buyLots) * v
   const short = (r.positionLots - sellLots) * v
   return { gross: Math.max(Math.abs(long), Math.abs(short)), long, short }

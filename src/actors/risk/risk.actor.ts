@@ -248,7 +248,7 @@ export class RiskActor {
     let d = checkDuplicate(this.seenIds, i.clientOrderId)
     if (d !== undefined) return d
     const r = this.instruments.get(i.instrument)
-    d = checkInstrument(r, i.instrument)
+    d = checkInstrument(r, i.instrument, this.deps.clock.now())
     if (d !== undefined || r === undefined) return d
     const lots = lotsOf(r, i.qty)
     d = checkLot(r, i.qty, lots)
@@ -298,7 +298,7 @@ export class RiskActor {
       return { reason: "NOT_TRADABLE", detail: `order ${i.clientOrderId} is not open on ${i.instrument}: nothing to modify` }
     }
     const r = o.r
-    let d = checkInstrument(r, i.instrument)
+    let d = checkInstrument(r, i.instrument, this.deps.clock.now())
     if (d !== undefined) return d
     let lots = o.qtyLots
     if (i.qty !== undefined) {

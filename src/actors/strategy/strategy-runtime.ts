@@ -8,7 +8,7 @@ import type { StrategyRecord } from "../../domain/events/strategy.js"
 import { fillOfEvent } from "../../domain/fill.js"
 import { RecentFillIds } from "../../domain/recent-fill-ids.js"
 import { makeClientOrderId, type AccountId, type ClientOrderId, type InstrumentId, type StrategyId } from "../../domain/ids.js"
-import type { Instrument } from "../../domain/instrument.js"
+import { isInverse, type Instrument } from "../../domain/instrument.js"
 import { limitPriceOf, triggerPriceOf } from "../../domain/order.js"
 import { applyFill, flatPosition, type Position } from "../../domain/position.js"
 import type { AnyStrategyDefinition, BookView, Denial, OrderRequest, StrategyClock, StrategyContext, StrategyLog } from "../../strategies/ports.js"
@@ -191,7 +191,7 @@ export class StrategyRuntime {
     const p = this.positions.get(id)
     if (p !== undefined) return p
     const instrument = this.instruments.get(id)
-    return flatPosition(id, instrument?.contractSize ?? (this.firstContractSize() as Decimal))
+    return flatPosition(id, instrument?.contractSize ?? (this.firstContractSize() as Decimal), instrument !== undefined && isInverse(instrument.kind))
   }
 
   private firstContractSize(): Decimal | undefined {

@@ -13,7 +13,13 @@ export const PositionChanged = Schema.TaggedStruct("PositionChanged", {
   avgPrice: DecimalFromString,
   realizedPnl: DecimalFromString,
   unrealizedPnl: optional(DecimalFromString),
-  /** The fill that caused the change, absent for reconciliation or mark updates. */
-  fillId: optional(FillId)
+  /** The fill that caused the change, absent for reconciliation, settlement or mark updates. */
+  fillId: optional(FillId),
+  /**
+   * A dated contract settled by the venue: the venue's booking id (dedupe) and the settlement
+   * price the open quantity was closed at. The fold applies `settlePosition` with that price.
+   */
+  settlementId: optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(128))),
+  settlementPrice: optional(DecimalFromString)
 })
 export type PositionChanged = typeof PositionChanged.Type

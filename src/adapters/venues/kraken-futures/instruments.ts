@@ -29,6 +29,9 @@ export interface InstrumentsLoad {
 
 const MAX_QTY_DEFAULT = new Decimal("1e9")
 
+/** `contractValueTradePrecision` when an entry lacks it: whole contracts. */
+export const DEFAULT_TRADE_PRECISION = 0
+
 /** Lot size from `contractValueTradePrecision`: the number of decimals allowed in `size`. */
 export const lotFromPrecision = (precision: number): Decimal => new Decimal(10).pow(-precision)
 
@@ -72,13 +75,19 @@ export const mapInstruments = (entries: ReadonlyArray<unknown>): InstrumentsLoad
       continue
     }
     const pair = e.base != null && e.quote != null ? { base: e.base, quote: e.quote } : pairOf(e.symbol)
-    if (e.tickSize == null || e.contractValueTradePrecision == null || pair === undefined) {
-      skipped.push({ symbol: e.symbol, reason: "missing tickSize, contractValueTradePrecision or pair" })
+    if (e.tickSize == null || pair === undefined) {
+      skipped.push({ symbol: e.symbol, reason: "missing tickSize or pair" })
       continue
     }
-    const lot = lotFromPrecision(e.contractValueTradePrecision)
+    const expiry = dated ? Date.parse(e.lastTradingTime as string) : undefined
+    if (expiry !== undefined && !Number.isSafeInteger(expiry)) {
+      errors.push(new VenueDecodeError({ source: "rest/instruments", reason: `lastTradingTime ${JSON.stringify(String(e.lastTradingTime).slice(0, 40))} is not a time`, shape: shapeOf(raw) }))
+      continue
+    }
+    // Older replies (and inverse contracts) lack the field: the venue trades whole contracts then.
+    const lot = lotFromPrecision(e.contractValueTradePrecision ?? DEFAULT_TRADE_PRECISION)
     const made = makeInstrument({
-      id: `${VENUE}:${e.symbol}`,
+      id: `${VENUE}:${e.symbol.toUpperCase()}`,
       kind,
       base: pair.base,
       quote: pair.quote,
@@ -87,7 +96,8 @@ export const mapInstruments = (entries: ReadonlyArray<unknown>): InstrumentsLoad
       minQty: lot,
       maxQty: MAX_QTY_DEFAULT.dividedToIntegerBy(lot).times(lot).greaterThan(0) ? MAX_QTY_DEFAULT.dividedToIntegerBy(lot).times(lot) : lot,
       contractSize: e.contractSize ?? new Decimal(1),
-      tradable: e.tradeable
+      tradable: e.tradeable,
+      ...(expiry === undefined ? {} : { expiry })
     })
     if (Either.isLeft(made)) {
       errors.push(new VenueDecodeError({ source: "rest/instruments", reason: made.left.message, shape: shapeOf(raw) }))

@@ -3,7 +3,7 @@ import { Decimal, ZERO } from "../../../domain/decimal.js"
 import type { CancelStatus, EditCommand, EditStatus, EngineEffect, FillView, OrderEvent, OrderRef, OrderView, Outcome, PositionView, SendCommand, SendStatus } from "./engine-types.js"
 import { defaultFaults, type Faults } from "./faults.js"
 import { venuePrecision, VenueHistory } from "./history.js"
-import type { SimInstrument } from "./instruments.js"
+import { accountLogAsset, isInverseSim, settlementAsset, type SimInstrument } from "./instruments.js"
 import { marginState, orderMargin, type MarginState } from "./margin.js"
 import { MatchingEngine } from "./matching-engine.js"
 import { PrivateFeed, type FeedAccount } from "./private-feed.js"
@@ -41,10 +41,16 @@ export interface SimModel {
   /** Funding of perpetuals (PF_, PI_): every `intervalMs` (default 1 h; 0 = never) at `relativeRate` of the mark (default 0.00001). */
   readonly fundingIntervalMs: number
   readonly fundingRelativeRate: Decimal
+  /**
+   * Dated futures settle at the time-weighted average mark over the last `settlementWindowMs`
+   * before their last trading time (default 15 min), rounded half-even to the tick.
+   */
+  readonly settlementWindowMs: number
 }
 
 export const defaultModel = (): SimModel => ({
-  marketCollar: new Decimal("0.01"), marginChecks: true, liquidation: true, fundingIntervalMs: 3_600_000, fundingRelativeRate: new Decimal("0.00001")
+  marketCollar: new Decimal("0.01"), marginChecks: true, liquidation: true, fundingIntervalMs: 3_600_000, fundingRelativeRate: new Decimal("0.00001"),
+  settlementWindowMs: 900_000
 })
 
 const isPerpetual = (symbol: string): boolean => /^P[FI]_/i.test(symbol) || /USDT$/.test(symbol)
@@ -84,6 +90,8 @@ export class Exchange {
   private fundingTimer: unknown
   /** Further faces (the Binance face) that see every effect after the Kraken feeds. */
   private readonly listeners = new Set<(effects: ReadonlyArray<EngineEffect>) => void>()
+  private readonly expiryTimers = new Map<string, unknown>()
+  private readonly settlements = new Map<string, { price: Decimal; time: number }>()
 
   constructor(
     instruments: ReadonlyArray<SimInstrument>,
@@ -131,7 +139,7 @@ export class Exchange {
       let cash = a.collateralUsd.plus(this.fundingPaid.get(a.name) ?? ZERO)
       for (const p of this.engine.positions(a.name)) {
         if (!p.balance.isZero()) this.positioned.add(a.name)
-        cash = cash.plus(p.realizedPnl).minus(p.feesPaid)
+        if (!this.inverse(p.symbol)) cash = cash.plus(p.realizedPnl).minus(p.feesPaid)
         this.lastPositions.set(`${a.name}|${p.symbol}`, p)
       }
       this.cash.set(a.name, cash)
@@ -319,9 +327,12 @@ export class Exchange {
           this.lastPositions.set(key, e.position)
           const realized = e.position.realizedPnl.minus(before?.realizedPnl ?? ZERO)
           const fee = e.position.feesPaid.minus(before?.feesPaid ?? ZERO)
-          const old = this.collateral(e.account)
+          const instrument = this.engine.instrument(e.position.symbol)
+          const inverse = instrument !== undefined && isInverseSim(instrument)
+          const asset = instrument === undefined ? "usd" : accountLogAsset(instrument)
+          const old = inverse ? this.baseBalance(e.account, asset).minus(realized).plus(fee) : this.collateral(e.account)
           const next = old.plus(realized).minus(fee)
-          this.cash.set(e.account, next)
+          if (!inverse) this.cash.set(e.account, next)
           const liquidation = this.liquidationOrders.has(lastFill.orderId)
           const oldSize = before?.balance ?? ZERO
           const newSize = e.position.balance
@@ -332,13 +343,13 @@ export class Exchange {
             conversion_spread_percentage: null, liquidation_fee: null, position_uid: null
           }
           const info = liquidation ? "futures liquidation" : "futures trade"
-          this.history.onAccountLog(e.account, now, info, { ...common, asset: "usd", fee, old_balance: old, new_balance: next, realized_pnl: realized })
+          this.history.onAccountLog(e.account, now, info, { ...common, asset, fee, old_balance: old, new_balance: next, realized_pnl: realized })
           this.history.onAccountLog(e.account, now, info, { ...common, asset: e.position.symbol.toLowerCase(), fee: 0, old_balance: oldSize, new_balance: newSize, realized_pnl: null })
           const change = oldSize.isZero() ? "open" : newSize.isZero() ? "close" : oldSize.isNeg() !== newSize.isNeg() ? "reverse" : newSize.abs().gt(oldSize.abs()) ? "increase" : "decrease"
           this.history.onPositionUpdate(e.account, now, {
             tradeable: e.position.symbol, oldPosition: oldSize.toFixed(), oldAverageEntryPrice: venuePrecision(before?.entryPrice ?? ZERO).toFixed(),
             newPosition: newSize.toFixed(), newAverageEntryPrice: venuePrecision(e.position.entryPrice).toFixed(), fillTime: lastFill.time,
-            fee: fee.toFixed(), feeCurrency: "USD", realizedPnL: realized.toFixed(), positionChange: change, executionUid: lastFill.fillId,
+            fee: fee.toFixed(), feeCurrency: instrument === undefined ? "USD" : settlementAsset(instrument), realizedPnL: realized.toFixed(), positionChange: change, executionUid: lastFill.fillId,
             executionPrice: lastFill.price.toFixed(), executionSize: lastFill.qty.toFixed(), tradeType: liquidation ? "liquidation" : "userExecution",
             fundingRealizationTime: null, realizedFunding: null, updateReason: "trade"
           })
@@ -417,12 +428,99 @@ export class Exchange {
     const known = this.cash.get(account)
     if (known !== undefined) return known
     const start = this.accountsByName.get(account)?.collateralUsd ?? ZERO
-    return this.engine.positions(account).reduce((sum, p) => sum.plus(p.realizedPnl).minus(p.feesPaid), start)
+    return this.engine.positions(account).reduce((sum, p) => (this.inverse(p.symbol) ? sum : sum.plus(p.realizedPnl).minus(p.feesPaid)), start)
+  }
+
+  private inverse(symbol: string): boolean {
+    const i = this.engine.instrument(symbol)
+    return i !== undefined && isInverseSim(i)
+  }
+
+  /**
+   * The account's balance in an inverse contract's base currency (`xbt`): realized PnL minus fees
+   * of its inverse positions in that currency. The simulator keeps inverse PnL there (the venue's
+   * single-collateral account), apart from the USD collateral.
+   */
+  baseBalance(account: string, asset: string): Decimal {
+    let sum = ZERO
+    for (const p of this.engine.positions(account)) {
+      const i = this.engine.instrument(p.symbol)
+      if (i !== undefined && isInverseSim(i) && accountLogAsset(i) === asset) sum = sum.plus(p.realizedPnl).minus(p.feesPaid)
+    }
+    return sum
+  }
+
+  /** Arms a timer per dated contract that expires it at its last trading time (at once if past). */
+  startExpiries(): void {
+    for (const i of this.engine.instruments()) {
+      if (i.lastTradingTime === undefined || this.engine.isExpired(i.symbol) || this.expiryTimers.has(i.symbol)) continue
+      const symbol = i.symbol
+      this.expiryTimers.set(symbol, this.clock.setTimeout(() => {
+        this.expiryTimers.delete(symbol)
+        this.expire(symbol)
+      }, Math.max(0, i.lastTradingTime - this.now())))
+    }
+  }
+
+  /** The simulator's settlement price: the time-weighted mark over the window before the last trading time, on the tick. */
+  settlementPrice(symbol: string): Decimal | undefined {
+    const i = this.engine.instrument(symbol)
+    if (i === undefined) return undefined
+    const end = Math.min(i.lastTradingTime ?? this.now(), this.now())
+    const twap = this.history.markTwap(symbol, end - this.model.settlementWindowMs, end) ?? this.markPrice(symbol)
+    return twap?.dividedBy(i.tickSize).toDecimalPlaces(0, Decimal.ROUND_HALF_EVEN).times(i.tickSize)
+  }
+
+  /**
+   * A dated contract's expiry: orders refused from now on and open ones cancelled; each position
+   * closed at the settlement price, written to the account log (`settlement`, with
+   * `trade_price` and `realized_pnl`) and the position history (`updateReason: "settlement"`),
+   * and reported on `open_positions`.
+   */
+  expire(symbol: string): void {
+    const i = this.engine.instrument(symbol)
+    const price = this.settlementPrice(symbol)
+    if (i === undefined || price === undefined || this.engine.isExpired(symbol)) return
+    const now = this.now()
+    const out = this.engine.expire(symbol, price, now)
+    this.settlements.set(symbol, { price, time: now })
+    for (const { account, before, after } of out.settled) {
+      if (!this.accountsByName.has(account)) continue
+      this.lastPositions.set(`${account}|${symbol}`, after)
+      const realized = after.realizedPnl.minus(before.realizedPnl)
+      const inverse = isInverseSim(i)
+      const asset = accountLogAsset(i)
+      const old = inverse ? this.baseBalance(account, asset).minus(realized) : this.collateral(account)
+      const next = old.plus(realized)
+      if (!inverse) this.cash.set(account, next)
+      const common = {
+        contract: symbol.toLowerCase(), collateral: null, execution: null, funding_rate: null, margin_account: inverse ? asset === "xbt" ? "fi_xbtusd" : `fi_${asset}usd` : "flex",
+        mark_price: price, realized_funding: null, trade_price: price, old_average_entry_price: venuePrecision(before.entryPrice), new_average_entry_price: 0,
+        conversion_spread_percentage: null, liquidation_fee: null, position_uid: null
+      }
+      this.history.onAccountLog(account, now, "settlement", { ...common, booking_uid: randomUUID(), asset, fee: 0, old_balance: venuePrecision(old), new_balance: venuePrecision(next), realized_pnl: venuePrecision(realized) })
+      this.history.onAccountLog(account, now, "settlement", { ...common, booking_uid: randomUUID(), asset: symbol.toLowerCase(), fee: 0, old_balance: before.balance, new_balance: 0, realized_pnl: null })
+      this.history.onPositionUpdate(account, now, {
+        tradeable: symbol, oldPosition: before.balance.toFixed(), oldAverageEntryPrice: venuePrecision(before.entryPrice).toFixed(), newPosition: "0",
+        newAverageEntryPrice: "0", fillTime: now, fee: "0", feeCurrency: settlementAsset(i), realizedPnL: venuePrecision(realized).toFixed(), positionChange: "close",
+        executionUid: null, executionPrice: price.toFixed(), executionSize: before.balance.abs().toFixed(), tradeType: "settlement",
+        fundingRealizationTime: null, realizedFunding: null, updateReason: "settlement"
+      })
+    }
+    this.publicFeed.onEffects(out.effects)
+    this.privateFeed.onEffects(out.effects)
+  }
+
+  /** Settled dated contracts: price and time. */
+  settlement(symbol: string): { readonly price: Decimal; readonly time: number } | undefined {
+    return this.settlements.get(symbol)
   }
 
   stop(): void {
     if (this.fundingTimer !== undefined) this.clock.clearTimeout(this.fundingTimer)
     this.fundingTimer = undefined
+    for (const t of this.expiryTimers.values()) this.clock.clearTimeout(t)
+    this.expiryTimers.clear()
     for (const d of this.deadMan.values()) this.clock.clearTimeout(d.timer)
     this.deadMan.clear()
   }

@@ -183,6 +183,31 @@ export class VenueHistory {
     log.push({ time, price: mark, qty: ZERO })
   }
 
+  /**
+   * Time-weighted average of the mark over [from, to] (ms): the mark is the last sample at or
+   * before each instant. Undefined when no sample is at or before `to`.
+   */
+  markTwap(symbol: string, from: number, to: number): Decimal | undefined {
+    const samples = this.marks.get(symbol)?.items ?? []
+    let sum = ZERO
+    let current: Decimal | undefined
+    let since = from
+    for (const s of samples) {
+      if (s.time > to) break
+      if (s.time <= from) {
+        current = s.price
+        continue
+      }
+      if (current !== undefined) sum = sum.plus(current.times(s.time - since))
+      else from = s.time
+      current = s.price
+      since = s.time
+    }
+    if (current === undefined) return undefined
+    sum = sum.plus(current.times(to - since))
+    return to > from ? sum.dividedBy(to - from) : current
+  }
+
   onPositionUpdate(account: string, time: number, update: Record<string, unknown>): void {
     this.log(this.positionUpdates, account).push({ uid: this.uid(), timestamp: time, event: { PositionUpdate: { accountUid: account, timestamp: time, ...update } } })
   }

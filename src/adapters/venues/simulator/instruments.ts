@@ -16,6 +16,33 @@ export interface SimInstrument {
   /** Margin rates of the simulator's margin model (default 0.02 and 0.01, i.e. 50× leverage). */
   readonly initialMargin?: Decimal
   readonly maintenanceMargin?: Decimal
+  /**
+   * Dated futures (`FI_`, `FF_`): the last trading time, epoch ms. Trading stops then and every
+   * position is settled at the settlement price (the simulator's model: `SimModel.settlementWindowMs`).
+   */
+  readonly lastTradingTime?: number
+}
+
+/** Inverse contracts (`PI_`, `FI_`): contract value in USD, PnL, fees and settlement in the base currency. */
+export const isInverseSim = (instrument: SimInstrument): boolean => instrument.type === "futures_inverse"
+
+/** The currency of an instrument's PnL and fees as the venue names it in fills (`BTC` for XBT, as ccxt maps it), else `USD`. */
+export const settlementAsset = (instrument: SimInstrument): string => {
+  if (!isInverseSim(instrument)) return "USD"
+  const base = instrument.symbol.split("_")[1]?.replace(/USD$/i, "").toUpperCase() ?? "XBT"
+  return base === "XBT" ? "BTC" : base
+}
+
+/** The account-log asset of an instrument's cash rows: `usd`, or the base (`xbt`) for inverse contracts. */
+export const accountLogAsset = (instrument: SimInstrument): string =>
+  isInverseSim(instrument) ? (instrument.symbol.split("_")[1]?.replace(/USD$/i, "").toLowerCase() ?? "xbt") : "usd"
+
+/** `FI_XBTUSD_260925` → 2026-09-25T16:00:00Z (the simulator's default hour), or undefined for a perpetual. */
+export const expiryOfSymbol = (symbol: string): number | undefined => {
+  const m = /^F[IF]_[A-Z0-9]+_(\d{2})(\d{2})(\d{2})$/i.exec(symbol)
+  if (m === null) return undefined
+  const t = Date.UTC(2000 + Number(m[1]), Number(m[2]) - 1, Number(m[3]), 16)
+  return Number.isNaN(t) ? undefined : t
 }
 
 export const lotSize = (instrument: SimInstrument): Decimal =>
@@ -23,6 +50,10 @@ export const lotSize = (instrument: SimInstrument): Decimal =>
 
 const known: Record<string, { tick: string; precision: number; mid: string }> = {
   PF_XBTUSD: { tick: "0.5", precision: 4, mid: "60000" },
+  PI_XBTUSD: { tick: "0.5", precision: 0, mid: "60000" },
+  PI_ETHUSD: { tick: "0.05", precision: 0, mid: "3000" },
+  FI_XBTUSD: { tick: "0.5", precision: 0, mid: "60000" },
+  FF_XBTUSD: { tick: "1", precision: 4, mid: "60000" },
   PF_ETHUSD: { tick: "0.1", precision: 3, mid: "3000" },
   PF_SOLUSD: { tick: "0.01", precision: 2, mid: "150" },
   PF_XRPUSD: { tick: "0.0001", precision: 0, mid: "0.6" },
@@ -32,13 +63,21 @@ const known: Record<string, { tick: string; precision: number; mid: string }> = 
   SOLUSDT: { tick: "0.01", precision: 2, mid: "150" }
 }
 
-/** A plausible instrument for a symbol; unknown `PF_` symbols get generic parameters. */
+/**
+ * A plausible instrument for a symbol; unknown symbols get generic parameters. `PI_`/`FI_` are
+ * inverse (contract value 1 USD, whole contracts), `FF_`/`FI_` with a `_yymmdd` suffix are dated
+ * (last trading time 16:00 UTC that day).
+ */
 export const defaultInstrument = (symbol: string): SimInstrument => {
-  const spec = known[symbol] ?? { tick: "0.01", precision: 3, mid: "100" }
-  const base = symbol.replace(/^P[FI]_/, "").replace(/USDT?$/, "").toLowerCase()
+  const pair = symbol.split("_")[1] ?? symbol
+  const prefix = symbol.slice(0, 2).toUpperCase()
+  const spec = known[symbol] ?? known[`${prefix}_${pair}`] ?? { tick: "0.01", precision: prefix === "PI" || prefix === "FI" ? 0 : 3, mid: "100" }
+  const base = pair.replace(/USDT?$/i, "").toLowerCase()
+  const expiry = expiryOfSymbol(symbol)
   return {
     symbol,
-    type: symbol.startsWith("PI_") ? "futures_inverse" : "flexible_futures",
+    type: prefix === "PI" || prefix === "FI" ? "futures_inverse" : "flexible_futures",
+    ...(expiry === undefined ? {} : { lastTradingTime: expiry }),
     underlying: `rr_${base}usd`,
     tickSize: new Decimal(spec.tick),
     contractSize: new Decimal(1),

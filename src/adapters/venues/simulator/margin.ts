@@ -1,6 +1,7 @@
 import { Decimal, ZERO } from "../../../domain/decimal.js"
 import type { OrderView, PositionView } from "./engine-types.js"
-import type { SimInstrument } from "./instruments.js"
+import { inverseValue } from "../../../domain/position.js"
+import { isInverseSim, type SimInstrument } from "./instruments.js"
 
 /**
  * The simulator's margin model (a model, not Kraken's exact risk engine; see docs/architecture.md,
@@ -35,11 +36,21 @@ export interface MarginInputs {
   readonly mark: (symbol: string) => Decimal | undefined
 }
 
-/** Unrealized PnL of a linear position at `mark`, in USD. */
-export const unrealized = (p: PositionView, i: SimInstrument, mark: Decimal): Decimal =>
-  p.balance.isZero() ? ZERO : mark.minus(p.entryPrice).times(p.balance).times(i.contractSize)
+/**
+ * Unrealized PnL of a position at `mark`, in USD: linear (mark − entry) × size × contractSize;
+ * inverse size × contractSize × (1/entry − 1/mark) in the base currency, valued at the mark.
+ */
+export const unrealized = (p: PositionView, i: SimInstrument, mark: Decimal): Decimal => {
+  if (p.balance.isZero()) return ZERO
+  if (!isInverseSim(i)) return mark.minus(p.entryPrice).times(p.balance).times(i.contractSize)
+  return inverseValue(p.balance, i.contractSize, p.entryPrice).minus(inverseValue(p.balance, i.contractSize, mark)).times(mark)
+}
 
-export const orderMargin = (size: Decimal, price: Decimal, i: SimInstrument): Decimal => size.times(i.contractSize).times(price).times(initialRate(i))
+/** Notional in USD: size × contractSize × price, or size × contractSize for inverse contracts (contract value in USD). */
+export const notionalUsd = (size: Decimal, price: Decimal, i: SimInstrument): Decimal =>
+  isInverseSim(i) ? size.abs().times(i.contractSize) : size.abs().times(i.contractSize).times(price)
+
+export const orderMargin = (size: Decimal, price: Decimal, i: SimInstrument): Decimal => notionalUsd(size, price, i).times(initialRate(i))
 
 export const marginState = (x: MarginInputs): MarginState => {
   let pnl = ZERO
@@ -49,7 +60,7 @@ export const marginState = (x: MarginInputs): MarginState => {
     const i = x.instrument(p.symbol)
     const mark = x.mark(p.symbol)
     if (i === undefined || mark === undefined || p.balance.isZero()) continue
-    const notional = p.balance.abs().times(i.contractSize).times(mark)
+    const notional = notionalUsd(p.balance, mark, i)
     pnl = pnl.plus(unrealized(p, i, mark))
     im = im.plus(notional.times(initialRate(i)))
     mm = mm.plus(notional.times(maintenanceRate(i)))

@@ -3,7 +3,8 @@ import { StepGrid } from "../../../domain/step-grid.js"
 import {
   isTrigger, type CancelStatus, type EditCommand, type EditStatus, type EngineEffect, type FillView, type Liquidity, type OrderEvent, type OrderRef, type OrderState, type OrderType, type OrderView, type Outcome, type PositionView, type SendCommand, type SendStatus
 } from "./engine-types.js"
-import { lotSize, type SimInstrument } from "./instruments.js"
+import { inverseValue } from "../../../domain/position.js"
+import { isInverseSim, lotSize, settlementAsset, type SimInstrument } from "./instruments.js"
 import { BookSide, levelLots, levelQueue, type Resting, type RestingLots, type Side } from "./order-book.js"
 import { seededRandom, type Random } from "./random.js"
 
@@ -143,6 +144,8 @@ export class MatchingEngine {
   /** Accounts whose fills are matched and reported but not booked (see `skipBooking`). */
   private readonly unbooked = new Set<string>()
   private readonly unbookedFillSeq = new Map<string, number>()
+  /** Dated contracts past their last trading time: no orders, positions settled. */
+  private readonly expired = new Set<string>()
   private random: Random
 
   constructor(config: MatchingEngineConfig) {
@@ -259,6 +262,34 @@ export class MatchingEngine {
     return p === undefined ? undefined : { account, symbol, ...p }
   }
 
+  isExpired(symbol: string): boolean {
+    return this.expired.has(symbol)
+  }
+
+  /**
+   * A dated contract's expiry: from now on orders are refused (`marketInactive`), every open
+   * order on it is cancelled (reason `contract_expired`), and every booked position is closed at
+   * the settlement `price`, without a fee. The position effects carry the settled positions.
+   */
+  expire(symbol: string, price: Decimal, now: number): { readonly effects: EngineEffect[]; readonly settled: ReadonlyArray<{ readonly account: string; readonly before: PositionView; readonly after: PositionView }> } {
+    const book = this.books.get(symbol)
+    if (book === undefined || this.expired.has(symbol)) return { effects: [], settled: [] }
+    this.expired.add(symbol)
+    const effects: EngineEffect[] = []
+    const settled: Array<{ account: string; before: PositionView; after: PositionView }> = []
+    for (const account of this.accounts()) effects.push(...this.cancelAll(account, symbol, now, "contract_expired").effects)
+    for (const account of this.accounts()) {
+      const lots = this.balanceOf(account, symbol)
+      const before = this.position(account, symbol)
+      if (lots === 0 || before === undefined) continue
+      this.setBalanceLots(account, symbol, 0)
+      const after = this.applyToPosition(account, symbol, lots > 0 ? "sell" : "buy", price, before.balance.abs(), ZERO, now, book.instrument)
+      effects.push({ kind: "position", account, position: after })
+      settled.push({ account, before, after })
+    }
+    return { effects, settled }
+  }
+
   accounts(): string[] {
     const names = new Set<string>()
     for (const o of this.orders.values()) names.add(o.account)
@@ -356,7 +387,7 @@ export class MatchingEngine {
   send(cmd: SendCommand, now: number): Outcome<SendStatus> {
     const reject = rejected<SendStatus>
     const book = this.books.get(cmd.symbol)
-    if (book === undefined) return reject("marketInactive")
+    if (book === undefined || this.expired.has(cmd.symbol)) return reject("marketInactive")
     if (book.suspended) return reject("marketSuspended")
     if (!ORDER_TYPES.has(cmd.orderType)) return reject("invalidOrderType")
     if (cmd.side !== "buy" && cmd.side !== "sell") return reject("invalidSide")
@@ -415,6 +446,7 @@ export class MatchingEngine {
     const order = this.find(cmd)
     if (order === undefined || (order.state !== "open" && order.state !== "untriggered")) return reject("orderForEditNotFound")
     const book = this.books.get(order.symbol) as Book
+    if (this.expired.has(order.symbol)) return reject("orderForEditNotFound")
     if (book.suspended) return reject("marketSuspended")
     const sizeLots = cmd.size === undefined ? order.sizeLots : book.lots.steps(cmd.size)
     if (sizeLots < 0 || sizeLots <= order.filledLots) return reject("invalidSize")
@@ -629,7 +661,9 @@ export class MatchingEngine {
       tx.effects.push({ kind: "fill", account: order.account, fill })
       return fill
     }
-    const fee = price.times(qty).times(instrument.contractSize).times(liquidity === "maker" ? instrument.makerFee : instrument.takerFee)
+    const rate = liquidity === "maker" ? instrument.makerFee : instrument.takerFee
+    // Inverse: the fee is a share of the value in the base currency (qty × contract value / price).
+    const fee = isInverseSim(instrument) ? inverseValue(qty, instrument.contractSize, price).times(rate) : price.times(qty).times(instrument.contractSize).times(rate)
     let log = this.fillLog.get(order.account)
     if (log === undefined) {
       log = { fills: [], seq: 0 }
@@ -637,7 +671,7 @@ export class MatchingEngine {
     }
     const fill: FillView = {
       fillId: this.random.uuid(), orderId: order.orderId, cliOrdId: order.cliOrdId, account: order.account, symbol: order.symbol,
-      side: order.side, price, qty, liquidity, fee, feeCurrency: "USD", time: now, seq: ++log.seq, orderType: order.type,
+      side: order.side, price, qty, liquidity, fee, feeCurrency: settlementAsset(instrument), time: now, seq: ++log.seq, orderType: order.type,
       remainingOrderQty
     }
     log.fills.push(fill)
@@ -658,12 +692,22 @@ export class MatchingEngine {
     const p = byAccount.get(symbol) ?? { balance: ZERO, entryPrice: ZERO, realizedPnl: ZERO, feesPaid: ZERO, lastFillTime: now }
     const signed = side === "buy" ? qty : qty.neg()
     const size = p.balance.abs()
+    const inverse = isInverseSim(instrument)
     if (p.balance.isZero() || p.balance.isNeg() === signed.isNeg()) {
-      p.entryPrice = p.entryPrice.times(size).plus(price.times(qty)).div(size.plus(qty))
+      // Inverse: the harmonic average, (size + qty) / (size/entry + qty/price).
+      p.entryPrice = inverse
+        ? size.isZero()
+          ? price
+          : size.plus(qty).div(size.div(p.entryPrice).plus(qty.div(price)))
+        : p.entryPrice.times(size).plus(price.times(qty)).div(size.plus(qty))
     } else {
       const closing = Decimal.min(size, qty)
       const direction = p.balance.isPos() ? 1 : -1
-      p.realizedPnl = p.realizedPnl.plus(price.minus(p.entryPrice).times(closing).times(direction).times(instrument.contractSize))
+      // Inverse PnL in the base currency: closing × contract value × (1/entry − 1/price), each 1/price rounded as the domain does.
+      const pnl = inverse
+        ? inverseValue(closing, instrument.contractSize, p.entryPrice).minus(inverseValue(closing, instrument.contractSize, price)).times(direction)
+        : price.minus(p.entryPrice).times(closing).times(direction).times(instrument.contractSize)
+      p.realizedPnl = p.realizedPnl.plus(pnl)
       if (qty.gt(size)) p.entryPrice = price
       else if (qty.eq(size)) p.entryPrice = ZERO
     }

@@ -382,7 +382,8 @@ export class RestApi {
     return this.exchange.engine.instruments().map((i) => ({
       symbol: i.symbol, type: i.type, underlying: i.underlying, tickSize: i.tickSize, contractSize: i.contractSize,
       contractValueTradePrecision: i.contractValueTradePrecision, impactMidSize: 1, maxPositionSize: 1000000,
-      openingDate: "2022-01-01T00:00:00.000Z", tradeable: true, postOnly: false, feeScheduleUid: "simulator", isin: null,
+      openingDate: "2022-01-01T00:00:00.000Z", tradeable: !this.exchange.engine.isExpired(i.symbol), postOnly: false,
+      ...(i.lastTradingTime === undefined ? {} : { lastTradingTime: isoTime(i.lastTradingTime) }), feeScheduleUid: "simulator", isin: null,
       retailMarginLevels: [], marginLevels: [{ contracts: 0, initialMargin: initialRate(i), maintenanceMargin: maintenanceRate(i) }],
       category: "", tags: [], minimumSize: lotSize(i)
     }))

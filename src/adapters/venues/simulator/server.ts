@@ -174,6 +174,7 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
   }
   market.resume()
   exchange.startFunding()
+  exchange.startExpiries()
 
   // ---- WebSocket ----
   const sockets = new Map<WebSocket, FeedConnection>()
