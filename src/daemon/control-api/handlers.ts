@@ -3,7 +3,7 @@ import { allStateNodes, exportMachine, findMachine, machines, toGraphJson } from
 import { ControlError, type DaemonControl, type OperatorCommand, type StrategyAction } from "../control.js"
 import { AddStrategyBody, decodeBody, OperatorBody, StrategyActionBody, type BodyError } from "./bodies.js"
 import { openApiDocument } from "./api.js"
-import { parseOrderQuery, searchOrders, strategyPage } from "./order-search.js"
+import { parseOrderQuery, searchOrders, strategyPage, type StrategyPage } from "./order-search.js"
 import { HttpError, type HandlerTable, type Reply, type RouteRequest } from "./router.js"
 import { INSPECTOR_CSP, readInspectorFile } from "./static.js"
 
@@ -17,6 +17,8 @@ export interface HandlerDeps {
   /** The `/metrics` body (the daemon's registry, plus the API's own when it keeps one). */
   readonly metricsText: () => Effect.Effect<string>
   readonly staticDir: string
+  /** Each strategy's PnL sampled over time; none when absent. */
+  readonly pnlHistory?: (strategyId: string) => StrategyPage["pnlHistory"]
 }
 
 const ok = <S>(json: S): Reply<S> => ({ status: 200, json })
@@ -40,7 +42,7 @@ const STRATEGY_ACTIONS: ReadonlyArray<StrategyAction> = ["start", "stop", "resta
 
 const param = (req: RouteRequest, name: string): string => req.params[name] ?? ""
 
-export const makeHandlers = ({ control, metricsText, staticDir }: HandlerDeps): HandlerTable => {
+export const makeHandlers = ({ control, metricsText, staticDir, pnlHistory }: HandlerDeps): HandlerTable => {
   const operatorCommand = (command: "halt" | "reduce" | "resume" | "cancelAll" | "reconcileAccept", req: RouteRequest) =>
     Effect.gen(function* () {
       const body = yield* decoded(OperatorPayload, req)
@@ -129,7 +131,7 @@ export const makeHandlers = ({ control, metricsText, staticDir }: HandlerDeps): 
           const id = param(req, "id")
           const strategy = (yield* control.strategies()).find((s) => s.id === id)
           if (strategy === undefined) return yield* new ControlError({ code: "NotFound", message: `no strategy ${JSON.stringify(id)}` })
-          return ok(strategyPage(strategy, yield* control.positions(), yield* control.orders({})))
+          return ok(strategyPage(strategy, yield* control.positions(), yield* control.orders({}), pnlHistory?.(id) ?? []))
         }),
       action: (req) =>
         Effect.gen(function* () {

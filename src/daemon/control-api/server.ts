@@ -8,6 +8,7 @@ import { defaultInspectorDir } from "./static.js"
 import { hostAllowed } from "./host-check.js"
 import { makeStreamHub } from "./stream.js"
 import { makeHandlers } from "./handlers.js"
+import { makePnlHistory } from "./pnl-history.js"
 import { HttpError, routeTable, type Route } from "./router.js"
 
 /**
@@ -41,6 +42,8 @@ export interface ControlApiOptions {
    * appends it to `/metrics`.
    */
   readonly metrics?: MetricsRegistry
+  /** How often the strategies' PnL is sampled for their pages (default 5 s). */
+  readonly pnlSampleMs?: number
 }
 
 export interface ControlApi {
@@ -150,7 +153,8 @@ export const startControlApi = async (options: ControlApiOptions): Promise<Contr
   registry.sampled("control_api_stream_slow_clients_closed_total", "Stream clients cut off for falling behind.", "counter", {}, () => hub.counters.slowClientsClosed)
   const metricsText = (): Effect.Effect<string> =>
     Effect.map(control.metricsText(), (text) => (ownMetrics ? `${text.trimEnd()}\n${registry.render().trimEnd()}\n` : text))
-  const table: ReadonlyArray<Route> = routeTable(makeHandlers({ control, metricsText, staticDir }))
+  const pnl = makePnlHistory(control, options.pnlSampleMs === undefined ? {} : { intervalMs: options.pnlSampleMs })
+  const table: ReadonlyArray<Route> = routeTable(makeHandlers({ control, metricsText, staticDir, pnlHistory: pnl.of }))
   const hostOk = hostAllowed(host, options.allowedHosts)
   const hostRefusal = (header: string | undefined): string =>
     `host ${JSON.stringify(header ?? "")} is not served here: only loopback names, the bound address and the configured allowedHosts (a guard against DNS rebinding)`
@@ -245,6 +249,7 @@ export const startControlApi = async (options: ControlApiOptions): Promise<Contr
     close: () =>
       new Promise<void>((resolve) => {
         hub.close()
+        pnl.stop()
         server.close(() => resolve())
         server.closeAllConnections()
       })

@@ -149,7 +149,10 @@ export const StrategyPageView = Schema.Struct({
   positions: Schema.Array(PositionViewSchema),
   openOrders: Schema.Array(OrderViewSchema),
   finishedOrders: Schema.Number,
-  pnl: Schema.Struct({ realizedNet: Decimal, unrealized: Decimal, fees: Decimal })
+  pnl: Schema.Struct({ realizedNet: Decimal, unrealized: Decimal, fees: Decimal }),
+  pnlHistory: Schema.Array(Schema.Struct({ ts: EpochMs, realizedNet: Decimal, unrealized: Decimal })).annotations({
+    description: "the PnL sampled by the daemon every 5 s (a point when it changed, or each minute), oldest first, the last hour"
+  })
 }).annotations({ identifier: "StrategyPage" })
 
 const Side = Schema.Literal("buy", "sell")
