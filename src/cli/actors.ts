@@ -1,6 +1,5 @@
-import type { ActorTreeNode } from "../daemon/control.js"
 import { parseCommand, printJson, type Io } from "./args.js"
-import { request, resolveTarget } from "./daemon-client.js"
+import { call, resolveTarget } from "./daemon-client.js"
 import { formatDuration, renderTable, stateText, treeLines } from "./table.js"
 
 export const ACTORS_USAGE = "usage: troupe actors [--port N] [--json]"
@@ -8,7 +7,7 @@ export const ACTORS_USAGE = "usage: troupe actors [--port N] [--json]"
 /** `troupe actors`: the supervision tree, with each child's state, restarts and uptime. */
 export const runActors = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
   const { values } = parseCommand("actors", argv, {}, ACTORS_USAGE)
-  const tree = (await request(resolveTarget(values.port), "GET", "/api/actors")) as ActorTreeNode
+  const tree = await call(resolveTarget(values.port), "actors", (c) => c.node.actors())
   if (values.json) {
     printJson(io, tree)
     return 0

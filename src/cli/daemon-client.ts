@@ -1,14 +1,20 @@
 import { readFileSync } from "node:fs"
-import { request as httpRequest } from "node:http"
 import { join } from "node:path"
+// Subpath imports: the packages' indexes load every module, which costs the CLI's start.
+import * as HttpApiClient from "@effect/platform/HttpApiClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { Cause, Duration, Effect, Exit, Option } from "effect"
 import { DEFAULT_HOME, DEFAULT_PORT } from "../daemon/config.js"
+import { controlApiSpec, type ErrorBody } from "../daemon/control-api/api.js"
 
 /** What the daemon records as the client of a command (audit trail). */
 export const CLI_USER_AGENT = "troupe-cli/0.1.0"
 
 /**
- * The CLI's side of the control API: where the daemon is, the token, one request function,
- * and the exit codes every command shares. A failure is a `CliFailure` carrying its exit code
+ * The CLI's side of the control API: where the daemon is, the token, the typed client derived
+ * from the API's definition, and the exit codes every command shares. A failure is a `CliFailure` carrying its exit code
  * and the one line to print; commands never print stack traces.
  */
 
@@ -54,69 +60,61 @@ export const resolveTarget = (portFlag: string | undefined, env: Env = process.e
 
 const where = (t: Target): string => `${t.host}:${t.port}`
 
-const errorMessage = (json: unknown, fallback: string): string => {
-  const e = (json as { error?: { message?: unknown } } | null)?.error
-  return typeof e?.message === "string" ? e.message : fallback
-}
-
-interface RawResponse {
-  readonly status: number
-  readonly contentType: string
-  readonly text: string
-}
-
-// node:http rather than fetch: fetch refuses the "bad ports" of the Fetch standard (1, 6000, 6667, ...).
-const send = (target: Target, method: string, path: string, body: string | undefined): Promise<RawResponse> =>
-  new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: target.host,
-        port: target.port,
-        method,
-        path,
-        timeout: 15_000,
-        headers: {
-          authorization: `Bearer ${target.token ?? ""}`,
-          // The daemon records which client asked in the audit trail of operator actions.
-          "user-agent": CLI_USER_AGENT,
-          ...(body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) })
-        }
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on("data", (c: Buffer) => chunks.push(c))
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, contentType: res.headers["content-type"] ?? "", text: Buffer.concat(chunks).toString("utf8") }))
-        res.on("error", reject)
-      }
-    )
-    req.on("timeout", () => req.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })))
-    req.on("error", reject)
-    req.end(body)
+const makeClient = (target: Target, token: string) =>
+  HttpApiClient.make(controlApiSpec, {
+    baseUrl: `http://${target.host}:${target.port}`,
+    transformClient: HttpClient.mapRequest((req) => req.pipe(HttpClientRequest.bearerToken(token), HttpClientRequest.setHeader("user-agent", CLI_USER_AGENT)))
   })
 
-/** One request; returns the decoded JSON (or text for non-JSON answers) of a 2xx answer. */
-export const request = async (target: Target, method: "GET" | "POST", path: string, body?: unknown): Promise<unknown> => {
-  if (target.token === undefined) {
+/** The typed client of the control API, derived from its definition (`src/daemon/control-api/api.ts`). */
+export type DaemonClient = Effect.Effect.Success<ReturnType<typeof makeClient>>
+
+const REQUEST_TIMEOUT = Duration.seconds(15)
+
+const isErrorBody = (e: unknown): e is ErrorBody =>
+  typeof e === "object" && e !== null && "error" in e && typeof (e as { error?: { message?: unknown } }).error?.message === "string"
+
+/** The one line to print for a failure, with its exit code. The daemon's own message is a sentence; no HTTP status is appended to it. */
+const failureOf = (target: Target, what: string, cause: Cause.Cause<unknown>): CliFailure => {
+  const failure = Cause.failureOption(cause)
+  if (Option.isNone(failure)) return new CliFailure(EXIT.daemonError, `troupe: ${what} failed: ${Cause.pretty(cause).split("\n")[0] ?? "unknown error"}`)
+  const e = failure.value
+  if (isErrorBody(e)) {
+    if (e.error.status === 401) return new CliFailure(EXIT.unauthorized, `troupe: the daemon on ${where(target)} refused the token (check TROUPE_TOKEN or $TROUPE_HOME/token)`)
+    return new CliFailure(EXIT.daemonError, `troupe: ${e.error.message}`)
+  }
+  if (Cause.isTimeoutException(e)) return new CliFailure(EXIT.noDaemon, `troupe: the daemon on ${where(target)} did not answer: timed out (ETIMEDOUT)`)
+  const tagged = e as { _tag?: string; reason?: string; cause?: unknown; response?: { status: number } }
+  if (tagged._tag === "RequestError" && tagged.reason === "Transport") {
+    const code = (tagged.cause as { code?: unknown } | undefined)?.code
+    if (code === "ECONNREFUSED") return new CliFailure(EXIT.noDaemon, `troupe: no daemon answers on ${where(target)} (start it with \`npm start\`)`)
+    const message = tagged.cause instanceof Error ? tagged.cause.message : String(tagged.cause)
+    return new CliFailure(EXIT.noDaemon, `troupe: the daemon on ${where(target)} did not answer: ${message}${typeof code === "string" ? ` (${code})` : ""}`)
+  }
+  if (tagged._tag === "ResponseError") return new CliFailure(EXIT.daemonError, `troupe: ${what}: the daemon answered HTTP ${tagged.response?.status ?? "?"} with a body this CLI does not understand (a daemon of another version?)`)
+  if (tagged._tag === "ParseError") return new CliFailure(EXIT.daemonError, `troupe: ${what}: the daemon's answer does not match this CLI's API definition (a daemon of another version?): ${String((e as Error).message).split("\n")[0]}`)
+  return new CliFailure(EXIT.daemonError, `troupe: ${what} failed: ${e instanceof Error ? e.message : String(e)}`)
+}
+
+/**
+ * One call through the typed client: `await call(target, "status", (c) => c.node.status())`.
+ * Requests carry the token and the CLI's User-Agent (the audit trail records it); answers are
+ * decoded with the definition's schemas; every failure becomes a `CliFailure` with its exit code.
+ */
+export const call = async <A>(target: Target, what: string, use: (client: DaemonClient) => Effect.Effect<A, unknown>): Promise<A> => {
+  const token = target.token
+  if (token === undefined) {
     throw new CliFailure(EXIT.unauthorized, "troupe: no token: set TROUPE_TOKEN or write it to $TROUPE_HOME/token (the daemon prints it at start)")
   }
-  let res: RawResponse
-  try {
-    res = await send(target, method, path, body === undefined ? undefined : JSON.stringify(body))
-  } catch (e) {
-    const code = (e as { code?: unknown }).code
-    if (code === "ECONNREFUSED") throw new CliFailure(EXIT.noDaemon, `troupe: no daemon answers on ${where(target)} (start it with \`npm start\`)`)
-    const reason = `${e instanceof Error ? e.message : String(e)}${typeof code === "string" ? ` (${code})` : ""}`
-    throw new CliFailure(EXIT.noDaemon, `troupe: the daemon on ${where(target)} did not answer: ${reason}`)
-  }
-  let parsed: unknown = res.text
-  if (res.contentType.startsWith("application/json")) {
-    try {
-      parsed = JSON.parse(res.text)
-    } catch {
-      throw new CliFailure(EXIT.daemonError, `troupe: the daemon sent malformed JSON for ${method} ${path}`)
-    }
-  }
-  if (res.status === 401) throw new CliFailure(EXIT.unauthorized, `troupe: the daemon on ${where(target)} refused the token (check TROUPE_TOKEN or $TROUPE_HOME/token)`)
-  if (res.status < 200 || res.status >= 300) throw new CliFailure(EXIT.daemonError, `troupe: ${errorMessage(parsed, `${method} ${path} failed`)} (HTTP ${res.status})`)
-  return parsed
+  const program = Effect.flatMap(makeClient(target, token), use).pipe(
+    Effect.timeout(REQUEST_TIMEOUT),
+    // node:http rather than fetch: fetch refuses the "bad ports" of the Fetch standard (1, 6000, 6667, ...).
+    Effect.provide(NodeHttpClient.layer)
+  )
+  const exit = await Effect.runPromiseExit(program)
+  if (Exit.isSuccess(exit)) return exit.value
+  throw failureOf(target, what, exit.cause)
 }
+
+/** A path parameter as the server expects it: one percent-encoded segment. */
+export const segment = (value: string): string => encodeURIComponent(value)

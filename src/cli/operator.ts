@@ -1,11 +1,10 @@
 import { userInfo } from "node:os"
-import type { OperatorResult } from "../daemon/control.js"
 import { parseCommand, printJson, type Io } from "./args.js"
-import { request, resolveTarget, usageError } from "./daemon-client.js"
+import { call, resolveTarget, usageError } from "./daemon-client.js"
 
 export const OPERATOR_USAGE = 'usage: troupe halt|reduce|resume|cancel-all --reason "..." [--cancel-all] [--cause journal|audit|dailyLoss|reconciliation] [--port N] [--json]'
 
-const CAUSES = ["journal", "audit", "dailyLoss", "reconciliation"]
+const CAUSES = ["journal", "audit", "dailyLoss", "reconciliation"] as const
 
 /** The OS user, recorded as who acted; `USER` when the account has no passwd entry (containers). */
 export const whoAmI = (): string => {
@@ -28,9 +27,11 @@ export const runOperator = async (command: "halt" | "reduce" | "resume" | "cance
   if (reason === undefined || reason === "") throw usageError(`troupe ${command}: --reason is required (it goes to the audit trail)\n${OPERATOR_USAGE}`)
   if ((command === "resume" || command === "cancel-all") && values["cancel-all"] === true) throw usageError(`troupe ${command}: --cancel-all only goes with halt or reduce\n${OPERATOR_USAGE}`)
   if (values.cause !== undefined && command !== "resume") throw usageError(`troupe ${command}: --cause only goes with resume\n${OPERATOR_USAGE}`)
-  if (values.cause !== undefined && !CAUSES.includes(values.cause)) throw usageError(`troupe resume: --cause must be one of ${CAUSES.join(", ")}\n${OPERATOR_USAGE}`)
-  const body = { who: whoAmI(), why: reason, ...(values["cancel-all"] === true ? { cancelAll: true } : {}), ...(values.cause === undefined ? {} : { cause: values.cause }) }
-  const result = (await request(resolveTarget(values.port), "POST", `/api/${command}`, body)) as OperatorResult
+  if (values.cause !== undefined && !CAUSES.some((c) => c === values.cause)) throw usageError(`troupe resume: --cause must be one of ${CAUSES.join(", ")}\n${OPERATOR_USAGE}`)
+  const cause = CAUSES.find((c) => c === values.cause)
+  const payload = { who: whoAmI(), why: reason, ...(values["cancel-all"] === true ? { cancelAll: true } : {}), ...(cause === undefined ? {} : { cause }) }
+  const endpoint = command === "cancel-all" ? "cancelAll" : command
+  const result = await call(resolveTarget(values.port), command, (c) => c.operator[endpoint]({ payload }))
   if (values.json) {
     printJson(io, result)
     return 0

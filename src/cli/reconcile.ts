@@ -1,6 +1,5 @@
-import type { ReconcileAcceptResult } from "../daemon/control.js"
 import { parseCommand, printJson, type Io } from "./args.js"
-import { request, resolveTarget, usageError } from "./daemon-client.js"
+import { call, resolveTarget, usageError } from "./daemon-client.js"
 import { whoAmI } from "./operator.js"
 import { renderTable } from "./table.js"
 
@@ -16,7 +15,7 @@ export const runReconcile = async (argv: ReadonlyArray<string>, io: Io): Promise
   if (positionals[0] !== "accept" || positionals.length > 1) throw usageError(`troupe reconcile: expected 'accept'\n${RECONCILE_USAGE}`)
   const reason = values.reason?.trim()
   if (reason === undefined || reason === "") throw usageError(`troupe reconcile accept: --reason is required (it goes to the audit trail)\n${RECONCILE_USAGE}`)
-  const result = (await request(resolveTarget(values.port), "POST", "/api/reconcile/accept", { who: whoAmI(), why: reason })) as ReconcileAcceptResult
+  const result = await call(resolveTarget(values.port), "reconcile accept", (c) => c.operator.reconcileAccept({ payload: { who: whoAmI(), why: reason } }))
   if (values.json) {
     printJson(io, result)
     return 0

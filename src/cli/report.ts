@@ -7,11 +7,10 @@ import { generateFixture } from "../analytics/fixture.js"
 import { loadStoreSource } from "../analytics/store-source.js"
 import type { StoreService } from "../actors/ports/store.js"
 import { DEFAULT_HOME } from "../daemon/config.js"
-import type { ReportSourceView } from "../daemon/control.js"
 import type { SqlSession } from "../persistence/sql-client.js"
 import type { Io } from "./args.js"
 import { readJournalStrategyRecords } from "./journal-records.js"
-import { CliFailure, EXIT, request, resolveTarget, usageError } from "./daemon-client.js"
+import { call, CliFailure, EXIT, resolveTarget, usageError } from "./daemon-client.js"
 
 export const REPORT_STORE_USAGE = `usage: troupe report [--home DIR] [report options] (reads DATABASE_URL if set, else the PGlite store in $TROUPE_HOME/pglite; --home DIR: DIR/pglite)
        troupe report --fixture N [report options]  (N synthetic fills, seeded)`
@@ -99,7 +98,7 @@ export const runReport = async (argv: ReadonlyArray<string>, io: Io, envIn: Env 
     const onPglite = env["DATABASE_URL"] === undefined || env["DATABASE_URL"].trim() === ""
     const daemon = home < 0 && onPglite ? await daemonListening(env) : undefined
     if (daemon !== undefined) {
-      const source = (await request(resolveTarget(undefined, env), "GET", "/api/report/source")) as ReportSourceView
+      const source = await call(resolveTarget(undefined, env), "report", (c) => c.node.reportSource())
       io.err(`read ${source.counts.auditRows} audit rows from ${source.where} through the running daemon (port ${daemon.port}): ${source.counts.orders} orders, ${source.counts.riskDecisions} risk decisions (no arrival mid in the store: no slippage)\n`)
       return await runReportCli(rest, source, io)
     }

@@ -1,6 +1,5 @@
-import type { NodeStatus } from "../daemon/control.js"
 import { parseCommand, printJson, type Io } from "./args.js"
-import { request, resolveTarget } from "./daemon-client.js"
+import { call, resolveTarget } from "./daemon-client.js"
 import { formatDuration, renderPairs, renderTable } from "./table.js"
 
 export const STATUS_USAGE = "usage: troupe status [--port N] [--json]"
@@ -8,7 +7,7 @@ export const STATUS_USAGE = "usage: troupe status [--port N] [--json]"
 /** `troupe status`: the node's lifecycle state, trading state per account, uptime and counts. */
 export const runStatus = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
   const { values } = parseCommand("status", argv, {}, STATUS_USAGE)
-  const status = (await request(resolveTarget(values.port), "GET", "/api/status")) as NodeStatus
+  const status = await call(resolveTarget(values.port), "status", (c) => c.node.status())
   if (values.json) {
     printJson(io, status)
     return 0

@@ -2,7 +2,7 @@ import { resolve } from "node:path"
 import { didYouMean } from "../domain/did-you-mean.js"
 import type { StrategyView } from "../daemon/control.js"
 import { parseCommand, printJson, type Io } from "./args.js"
-import { request, resolveTarget, usageError } from "./daemon-client.js"
+import { call, resolveTarget, segment, usageError } from "./daemon-client.js"
 import { renderTable } from "./table.js"
 import { whoAmI } from "./who.js"
 
@@ -51,7 +51,7 @@ export const runStrategy = async (argv: ReadonlyArray<string>, io: Io): Promise<
     case "list":
     case undefined:
       if (arg !== undefined) throw usageError(`troupe strategy list: unexpected argument '${arg}'\n${STRATEGY_USAGE}`)
-      return show((await request(target, "GET", "/api/strategies")) as ReadonlyArray<StrategyView>)
+      return show(await call(target, "strategy list", (c) => c.strategies.list()))
     case "start":
     case "stop":
     case "restart":
@@ -59,14 +59,14 @@ export const runStrategy = async (argv: ReadonlyArray<string>, io: Io): Promise<
       if (arg === undefined) throw usageError(`troupe strategy ${action}: which strategy? give its id\n${STRATEGY_USAGE}`)
       if (action === "reconfigure" && params === undefined) throw usageError(`troupe strategy reconfigure: --params '{json}' is required\n${STRATEGY_USAGE}`)
       if (action !== "reconfigure" && params !== undefined) throw usageError(`troupe strategy ${action}: --params only goes with reconfigure or add\n${STRATEGY_USAGE}`)
-      const body = { ...audit, ...(params === undefined ? {} : { params }) }
-      return show((await request(target, "POST", `/api/strategies/${encodeURIComponent(arg)}/${action}`, body)) as StrategyView)
+      const payload = { ...audit, ...(params === undefined ? {} : { params }) }
+      return show(await call(target, `strategy ${action}`, (c) => c.strategies.action({ path: { id: segment(arg), action }, payload })))
     }
     case "add": {
       if (arg === undefined) throw usageError(`troupe strategy add: which file?\n${STRATEGY_USAGE}`)
       // The daemon may run elsewhere in the file system: send an absolute path.
-      const body = { ...audit, file: resolve(arg), ...(values.id === undefined ? {} : { id: values.id }), ...(params === undefined ? {} : { params }) }
-      return show((await request(target, "POST", "/api/strategies", body)) as StrategyView)
+      const payload = { ...audit, file: resolve(arg), ...(values.id === undefined ? {} : { id: values.id }), ...(params === undefined ? {} : { params }) }
+      return show(await call(target, "strategy add", (c) => c.strategies.add({ payload })))
     }
     default:
       throw usageError(`troupe strategy: unknown action '${action}'${didYouMean(action, ["list", "start", "stop", "restart", "reconfigure", "add"])}\n${STRATEGY_USAGE}`)

@@ -1,6 +1,5 @@
-import type { OrderView, PositionView } from "../daemon/control.js"
 import { parseCommand, printJson, type Io } from "./args.js"
-import { request, resolveTarget } from "./daemon-client.js"
+import { call, resolveTarget } from "./daemon-client.js"
 import { atPrecision, renderTable } from "./table.js"
 
 export const ORDERS_USAGE = "usage: troupe orders [--open] [--port N] [--json]"
@@ -9,7 +8,7 @@ export const POSITIONS_USAGE = "usage: troupe positions [--port N] [--json]"
 /** `troupe orders [--open]`: the orders the daemon knows, newest first. */
 export const runOrders = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
   const { values } = parseCommand("orders", argv, { open: { type: "boolean", default: false } }, ORDERS_USAGE)
-  const orders = (await request(resolveTarget(values.port), "GET", values.open === true ? "/api/orders?open=1" : "/api/orders")) as ReadonlyArray<OrderView>
+  const orders = await call(resolveTarget(values.port), "orders", (c) => c.orders.list({ urlParams: values.open === true ? { open: "1" } : {} }))
   if (values.json) {
     printJson(io, orders)
     return 0
@@ -28,7 +27,7 @@ export const runOrders = async (argv: ReadonlyArray<string>, io: Io): Promise<nu
 /** `troupe positions`: net position, entry, mark and PnL per account and instrument. */
 export const runPositions = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
   const { values } = parseCommand("positions", argv, {}, POSITIONS_USAGE)
-  const positions = (await request(resolveTarget(values.port), "GET", "/api/positions")) as ReadonlyArray<PositionView>
+  const positions = await call(resolveTarget(values.port), "positions", (c) => c.node.positions())
   if (values.json) {
     printJson(io, positions)
     return 0

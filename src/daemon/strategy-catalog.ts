@@ -12,7 +12,7 @@ export class StrategyLoadError extends Data.TaggedError("StrategyLoadError")<{ r
   }
 }
 
-let tsxRegistered = process.execArgv.some((a) => a.includes("tsx"))
+const isStrategyLike = (d: unknown): boolean => typeof d === "object" && d !== null && typeof (d as { id?: unknown }).id === "string" && typeof (d as { init?: unknown }).init === "function"
 
 const BUILT_IN: Readonly<Record<string, AnyStrategyDefinition>> = {
   "avellaneda-stoikov": avellanedaStoikov as unknown as AnyStrategyDefinition,
@@ -32,11 +32,15 @@ export class StrategyCatalog {
     return Effect.tryPromise({
       try: async () => {
         // A strategy written in TypeScript: load it through tsx (a run-time dependency for this
-        // reason, not a dev one) when the daemon itself runs compiled JavaScript.
-        if (/\.[cm]?ts$/.test(kindOrFile) && !tsxRegistered) {
-          const { register } = (await import("tsx/esm/api")) as { register: () => unknown }
-          register()
-          tsxRegistered = true
+        // reason, not a dev one). `tsImport`, not a global `register()`: in an author's folder
+        // whose package.json is not `"type": "module"` (npm init's default) tsx compiles the file
+        // to CommonJS, and Node refuses the require(esm) of `troupe/sdk` under a global ESM hook
+        // ("in a cycle"); through tsImport it loads, its exports under `default`.
+        if (/\.[cm]?ts$/.test(kindOrFile)) {
+          const { tsImport } = (await import("tsx/esm/api")) as { tsImport: (specifier: string, parent: string) => Promise<{ readonly default?: unknown }> }
+          const mod = await tsImport(pathToFileURL(resolve(kindOrFile)).href, import.meta.url)
+          const inner = (mod.default as { readonly default?: unknown } | undefined)?.default
+          return inner !== undefined && !isStrategyLike(mod.default) ? { default: inner } : mod
         }
         return (await import(pathToFileURL(resolve(kindOrFile)).href)) as { readonly default?: unknown }
       },

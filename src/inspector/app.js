@@ -421,7 +421,7 @@ let strategyTimer = null
 const table = (headers, rows) =>
   h("table", {}, h("thead", {}, h("tr", {}, ...headers.map((x) => h("th", {}, x)))), h("tbody", {}, ...rows.map((r) => h("tr", {}, ...r.map((c) => h("td", {}, c ?? "-"))))))
 
-/** PnL over time as a small SVG line (sampled by this page while the strategy is selected). */
+/** PnL over time as a small SVG line (the daemon's samples, `pnlHistory`). */
 const sparkline = (samples) => {
   const NS = "http://www.w3.org/2000/svg"
   const svg = document.createElementNS(NS, "svg")
@@ -458,10 +458,10 @@ const renderStrategyPage = async (id) => {
   try {
     const page = await api(`/api/strategies/${encodeURIComponent(id)}/page`)
     if (state.selected === null || state.selected.id.replace(/^strategy:/, "") !== id) return
-    const net = Number(page.pnl.realizedNet) + Number(page.pnl.unrealized) // drawing only; the table keeps the decimals
-    const samples = state.pnl.get(id) ?? []
-    samples.push({ ts: Date.now(), net })
-    if (samples.length > MAX_PNL_SAMPLES) samples.shift()
+    // The daemon's own history (sampled whether or not a page was open), then this answer's point.
+    // Numbers for drawing only; the table keeps the decimals.
+    const point = (p, ts) => ({ ts, net: Number(p.realizedNet) + Number(p.unrealized) })
+    const samples = [...(page.pnlHistory ?? []).map((p) => point(p, p.ts)), point(page.pnl, Date.now())].slice(-MAX_PNL_SAMPLES)
     state.pnl.set(id, samples)
     const s = page.strategy
     $("strategy-page").replaceChildren(
@@ -478,7 +478,7 @@ const renderStrategyPage = async (id) => {
         ["order", "instrument", "side", "type", "price", "qty", "filled", "state"],
         page.openOrders.slice(0, 100).map((o) => [o.clientOrderId, o.instrument, o.side, o.type, o.price, o.qty, o.filledQty, o.state])
       ),
-      h("h4", {}, `PnL over time (realized net + unrealized: ${page.pnl.realizedNet} + ${page.pnl.unrealized}; sampled every ${STRATEGY_POLL_MS / 1000} s since this page opened)`),
+      h("h4", {}, `PnL over time (realized net + unrealized: ${page.pnl.realizedNet} + ${page.pnl.unrealized}; sampled by the daemon, ${samples.length} points since ${new Date(samples[0].ts).toLocaleTimeString()})`),
       sparkline(samples)
     )
   } catch (e) {

@@ -82,7 +82,7 @@ describe("troupe CLI against the control API", () => {
   it("exits 1 with the daemon's message when the daemon refuses", async () => {
     const r = await troupe(["strategy", "start", "mm", "--port", port()])
     expect(r.code).toBe(1)
-    expect(r.stderr.trim()).toBe("troupe: strategy mm is already running (HTTP 409)")
+    expect(r.stderr.trim()).toBe("troupe: strategy mm is already running")
   })
 
   it("exits 3 with one clear line when no daemon listens", async () => {

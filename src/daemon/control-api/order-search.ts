@@ -157,6 +157,8 @@ export interface StrategyPage {
   readonly finishedOrders: number
   /** Realized (net of fees) + unrealized over those positions, as decimal text; the page samples it over time. */
   readonly pnl: { readonly realizedNet: string; readonly unrealized: string; readonly fees: string }
+  /** The same PnL sampled by the daemon over time, oldest first (`pnl-history.ts`). */
+  readonly pnlHistory: ReadonlyArray<{ readonly ts: number; readonly realizedNet: string; readonly unrealized: string }>
 }
 
 /** Decimal text sums without floats: fixed-point on the longest fraction (the views are decimal strings). */
@@ -175,7 +177,12 @@ export const sumDecimals = (values: ReadonlyArray<string>): string => {
   return neg ? `-${text}` : text
 }
 
-export const strategyPage = (strategy: StrategyView, positions: ReadonlyArray<PositionView>, orders: ReadonlyArray<OrderView>): StrategyPage => {
+export const strategyPage = (
+  strategy: StrategyView,
+  positions: ReadonlyArray<PositionView>,
+  orders: ReadonlyArray<OrderView>,
+  pnlHistory: StrategyPage["pnlHistory"] = []
+): StrategyPage => {
   const instruments = new Set(strategy.instruments)
   const mine = positions.filter((p) => instruments.has(p.instrument))
   const own = orders.filter((o) => o.strategy === strategy.id)
@@ -184,6 +191,7 @@ export const strategyPage = (strategy: StrategyView, positions: ReadonlyArray<Po
     positions: mine,
     openOrders: own.filter((o) => o.open).sort(compare),
     finishedOrders: own.filter((o) => !o.open).length,
-    pnl: { realizedNet: sumDecimals(mine.map((p) => p.realizedPnl)), unrealized: sumDecimals(mine.map((p) => p.unrealizedPnl)), fees: sumDecimals(mine.map((p) => p.fees)) }
+    pnl: { realizedNet: sumDecimals(mine.map((p) => p.realizedPnl)), unrealized: sumDecimals(mine.map((p) => p.unrealizedPnl)), fees: sumDecimals(mine.map((p) => p.fees)) },
+    pnlHistory
   }
 }
