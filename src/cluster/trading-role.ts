@@ -29,6 +29,7 @@ interface Running {
 }
 
 const STOP_WAIT_MS = 15_000
+const REASSERT_AFTER_MS = 2_000
 
 export const runTradingRole = (options: TradingRoleOptions): Effect.Effect<never, unknown, Scope.Scope> =>
   Effect.gen(function* () {
@@ -60,13 +61,25 @@ export const runTradingRole = (options: TradingRoleOptions): Effect.Effect<never
       say(late ? `account ${account}: did not stop within ${STOP_WAIT_MS} ms (left to finish; its fence refuses it anything)` : `account ${account}: stopped`)
     }
 
+    // What the group's latest assignment gives this node.
+    let assigned = new Set<string>()
     const onFenced = (e: AccountFenced): void => {
       say(`FENCED: ${e.message}`)
-      serially(() => stopAccount(e.account, "fenced"))
+      serially(async () => {
+        await stopAccount(e.account, "fenced")
+        // Fenced while the group still says the account is ours: another node claimed it under an
+        // older or newer generation. Give the group a heartbeat to tell us, then claim it back
+        // only if it still says so (a stale claim is itself fenced by the next assignment).
+        await new Promise((r) => setTimeout(r, REASSERT_AFTER_MS))
+        if (assigned.has(e.account) && !running.has(e.account)) {
+          say(`account ${e.account}: still assigned to this node after being fenced: claiming it again`)
+          await startAccount(e.account)
+        }
+      })
     }
 
     const startAccount = async (account: string): Promise<void> => {
-      if (running.has(account)) return
+      if (running.has(account) || !assigned.has(account)) return
       const entry = cluster.accounts.find((a) => a.account === account)
       if (entry === undefined) return
       const epoch = await epochs.claim(account, nodeId)
@@ -99,9 +112,11 @@ export const runTradingRole = (options: TradingRoleOptions): Effect.Effect<never
 
     const onAssignment = (partitions: ReadonlyArray<number>): void => {
       const wanted = new Set(partitions.flatMap((p) => (cluster.accounts[p] === undefined ? [] : [cluster.accounts[p].account])))
+      assigned = wanted
       serially(async () => {
-        for (const account of [...running.keys()]) if (!wanted.has(account)) await stopAccount(account, "assigned to another node")
-        for (const account of wanted) await startAccount(account)
+        for (const account of [...running.keys()]) if (!assigned.has(account)) await stopAccount(account, "assigned to another node")
+        // The newest assignment, not the one this callback was made for: another may have come meanwhile.
+        for (const account of assigned) await startAccount(account)
       })
     }
 
