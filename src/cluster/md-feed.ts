@@ -12,7 +12,8 @@ import { ensureTopic, mdTopic } from "./kafka-topics.js"
 /**
  * A trading node's market data from the cluster's md topic (docs/cluster.md): one consumer per
  * node, in a group of its own (every node reads every instrument, from the newest offsets). Per
- * instrument it keeps the latest snapshot and the deltas after it, so a subscribe or a resync
+ * instrument that an account of the node subscribed (records of others are skipped by key, not
+ * decoded) it keeps the latest snapshot and the deltas after it, so a subscribe or a resync
  * (the instrument actor saw a gap) is answered at once from there — `subscribed`, the snapshot,
  * the deltas — without a venue round trip; when the kept deltas are not contiguous, at the next
  * snapshot. Each account the node runs gets its own port (`port()`) on the one consumer.
@@ -123,7 +124,9 @@ export const openMdFeed = async (config: { readonly brokers: ReadonlyArray<strin
     eachBatch: async ({ batch }) => {
       for (const m of batch.messages) {
         counters.records++
-        if (m.value === null) continue
+        // Only the instruments this node's accounts subscribed (the key is the instrument): the
+        // rest is not decoded.
+        if (m.value === null || m.key === null || !streams.has(m.key.toString("utf8"))) continue
         const decoded = decodeEvent(m.value)
         if (Either.isLeft(decoded)) {
           counters.badRecords++

@@ -150,6 +150,13 @@ describe("a cluster: one md node, two trading nodes, two accounts", () => {
     }
     const firstOrderAfter = Math.min(...moved.map((a) => Math.min(...newOrders(a, killedAt, runs.get(a)!).map((o) => o.receivedTime))))
     process.stderr.write(`cluster failover: kill -9 → first order of a moved account from its new owner in ${firstOrderAfter - killedAt} ms (session timeout ${SESSION_MS} ms)\n`)
+    // Where the time went: the survivor's log from the kill on (claim, recovery, reconciliation, strategies).
+    const timeline = nodes
+      .get(survivor)!
+      .stderr.split("\n")
+      .filter((l) => /claimed at epoch|joined|recovered in|reconciled in|strategies:|running \(run/.test(l) && Date.parse(l.slice(0, 24)) >= killedAt)
+      .map((l) => `  +${Date.parse(l.slice(0, 24)) - killedAt} ms ${l.slice(25, 160)}`)
+    process.stderr.write(`cluster failover timeline on ${survivor}:\n${timeline.join("\n")}\n`)
 
     for (const account of ACCOUNTS) expect(duplicates(account), `${account}: client order ids at the venue more than once`).toEqual([])
     expect(nodes.get(survivor)!.stderr).toMatch(new RegExp(`account ${moved[0]}: claimed at epoch`))
