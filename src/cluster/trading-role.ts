@@ -51,9 +51,10 @@ export const runTradingRole = (options: TradingRoleOptions): Effect.Effect<never
       work = work.then(f).catch((e: unknown) => say(`cluster: ${String(e)}`))
     }
 
-    const stopAccount = async (account: string, why: string): Promise<void> => {
+    /** Stops the account's runtime; with `only`, just the runtime of that fence (not a newer claim's). */
+    const stopAccount = async (account: string, why: string, only?: AccountFence): Promise<void> => {
       const r = running.get(account)
-      if (r === undefined) return
+      if (r === undefined || (only !== undefined && r.fence !== only)) return
       running.delete(account)
       say(`account ${account}: stopping (${why})`)
       const done = Effect.runPromise(Fiber.interrupt(r.fiber))
@@ -63,10 +64,12 @@ export const runTradingRole = (options: TradingRoleOptions): Effect.Effect<never
 
     // What the group's latest assignment gives this node.
     let assigned = new Set<string>()
-    const onFenced = (e: AccountFenced): void => {
+    const onFenced = (e: AccountFenced, fence: AccountFence): void => {
       say(`FENCED: ${e.message}`)
       serially(async () => {
-        await stopAccount(e.account, "fenced")
+        // A runtime left to finish after a slow stop may be fenced after this node claimed again: stop only its own.
+        if (running.get(e.account)?.fence !== fence) return
+        await stopAccount(e.account, "fenced", fence)
         // Fenced while the group still says the account is ours: another node claimed it under an
         // older or newer generation. Give the group a heartbeat to tell us, then claim it back
         // only if it still says so (a stale claim is itself fenced by the next assignment).
@@ -83,7 +86,7 @@ export const runTradingRole = (options: TradingRoleOptions): Effect.Effect<never
       const entry = cluster.accounts.find((a) => a.account === account)
       if (entry === undefined) return
       const epoch = await epochs.claim(account, nodeId)
-      const fence = new AccountFence(account, epoch, epochs, onFenced)
+      const fence: AccountFence = new AccountFence(account, epoch, epochs, (e) => onFenced(e, fence))
       say(`account ${account}: claimed at epoch ${epoch}; recovering`)
       const accountConfig: Config = {
         ...config,
