@@ -22,7 +22,10 @@ const allowed = {
   // simulation/ is the third composition root: the daemon's trading node, on simulated time, against
   // the simulator's engine, with faults and invariants (deterministic from a seed).
   simulation: ["domain", "machines", "actors", "adapters", "persistence", "strategies", "daemon", "replay"],
-  cli: ["domain", "machines", "daemon", "analytics", "adapters", "strategies", "actors", "persistence", "replay", "simulation"],
+  // cluster/ is the fourth composition root: a cluster node (md or trading) runs the daemon's own
+  // composition per owned account, so it may import daemon/ (docs/cluster.md).
+  cluster: ["domain", "machines", "actors", "adapters", "persistence", "daemon"],
+  cli: ["domain", "machines", "daemon", "analytics", "adapters", "strategies", "actors", "persistence", "replay", "simulation", "cluster"],
   inspector: []
 }
 

@@ -66,7 +66,7 @@ const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
       return EXIT.ok
     case "daemon":
       // Loaded on demand: the daemon pulls in the whole system, the other commands stay light.
-      return (await import("../daemon/main.js")).runDaemon(rest)
+      return (await import("../cluster/main.js")).runDaemonWithRole(rest)
     case "status":
       return runStatus(rest, io)
     case "actors":

@@ -44,6 +44,7 @@ import { OperatorActions } from "./operator-actions.js"
 import { adoptVenuePositions, PositionMismatches } from "./position-mismatch.js"
 import { EMBEDDED_SYMBOLS, openVenue } from "./venue.js"
 import { demoStrategies, withDemoDefaults } from "./demo-defaults.js"
+import type { AccountHooks } from "./account-hooks.js"
 
 export const VERSION = "0.1.0"
 
@@ -95,6 +96,8 @@ const deferred = (): { readonly promise: Promise<void>; readonly resolve: () => 
 export interface DaemonOptions {
   readonly config: Config
   readonly cancelOrdersOnStop?: boolean
+  /** Set by a cluster's trading node for each account it owns (src/cluster/); absent on `--role all`. */
+  readonly hooks?: AccountHooks
 }
 
 /**
@@ -142,7 +145,8 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
             Effect.tap((j) => Effect.sync(() => (bounded.fileJournal = j))),
             Effect.orDie
           )
-    const journalService = yield* Effect.acquireRelease(openJournal, (j) => j.close().pipe(Effect.ignore))
+    const openedJournal = yield* Effect.acquireRelease(openJournal, (j) => j.close().pipe(Effect.ignore))
+    const journalService = options.hooks?.journal(openedJournal) ?? openedJournal
     // Filled in as the parts come up; callbacks created earlier read them through here.
     const late: { trading?: TradingNode; root?: Supervisor; control?: DaemonControlImpl; strategies?: StrategyHost; onFillMetrics?: (e: OrderEvent) => void } = {}
     // A cause raised before the trading node exists (the journal failing while the daemon starts)
@@ -198,7 +202,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
         if (signal._tag === "Subscribed" && signal.feed === "fills") fillsSubscribed.resolve()
       }
     })
-    const marketData = makeKrakenMarketDataPort({ url: venue.wsUrl, env: envelopeSource("kraken-futures/md", clock.now, runNow) })
+    const marketData = options.hooks?.marketData() ?? makeKrakenMarketDataPort({ url: venue.wsUrl, env: envelopeSource("kraken-futures/md", clock.now, runNow) })
 
     const catalog = new StrategyCatalog()
     const trading = new TradingNode({
@@ -206,7 +210,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       clock,
       instruments,
       limits: config.risk,
-      gateway: writeAheadGateway(gateway, journal, clock, runNow),
+      gateway: writeAheadGateway(options.hooks?.gateway(gateway) ?? gateway, journal, clock, runNow),
       run: runNow,
       marketData,
       journal,
@@ -279,6 +283,8 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       instruments: (id) => trading.instrument(id as InstrumentId),
       reproject: (e, o) => journal.reproject(e, o),
       now: clock.now,
+      // A cluster's accounts share the journal's topics: fold only this account's records.
+      ...(options.hooks === undefined ? {} : { account }),
       onUndecodable: (r) => {
         metrics.counter("journal_undecodable_records_total", "journal records that did not decode at recovery", { topic: r.topic, skipped: String(skipUndecodable) }).inc()
         log(`recovery: journal record ${describeUndecodable(r)}${skipUndecodable ? ": SKIPPED (skipUndecodableJournalRecords)" : ""}`)

@@ -53,6 +53,11 @@ export interface RecoveryDeps {
    * may trade on a ledger that lacks it is the caller's decision (the daemon fails closed).
    */
   readonly onUndecodable?: (record: UndecodableRecord) => void
+  /**
+   * Fold only the records of this account (journal key `account` or `account/...`): in a cluster
+   * several accounts share the topics. Absent: every record is folded (one account per journal).
+   */
+  readonly account?: string
 }
 
 export const LEDGER_TOPICS: ReadonlyArray<JournalTopic> = ["orders"]
@@ -101,6 +106,8 @@ export const recoverLedger = (deps: RecoveryDeps): Effect.Effect<RecoveryReport,
     const audited = new Map((yield* deps.store.auditHighWatermark()).map((o) => [`${o.topic}/${o.partition}`, BigInt(o.offset)]))
     const ends = yield* deps.journal.endOffsets()
     const starts = new Map(((yield* deps.journal.startOffsets?.() ?? Effect.succeed([])) as ReadonlyArray<JournalOffset>).map((o) => [`${o.topic}/${o.partition}`, BigInt(o.offset)]))
+    const own = deps.account
+    const ownRecord = (key: string): boolean => own === undefined || key === own || key.startsWith(`${own}/`)
     let replayed = 0
     let reprojected = 0
     let undecodable = 0
@@ -137,7 +144,7 @@ export const recoverLedger = (deps: RecoveryDeps): Effect.Effect<RecoveryReport,
             return
           }
           const at = BigInt(record.offset.offset)
-          if (at >= foldFrom && folds) {
+          if (at >= foldFrom && folds && ownRecord(record.key)) {
             ledger.apply(decoded.right, record.offset)
             replayed++
           }

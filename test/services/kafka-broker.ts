@@ -140,6 +140,9 @@ export const startKafka = async (): Promise<KafkaService> => {
     "share.coordinator.state.topic.replication.factor=1",
     "share.coordinator.state.topic.min.isr=1",
     "group.initial.rebalance.delay.ms=0",
+    // Cluster nodes detect a dead trading node within their session timeout (docs/cluster.md); the
+    // broker's default minimum (6 s) would refuse the ~2 s the cluster issue asks for.
+    "group.min.session.timeout.ms=1000",
     // Topics are created up front: kafkajs with KRaft brokers misbehaves on auto-create.
     "auto.create.topics.enable=false",
     "log.flush.interval.messages=9223372036854775807"

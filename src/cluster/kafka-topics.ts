@@ -1,0 +1,26 @@
+import type { Admin } from "kafkajs"
+
+/** The cluster's own topics (beside the journal's): market data and account placement. */
+export const mdTopic = (prefix: string): string => `${prefix}cluster.md`
+export const accountsTopic = (prefix: string): string => `${prefix}cluster.accounts`
+export const tradingGroup = (prefix: string): string => `${prefix}cluster.trading`
+
+/** Creates `topic` with at least `partitions` partitions (adds partitions to a smaller one) and waits for leaders. */
+export const ensureTopic = async (admin: Admin, topic: string, partitions: number, replication = 1): Promise<void> => {
+  const existing = await admin.listTopics()
+  if (!existing.includes(topic)) {
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: replication }] }).catch((e: unknown) => {
+      // Another node created it first.
+      if (!String(e).includes("already exists") && !String((e as { type?: string }).type).includes("TOPIC_ALREADY_EXISTS")) throw e
+    })
+  }
+  for (let attempt = 0; ; attempt++) {
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] })
+    const have = meta.topics[0]?.partitions ?? []
+    if (have.length < partitions) {
+      await admin.createPartitions({ topicPartitions: [{ topic, count: partitions }] }).catch(() => undefined)
+    } else if (have.every((p) => p.leader >= 0)) return
+    if (attempt > 100) throw new Error(`topic ${topic}: no leader for every partition after ${attempt} attempts`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
