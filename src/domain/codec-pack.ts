@@ -15,7 +15,8 @@ import { decimalToWire, DecimalFromString } from "./schema.js"
 export type Writer = (u: unknown) => boolean
 export class UnsupportedShape extends Error {}
 
-const SLAB = 64 * 1024
+// Small, like msgpackr's own buffer: a message kept long (an in-memory journal) keeps its slab alive.
+const SLAB = 16 * 1024
 let buf: Buffer = Buffer.allocUnsafeSlow(SLAB)
 let pos = 0
 let start = 0
