@@ -18,7 +18,7 @@ const env = (source: string) => ({ id: `node1-1-${++n}`, ts: 1_700_000_000_000 +
 const px = (i: number) => dec(`${64000 + (i % 50)}.${(i * 37) % 10}`)
 const qty = (i: number) => dec(`0.${String(1000 + ((i * 7919) % 9000)).padStart(4, "0")}`)
 
-const makeMix = (): ReadonlyArray<CanonicalEvent> => {
+export const makeMix = (): ReadonlyArray<CanonicalEvent> => {
   const out: Array<CanonicalEvent> = []
   for (let i = 0; i < 1000; i++) {
     const r = i % 100

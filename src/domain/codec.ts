@@ -1,6 +1,8 @@
 import { Data, Either, Option, ParseResult, Schema, SchemaAST as AST } from "effect"
 import { Packr } from "msgpackr"
-import { isDecimal, parseDecimal } from "./decimal.js"
+import { compileWriter, packWith, UnsupportedShape, type Writer } from "./codec-pack.js"
+import { compileEventReader, FAIL as READ_FAIL, readEvent, UnsupportedReadShape } from "./codec-read.js"
+import { isDecimal, parseDecimal, plainDecimal } from "./decimal.js"
 import { DecimalFromString, decimalToWire, describeParseError } from "./schema.js"
 import { eventSchemas, eventTags, type CanonicalEvent, type CanonicalEventEncoded, type EventTag } from "./events/index.js"
 
@@ -86,6 +88,10 @@ const compile = (ast: AST.AST, mode: "decode" | "encode"): Compiled => {
       return mode === "decode"
         ? (u) => {
             if (typeof u !== "string") return FAIL
+            if (u.length <= 80) {
+              const plain = plainDecimal(u)
+              if (plain !== undefined) return plain
+            }
             const d = parseDecimal(u)
             return Either.isRight(d) ? d.right : FAIL
           }
@@ -176,6 +182,18 @@ const tryCompile = (ast: AST.AST, mode: "decode" | "encode"): Compiled | undefin
   }
 }
 
+const tryCompileWriter = (ast: AST.AST): Writer | undefined => {
+  try {
+    return compileWriter(ast)
+  } catch (e) {
+    if (e instanceof UnsupportedShape) return undefined
+    throw e
+  }
+}
+
+/** Per tag, the one-pass reader of the bytes `compileWriter` writes (see codec-read.ts). */
+const readers = new Map<string, (entries: number) => unknown>()
+
 type Decoder = (u: unknown) => Either.Either<CanonicalEvent, ParseResult.ParseError>
 type Encoder = (e: CanonicalEvent) => Either.Either<CanonicalEventEncoded, ParseResult.ParseError>
 const parseOptions = { errors: "first", onExcessProperty: "ignore" } as const
@@ -184,6 +202,7 @@ interface MemberCodec {
   readonly encode: Encoder
   readonly fastDecode: Compiled | undefined
   readonly fastEncode: Compiled | undefined
+  readonly fastPack: Writer | undefined
 }
 const members = new Map<string, MemberCodec>()
 for (const tag of eventTags) {
@@ -192,12 +211,19 @@ for (const tag of eventTags) {
     decode: Schema.decodeUnknownEither(schema, parseOptions),
     encode: Schema.encodeEither(schema, parseOptions),
     fastDecode: tryCompile(schema.ast, "decode"),
-    fastEncode: tryCompile(schema.ast, "encode")
+    fastEncode: tryCompile(schema.ast, "encode"),
+    fastPack: tryCompileWriter(schema.ast)
   })
+  try {
+    readers.set(tag, compileEventReader(schema.ast, tag))
+  } catch (e) {
+    if (!(e instanceof UnsupportedReadShape)) throw e
+  }
 }
 
 /** Tags whose codec runs compiled (all of them, unless a schema grows an unsupported shape). */
-export const compiledTags = (): ReadonlyArray<string> => [...members].filter(([, m]) => m.fastDecode && m.fastEncode).map(([t]) => t)
+export const compiledTags = (): ReadonlyArray<string> =>
+  [...members].filter(([t, m]) => m.fastDecode && m.fastEncode && m.fastPack && readers.has(t)).map(([t]) => t)
 
 /** The Schema parser alone, without the compiled fast path (for tests and the benchmark). */
 export const decodeEventObjectWithSchema = (u: unknown): Either.Either<CanonicalEvent, EventDecodeError> => decodeObject(u, false)
@@ -241,17 +267,32 @@ export const encodeEventObjectEither = (e: CanonicalEvent): Either.Either<Canoni
 export const encodeEventObject = (e: CanonicalEvent): CanonicalEventEncoded =>
   Either.getOrThrowWith(encodeEventObjectEither(e), (err) => err)
 
-export const encodeEventEither = (e: CanonicalEvent): Either.Either<Uint8Array, EventEncodeError> =>
-  Either.map(encodeEventObjectEither(e), (wire) => packr.pack(wire))
+export const encodeEventEither = (e: CanonicalEvent): Either.Either<Uint8Array, EventEncodeError> => {
+  const fast = packFast(e)
+  return fast !== undefined ? Either.right(fast) : Either.map(encodeEventObjectEither(e), (wire) => packr.pack(wire))
+}
+
+/** The compiled one-pass writer's bytes (the same bytes as `packr.pack` of the wire object). */
+const packFast = (e: CanonicalEvent): Uint8Array | undefined => {
+  const write = members.get(e._tag)?.fastPack
+  return write === undefined ? undefined : packWith(write, e)
+}
 
 /**
  * Msgpack bytes of a well-typed event. Only an event built around the types (a NaN or
  * infinite Decimal) can fail; that throws `EventEncodeError` (a defect, not an outcome).
  */
-export const encodeEvent = (e: CanonicalEvent): Uint8Array => packr.pack(encodeEventObject(e))
+export const encodeEvent = (e: CanonicalEvent): Uint8Array => packFast(e) ?? packr.pack(encodeEventObject(e))
 
 /** Bytes -> validated event. Invalid msgpack, trailing bytes and schema violations are errors. */
 export const decodeEvent = (bytes: Uint8Array): Either.Either<CanonicalEvent, EventDecodeError> => {
+  const fast = readEvent(bytes, readers)
+  if (fast !== READ_FAIL) return Either.right(fast as CanonicalEvent)
+  return decodeEventUnpacked(bytes)
+}
+
+/** msgpackr, then the compiled check and the Schema parser: any msgpack, and the errors. */
+export const decodeEventUnpacked = (bytes: Uint8Array): Either.Either<CanonicalEvent, EventDecodeError> => {
   let wire: unknown
   try {
     wire = packr.unpack(bytes)

@@ -152,6 +152,8 @@ export const scaledToDecimal = (units: number, decimals: number): Decimal => new
 
 /** The Decimal path into fixed point: units or a negative `FixedPointCode`, like the text path. */
 export const decimalToScaled = (value: Decimal, decimals: number): number => {
+  const fast = limbsToScaled(value, decimals)
+  if (fast !== undefined) return fast
   if (!value.isFinite()) return FixedPointCode.Malformed
   if (value.isZero()) return 0
   if (value.isNegative()) return FixedPointCode.Negative
@@ -159,4 +161,33 @@ export const decimalToScaled = (value: Decimal, decimals: number): number => {
   if (!scaled.isInteger()) return FixedPointCode.TooPrecise
   if (scaled.greaterThan(Number.MAX_SAFE_INTEGER)) return FixedPointCode.TooLarge
   return scaled.toNumber()
+}
+
+const LIMB_POW10 = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000]
+
+/**
+ * `decimalToScaled` for the common case — a positive Decimal of at most two base-1e7 limbs (14
+ * significant digits) — from decimal.js's fields, without its arithmetic: value = D * 10^(e+1-N)
+ * where D is the integer of the N digits the limbs hold. Undefined hands the case to the Decimal
+ * path (zero, negative, non-finite, longer values, scale out of range); the property test in
+ * test/domain/fixed-point.test.ts checks both give the same answer.
+ */
+const limbsToScaled = (value: Decimal, decimals: number): number | undefined => {
+  const limbs = value.d as ReadonlyArray<number> | null
+  if (limbs === null || value.s !== 1 || limbs.length > 2 || decimals < 0 || decimals > 15) return undefined
+  const first = limbs[0] as number
+  if (first === 0) return undefined
+  let width = 1
+  while (first >= (LIMB_POW10[width] as number)) width++
+  const d = limbs.length === 1 ? first : first * 10_000_000 + (limbs[1] as number)
+  const n = limbs.length === 1 ? width : width + 7
+  const k = value.e + 1 - n + decimals
+  if (k >= 0) {
+    if (n + k > 15) return undefined
+    return d * 10 ** k
+  }
+  if (k < -14) return FixedPointCode.TooPrecise
+  const div = 10 ** -k
+  const q = Math.floor(d / div)
+  return q * div === d ? q : FixedPointCode.TooPrecise
 }

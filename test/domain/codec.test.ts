@@ -165,6 +165,44 @@ describe("compiled fast path", () => {
     expect([...compiledTags()].sort()).toEqual([...eventTags].sort())
   })
 
+  const msgpackr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, bundleStrings: false })
+  for (const tag of eventTags) {
+    it(`writes a ${tag} as the same bytes msgpackr writes for its wire object`, () => {
+      const arb = Arbitrary.make(eventSchemas[tag] as unknown as Schema.Schema<CanonicalEvent>)
+      fc.assert(
+        fc.property(arb, (event) => {
+          expect(Buffer.from(encodeEvent(event)).toString("hex")).toBe(Buffer.from(msgpackr.pack(encodeEventObject(event))).toString("hex"))
+        }),
+        { numRuns: 40 }
+      )
+    })
+  }
+
+  it("writes every Decimal as the text decimalToWire gives, near and beyond the exponent-form limits", () => {
+    const text = fc
+      .tuple(fc.constantFrom("", "-"), fc.stringMatching(/^[0-9]{1,30}$/), fc.stringMatching(/^[0-9]{0,30}$/), fc.integer({ min: -45, max: 45 }))
+      .map(([sign, int, frac, exp]) => `${sign}${int}${frac.length > 0 ? "." + frac : ""}e${exp}`)
+    fc.assert(
+      fc.property(text, (t) => {
+        const trade: CanonicalEvent = { _tag: "Trade", id: "n-1-1", ts: 1, source: "md", instrument: fill.instrument, price: dec(t), qty: dec("-0"), aggressor: "buy" }
+        const bytes = encodeEvent(trade)
+        expect(Buffer.from(bytes).toString("hex")).toBe(Buffer.from(msgpackr.pack(encodeEventObject(trade))).toString("hex"))
+        expect(Either.getOrThrow(decodeEvent(bytes))).toEqual(trade)
+      }),
+      { numRuns: 1500 }
+    )
+  })
+
+  it("keeps earlier messages intact when the writer moves to a new buffer", () => {
+    const levels = Array.from({ length: 4000 }, (_, i) => [dec(`${60000 + i}.25`), dec(`0.${1000 + i}`)] as const)
+    const big: CanonicalEvent = { _tag: "BookSnapshot", id: "n-1-1", ts: 1, source: "md", instrument: fill.instrument, seq: 7, bids: levels, asks: levels }
+    const kept = Array.from({ length: 6 }, (_, i) => (i % 2 === 0 ? encodeEvent(big) : encodeEvent(fill)))
+    const copies = kept.map((b) => Buffer.from(b).toString("hex"))
+    for (let i = 0; i < 50; i++) encodeEvent(i % 3 === 0 ? big : fill)
+    expect(kept.map((b) => Buffer.from(b).toString("hex"))).toEqual(copies)
+    expect(Either.getOrThrow(decodeEvent(kept[4] as Uint8Array))).toEqual(big)
+  })
+
   // A wire value near a valid one: one field replaced by something plausible-but-maybe-wrong, or removed.
   const mutant = (wire: Record<string, unknown>) =>
     fc.tuple(
@@ -203,6 +241,31 @@ describe("compiled fast path", () => {
       )
     })
   }
+
+  for (const tag of eventTags) {
+    it(`decodes msgpack bytes of a ${tag} to exactly what the Schema parser gives, mutated fields included`, () => {
+      const arb = Arbitrary.make(eventSchemas[tag] as unknown as Schema.Schema<CanonicalEvent>)
+      fc.assert(
+        fc.property(
+          arb.chain((e) => mutant(wireOf(e))),
+          (wire) => {
+            const fast = decodeEvent(raw.pack(wire))
+            const slow = decodeEventObjectWithSchema(wire)
+            expect(Either.isRight(fast)).toBe(Either.isRight(slow))
+            if (Either.isRight(fast) && Either.isRight(slow)) expect(fast.right).toEqual(slow.right)
+            if (Either.isLeft(fast) && Either.isLeft(slow)) expect(fast.left.message).toBe(slow.left.message)
+          }
+        ),
+        { numRuns: 80 }
+      )
+    })
+  }
+
+  it("reads a truncated or padded message as an error, never as an event", () => {
+    const bytes = encodeEvent(fill)
+    for (let cut = 0; cut < bytes.length; cut++) expect(Either.isLeft(decodeEvent(bytes.subarray(0, cut)))).toBe(true)
+    expect(Either.isLeft(decodeEvent(Buffer.concat([bytes, Buffer.from([0xc0])])))).toBe(true)
+  })
 
   it("encodes to exactly the wire form the Schema encoder gives", () => {
     for (const tag of eventTags) {

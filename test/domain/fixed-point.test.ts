@@ -78,3 +78,29 @@ describe("fixed-point scaling of decimal text", () => {
     expect(decimalToScaled(dec("1e20"), 0)).toBe(FixedPointCode.TooLarge)
   })
 })
+
+describe("Decimal to scaled units from decimal.js's limbs", () => {
+  // The Decimal arithmetic `decimalToScaled` used before its limb fast path: the oracle.
+  const viaArithmetic = (value: Decimal, decimals: number): number => {
+    if (!value.isFinite()) return FixedPointCode.Malformed
+    if (value.isZero()) return 0
+    if (value.isNegative()) return FixedPointCode.Negative
+    const scaled = value.times(new Decimal(10).pow(decimals))
+    if (!scaled.isInteger()) return FixedPointCode.TooPrecise
+    if (scaled.greaterThan(Number.MAX_SAFE_INTEGER)) return FixedPointCode.TooLarge
+    return scaled.toNumber()
+  }
+
+  it("gives the units the Decimal arithmetic gives, for any value and scale", () => {
+    const text = fc
+      .tuple(fc.constantFrom("", "", "-"), fc.stringMatching(/^[0-9]{1,18}$/), fc.stringMatching(/^[0-9]{0,18}$/), fc.integer({ min: -20, max: 20 }))
+      .map(([sign, int, frac, exp]) => `${sign}${int}${frac.length > 0 ? "." + frac : ""}e${exp}`)
+    fc.assert(
+      fc.property(text, fc.integer({ min: 0, max: 12 }), (t, decimals) => {
+        const d = dec(t)
+        expect(decimalToScaled(d, decimals)).toBe(viaArithmetic(d, decimals))
+      }),
+      { numRuns: 5000 }
+    )
+  })
+})

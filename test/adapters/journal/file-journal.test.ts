@@ -202,6 +202,29 @@ describe("file journal", () => {
     await Effect.runPromise(j.close())
   })
 
+  it("under the background policy, an append with nothing queued before it is written in the caller's turn, before any other callback runs", async () => {
+    const dir = tempDir()
+    const j = await open({ dir, fsync: { kind: "background", ms: 3_600_000 } })
+    await Effect.runPromise(j.append("orders", "k", bytes("first"), { durable: true }))
+    const segment = join(dir, "orders", readdirSync(join(dir, "orders")).find((n) => n.endsWith(".log")) as string)
+    const before = statSync(segment).size
+    let sizeSeenByNextCallback = -1
+    const appended = Effect.runPromise(j.append("orders", "k", bytes("second"), { durable: true }))
+    setImmediate(() => {
+      sizeSeenByNextCallback = statSync(segment).size
+    })
+    await appended
+    // Resolved within the caller's turn (microtasks only): the callback queued after the append
+    // has not run yet, and the bytes are already in the file. Through the flush loop the append
+    // would wait for a `setImmediate` and a thread-pool write, and that callback would run first.
+    expect(sizeSeenByNextCallback).toBe(-1)
+    expect(statSync(segment).size).toBeGreaterThan(before)
+    await Effect.runPromise(j.close())
+    const j2 = await open({ dir })
+    expect((await readAll(j2, "orders")).map((r) => text(r.payload))).toEqual(["first", "second"])
+    await Effect.runPromise(j2.close())
+  })
+
   it("under the background policy, segment rolls with fsyncs running beside the writes keep every record, in order", async () => {
     const dir = tempDir()
     const j = await open({ dir, fsync: { kind: "background", ms: 1 }, segmentBytes: 300 })

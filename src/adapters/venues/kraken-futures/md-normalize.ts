@@ -29,7 +29,21 @@ export interface EnvelopeSource {
 export const envelopeSource = (source: string, now: () => number = Date.now, run: () => number = () => 0): EnvelopeSource => {
   const start = `${now().toString(36)}-${Math.floor(Math.random() * 36 ** 4).toString(36)}`
   let n = 0
-  return { source, now, nextId: () => `${source}-r${run()}-${start}-${(n++).toString(36)}` }
+  // One concatenation per id: the prefix changes only when the run does (once, after recovery).
+  let prefixRun = run()
+  let prefix = `${source}-r${prefixRun}-${start}-`
+  return {
+    source,
+    now,
+    nextId: () => {
+      const r = run()
+      if (r !== prefixRun) {
+        prefixRun = r
+        prefix = `${source}-r${r}-${start}-`
+      }
+      return prefix + (n++).toString(36)
+    }
+  }
 }
 
 const instrumentCache = new Map<string, InstrumentId>()

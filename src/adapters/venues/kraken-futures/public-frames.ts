@@ -1,5 +1,5 @@
 import { Either, ParseResult, Schema } from "effect"
-import { Decimal } from "../../../domain/decimal.js"
+import { Decimal, plainDecimal } from "../../../domain/decimal.js"
 import { BookDeltaScanner } from "../../../domain/book-delta-text.js"
 import { scanNumber } from "../../../domain/json-lex.js"
 import { shapeOf, VenueDecodeError } from "./errors.js"
@@ -129,8 +129,11 @@ export class DecimalIntern {
   get(text: string): Decimal | undefined {
     const hit = this.map.get(text)
     if (hit !== undefined) return hit
-    if (text.length > 80 || !DECIMAL_TEXT.test(text)) return undefined
-    const d = new Decimal(text)
+    if (text.length > 80) return undefined
+    // One pass over the digits; exponent forms and the like through the regex and decimal.js.
+    // (A leading `+` is not JSON: DECIMAL_TEXT refuses it, so the fast path must too.)
+    const d = (text.charCodeAt(0) !== 43 ? plainDecimal(text) : undefined) ?? (DECIMAL_TEXT.test(text) ? new Decimal(text) : undefined)
+    if (d === undefined) return undefined
     if (this.map.size >= INTERN_MAX) this.map.clear()
     this.map.set(text, d)
     return d
