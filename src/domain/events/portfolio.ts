@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { AccountId, DecimalFromString, FillId, InstrumentId } from "../schema.js"
+import { AccountId, DecimalFromString, FillId, InstrumentId, Timestamp } from "../schema.js"
 import { envelope, optional } from "./envelope.js"
 
 /** The position of one account in one instrument after a change. Topic `orders`. */
@@ -14,6 +14,25 @@ export const PositionChanged = Schema.TaggedStruct("PositionChanged", {
   realizedPnl: DecimalFromString,
   unrealizedPnl: optional(DecimalFromString),
   /** The fill that caused the change, absent for reconciliation or mark updates. */
-  fillId: optional(FillId)
+  fillId: optional(FillId),
+  /** Funding realized on this position so far (positive: received, negative: paid); absent before any. */
+  funding: optional(DecimalFromString)
 })
 export type PositionChanged = typeof PositionChanged.Type
+
+/**
+ * One funding payment the venue booked on a perpetual position (its account log's `funding rate
+ * change` entry). Signed in the settlement currency: positive received, negative paid. Topic
+ * `orders`, keyed like the position; `bookingId` is the venue's id of the entry (dedupe key).
+ */
+export const FundingPaid = Schema.TaggedStruct("FundingPaid", {
+  ...envelope,
+  account: AccountId,
+  instrument: InstrumentId,
+  amount: DecimalFromString,
+  /** The venue's funding rate for the period, as it gives it (absolute, per contract), when it does. */
+  rate: optional(DecimalFromString),
+  bookingId: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(128)),
+  venueTs: optional(Timestamp)
+})
+export type FundingPaid = typeof FundingPaid.Type
