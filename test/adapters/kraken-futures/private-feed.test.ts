@@ -36,7 +36,7 @@ describe("kraken-futures private feed session", () => {
     const signed = "4JEpF3ix66GA2B+ooK128Ift4XQVtc137N9yeg4Kqsn9PI0Kpzbysl9M1IeCEdjg0zl00wkVqcsnG4bmnlMb3A=="
     expect(signChallenge({ secret: SECRET, challenge: "c100b894-1729-464d-ace1-52dbce11db42" })).toBe(signed)
     expect(h.sent.slice(1)).toEqual(
-      ["open_orders", "fills", "open_positions"].map((feed) => ({ event: "subscribe", feed, api_key: "key-1", original_challenge: "c100b894-1729-464d-ace1-52dbce11db42", signed_challenge: signed }))
+      ["open_orders", "balances", "account_log", "fills", "open_positions"].map((feed) => ({ event: "subscribe", feed, api_key: "key-1", original_challenge: "c100b894-1729-464d-ace1-52dbce11db42", signed_challenge: signed }))
     )
     h.session.handle('{"event":"subscribed","feed":"fills"}')
     expect(h.signals[0]).toEqual({ _tag: "Authenticated" })
