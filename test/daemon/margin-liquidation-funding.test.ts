@@ -4,6 +4,9 @@ import { join } from "node:path"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { wallClock } from "../../src/actors/clock.js"
+import { loadDataset, openAnalyticsDb } from "../../src/analytics/dataset.js"
+import { computeReport } from "../../src/analytics/metrics.js"
+import { loadStoreSource } from "../../src/analytics/store-source.js"
 import { InspectionStream } from "../../src/actors/inspection.js"
 import { MetricsRegistry } from "../../src/actors/metrics.js"
 import type { VenueRead } from "../../src/actors/ports/request-budget.js"
@@ -172,6 +175,24 @@ describe("margin, funding and liquidation between Troupe and the simulator", () 
       // The venue agrees: flat.
       const venue = await Effect.runPromise(rest.openPositions())
       expect(venue.filter((x) => x.symbol === "PF_XBTUSD")).toEqual([])
+
+      // The report (from the store the journal projects into): the funding and the liquidation
+      // fill belong to the strategy that held the position, and funding is in its net PnL.
+      await journal.project()
+      const source = await loadStoreSource({ store: store.store })
+      expect(source.funding).toEqual([{ strategy: "margin", instrument: instrument.id, amount: "-0.6", ts: expect.any(Number) }])
+      const db = await openAnalyticsDb()
+      try {
+        await loadDataset(db.conn, source)
+        const report = await computeReport(db)
+        const row = report.summary.find((r) => r.scope === "strategy" && r.strategy === "margin")
+        expect(row?.funding).toBe("-0.6")
+        expect(row?.fills).toBe(2)
+        // realized −3 000, fees, funding −0.6: the position's whole story.
+        expect(row?.netPnl).toBe(p.realizedPnl.minus(0.6).toString())
+      } finally {
+        db.close()
+      }
     } finally {
       await gateway.stop()
       await Effect.runPromise(node.stop())
