@@ -83,14 +83,15 @@ export const AccountLogEntry = Schema.Struct({
 export type AccountLogEntry = typeof AccountLogEntry.Type
 // Entries decoded one by one, like fills.
 const AccountLogSnapshot = Schema.Struct({ feed: Schema.Literal("account_log_snapshot"), logs: Schema.Array(Schema.Unknown) })
-const AccountLogUpdate = Schema.Struct({ feed: Schema.Literal("account_log"), new_entry: Schema.Unknown })
+const AccountLogUpdate = Schema.Struct({ feed: Schema.Literal("account_log"), new_entry: Schema.Record({ key: Schema.String, value: Schema.Unknown }) })
 const Event = Schema.Struct({
   event: Schema.Literal("info", "challenge", "subscribed", "subscribed_failed", "unsubscribed", "unsubscribed_failed", "error", "alert"),
   message: opt(Schema.String),
   feed: opt(Schema.String)
 })
 
-export const PrivateFrame = Schema.Union(OpenOrdersSnapshot, OpenOrdersUpdate, Fills, Positions, Heartbeat, Balances, AccountLogSnapshot, AccountLogUpdate, Event)
+// Event first: a `subscribed` ack names its feed, and would otherwise pass for that feed's frame.
+export const PrivateFrame = Schema.Union(Event, OpenOrdersSnapshot, OpenOrdersUpdate, Fills, Positions, Heartbeat, Balances, AccountLogSnapshot, AccountLogUpdate)
 export type PrivateFrame = typeof PrivateFrame.Type
 
 const decode = Schema.decodeUnknownEither(PrivateFrame, { onExcessProperty: "ignore" })
