@@ -56,12 +56,13 @@ GROUP BY ALL`
  * a fill or a mark. Positions and basis carry forward over days without fills; unrealized PnL
  * is `position × mark − basis` at the last mark at or before the end of the day (falling back
  * to the key's last fill price when the instrument has no mark yet).
- * net_pnl = realized + Δunrealized − fees: the day's change in marked-to-market equity.
+ * net_pnl = realized + Δunrealized − fees + funding: the day's change in marked-to-market equity
+ * (funding: payments booked on the position that day, + received, − paid).
  */
 export const PNL_DAILY_SQL = `
 CREATE OR REPLACE TABLE pnl_daily AS
 WITH last AS (
-  SELECT greatest((SELECT max(ts) FROM fills), coalesce((SELECT max(ts) FROM marks), 0)) // 86400000 AS last_day),
+  SELECT greatest((SELECT max(ts) FROM fills), coalesce((SELECT max(ts) FROM marks), 0), coalesce((SELECT max(ts) FROM funding), 0)) // 86400000 AS last_day),
 firsts AS (SELECT key_id, min(day) AS first_day FROM position_days_raw GROUP BY key_id),
 cal AS (SELECT f.key_id, unnest(range(f.first_day, l.last_day + 1))::INTEGER AS day FROM firsts f, last l),
 carried AS (
@@ -80,13 +81,16 @@ marked AS (
 flows AS (
   SELECT strategy, instrument, day, sum(fees) AS fees, sum(turnover) AS turnover, sum(fills)::INTEGER AS fills
   FROM fill_flows GROUP BY ALL),
+fund AS (
+  SELECT strategy, instrument, (ts // 86400000)::INTEGER AS day, sum(amount) AS funding FROM funding GROUP BY ALL),
 valued AS (
   SELECT m.strategy, m.instrument, m.day, m.realized::DECIMAL(38,18) AS realized,
          (m.position * m.mark - m.cost)::DECIMAL(38,18) AS unrealized,
          coalesce(f.fees, 0)::DECIMAL(38,18) AS fees, coalesce(f.turnover, 0)::DECIMAL(38,18) AS turnover,
-         coalesce(f.fills, 0)::INTEGER AS fills, m.position::DECIMAL(38,9) AS position, m.mark::DECIMAL(18,9) AS mark
-  FROM marked m LEFT JOIN flows f USING (strategy, instrument, day))
-SELECT *, (realized + unrealized - coalesce(lag(unrealized) OVER (PARTITION BY strategy, instrument ORDER BY day), 0) - fees)::DECIMAL(38,18) AS net_pnl
+         coalesce(f.fills, 0)::INTEGER AS fills, m.position::DECIMAL(38,9) AS position, m.mark::DECIMAL(18,9) AS mark,
+         coalesce(fu.funding, 0)::DECIMAL(38,18) AS funding
+  FROM marked m LEFT JOIN flows f USING (strategy, instrument, day) LEFT JOIN fund fu USING (strategy, instrument, day))
+SELECT *, (realized + unrealized - coalesce(lag(unrealized) OVER (PARTITION BY strategy, instrument ORDER BY day), 0) - fees + funding)::DECIMAL(38,18) AS net_pnl
 FROM valued`
 
 /** Daily series per scope: PnL parts, equity (cumulative net PnL) and drawdown from its running peak (0 included). */
@@ -98,13 +102,13 @@ WITH f AS (
 g AS (
   SELECT ${SCOPE()} AS scope, ${SCOPE_ID()} AS "scopeId", strategy, instrument, day,
          sum(realized) AS realized, sum(unrealized) AS unrealized, sum(fees) AS fees, sum(net_pnl) AS "netPnl",
-         sum(turnover) AS turnover, sum(fills)::INTEGER AS fills
+         sum(turnover) AS turnover, sum(fills)::INTEGER AS fills, sum(funding) AS funding
   FROM f GROUP BY ${GROUPINGS("day")}),
 e AS (SELECT *, sum("netPnl") OVER (PARTITION BY "scopeId" ORDER BY day) AS equity FROM g)
 SELECT scope, "scopeId", strategy, instrument, day, strftime(DATE '1970-01-01' + day, '%Y-%m-%d') AS date,
        realized::DECIMAL(38,18) AS realized, unrealized::DECIMAL(38,18) AS unrealized, fees::DECIMAL(38,18) AS fees,
        "netPnl"::DECIMAL(38,18) AS "netPnl", turnover::DECIMAL(38,18) AS turnover, fills,
-       equity::DECIMAL(38,18) AS equity,
+       equity::DECIMAL(38,18) AS equity, funding::DECIMAL(38,18) AS funding,
        (equity - greatest(0, max(equity) OVER (PARTITION BY "scopeId" ORDER BY day)))::DECIMAL(38,18) AS drawdown,
        CASE WHEN p.capital IS NULL THEN NULL ELSE "netPnl"::DOUBLE / p.capital::DOUBLE END AS "return"
 FROM e, report_params p
@@ -138,7 +142,7 @@ WITH s AS (
          count(*)::INTEGER AS days, min(date) AS "firstDay", max(date) AS "lastDay",
          sum(realized)::DECIMAL(38,18) AS realized, arg_max(unrealized, day)::DECIMAL(38,18) AS unrealized,
          sum(fees)::DECIMAL(38,18) AS fees, sum("netPnl")::DECIMAL(38,18) AS "netPnl",
-         sum(turnover)::DECIMAL(38,18) AS turnover, sum(fills)::INTEGER AS fills,
+         sum(turnover)::DECIMAL(38,18) AS turnover, sum(fills)::INTEGER AS fills, sum(funding)::DECIMAL(38,18) AS funding,
          (-min(drawdown))::DECIMAL(38,18) AS "maxDrawdown",
          avg("netPnl"::DOUBLE) AS mean, stddev_samp("netPnl"::DOUBLE) AS sd,
          sqrt(avg(least("netPnl"::DOUBLE, 0) ^ 2)) AS downside
@@ -158,7 +162,7 @@ t AS (
          avg(pnl::DOUBLE) FILTER (WHERE pnl > 0) AS "avgWin", avg(pnl::DOUBLE) FILTER (WHERE pnl < 0) AS "avgLoss"
   FROM report_round_trips GROUP BY ${GROUPINGS()})
 SELECT s.scope, s."scopeId", s.strategy, s.instrument, s.days, s."firstDay", s."lastDay",
-       s.realized, s.unrealized, s.fees, s."netPnl", s.turnover, s.fills, s."maxDrawdown",
+       s.realized, s.unrealized, s.fees, s.funding, s."netPnl", s.turnover, s.fills, s."maxDrawdown",
        CASE WHEN s.sd > 0 THEN s.mean / s.sd * sqrt(p.periods) END AS sharpe,
        CASE WHEN s.downside > 0 THEN s.mean / s.downside * sqrt(p.periods) END AS sortino,
        CASE WHEN s."maxDrawdown" > 0 THEN s.mean * p.periods / s."maxDrawdown"::DOUBLE END AS calmar,

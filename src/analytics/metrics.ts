@@ -42,6 +42,8 @@ export interface SummaryRow {
   /** At the end of the last day, against the last mark. */
   readonly unrealized: Money
   readonly fees: Money
+  /** Funding booked on the positions (+ received, − paid); inside netPnl. */
+  readonly funding: Money
   readonly netPnl: Money
   readonly turnover: Money
   readonly fills: number
@@ -74,6 +76,7 @@ export interface DailyRow {
   readonly turnover: Money
   readonly fills: number
   readonly equity: Money
+  readonly funding: Money
   readonly drawdown: Money
   readonly return: number | null
 }
@@ -186,7 +189,7 @@ export interface Report {
 export const CONVENTIONS: Readonly<Record<string, string>> = {
   days: "UTC calendar days; every day from a position's first fill to the last fill or mark",
   pnl: "average-entry netting per (strategy, instrument); a flip realizes the closed part and opens the rest at the fill price; unrealized = position x last mark at or before end of day - basis (last fill price if no mark)",
-  netPnl: "realized + change in unrealized - fees, per day",
+  netPnl: "realized + change in unrealized - fees + funding (booked on the position: + received, - paid), per day",
   annualization: "sqrt(365), risk-free rate 0; Sharpe/Sortino/Calmar on daily net PnL (scale-free, equal to using returns on constant capital)",
   sortino: "downside deviation = sqrt(mean(min(daily pnl, 0)^2)) over all days",
   calmar: "mean daily net PnL x 365 / max drawdown",

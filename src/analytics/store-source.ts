@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import type { AuditRow, FillRow as StoreFillRow, StoreService } from "../actors/ports/store.js"
 import type { SqlSession } from "../persistence/sql-client.js"
-import { toUnits, type AnalyticsSource, type FillRow, type OrderRow, type RiskDecisionRow, type Side } from "./dataset.js"
+import { toUnits, type AnalyticsSource, type FillRow, type FundingRow, type OrderRow, type RiskDecisionRow, type Side } from "./dataset.js"
 
 /**
  * The analytics source from the store (Postgres or PGlite): orders rebuilt from the audit
@@ -46,6 +46,9 @@ export const strategyOfClientOrderId = (clientOrderId: string): string => {
   return before > 0 ? clientOrderId.slice(0, before) : clientOrderId
 }
 
+/** Client order ids the Kraken adapter gives the venue's own liquidation orders (`liquidation-<order id>`). */
+const LIQUIDATION_PREFIX = "liquidation-"
+
 /** The audit event types the source reads. */
 export const AUDIT_TYPES = [
   "SubmitOrder",
@@ -58,7 +61,8 @@ export const AUDIT_TYPES = [
   "OrderExpired",
   "OrderFilled",
   "RiskApproved",
-  "RiskDenied"
+  "RiskDenied",
+  "FundingPaid"
 ] as const
 
 /** The slice of an audit row the source needs. */
@@ -181,6 +185,7 @@ export const loadStoreSource = async (options: StoreSourceOptions): Promise<Stor
   const orders = new Map<string, OrderState>()
   const auditFills = new Map<string, FillRow>()
   const cancelAllStrategy = new Map<string, string>()
+  const funding: Array<{ readonly instrument: string; readonly amount: string; readonly ts: number }> = []
   const decisions: Array<{ ts: number; clientOrderId: string | undefined; intentId: string | undefined; approved: boolean; reason: string | undefined }> = []
   let auditRows = 0
   const order = (id: string): OrderState => {
@@ -218,6 +223,13 @@ export const loadStoreSource = async (options: StoreSourceOptions): Promise<Stor
       case "CancelAll": {
         const strategy = text(p, "strategy")
         if (strategy !== undefined) cancelAllStrategy.set(row.eventId, strategy)
+        break
+      }
+      case "FundingPaid": {
+        const instrument = text(p, "instrument")
+        const amount = text(p, "amount")
+        const venueTs = (p as Record<string, unknown>).venueTs
+        if (instrument !== undefined && amount !== undefined) funding.push({ instrument, amount, ts: typeof venueTs === "number" ? round(venueTs) : ts })
         break
       }
       case "RiskApproved":
@@ -266,7 +278,22 @@ export const loadStoreSource = async (options: StoreSourceOptions): Promise<Stor
     }
   }
 
-  const strategyOf = (coid: string): string => orders.get(coid)?.strategy ?? strategyOfClientOrderId(coid)
+  // A netting account has one position per instrument, whoever traded it. Funding and the venue's
+  // liquidation fills belong to that position: to the one strategy that traded the instrument,
+  // else to `account` (the total is right either way; a per-strategy split would be a guess).
+  const tradedBy = new Map<string, Set<string>>()
+  for (const o of orders.values()) {
+    if (o.instrument === undefined || o.clientOrderId.startsWith(LIQUIDATION_PREFIX)) continue
+    const set = tradedBy.get(o.instrument) ?? new Set<string>()
+    set.add(o.strategy ?? strategyOfClientOrderId(o.clientOrderId))
+    tradedBy.set(o.instrument, set)
+  }
+  const positionOwner = (instrument: string): string => {
+    const s = tradedBy.get(instrument)
+    return s !== undefined && s.size === 1 ? ([...s][0] as string) : "account"
+  }
+  const strategyOf = (coid: string, instrument?: string): string =>
+    coid.startsWith(LIQUIDATION_PREFIX) && instrument !== undefined ? positionOwner(instrument) : (orders.get(coid)?.strategy ?? strategyOfClientOrderId(coid))
 
   const orderRows: OrderRow[] = []
   for (const o of orders.values()) {
@@ -308,7 +335,7 @@ export const loadStoreSource = async (options: StoreSourceOptions): Promise<Stor
   const toFill = (f: Pick<StoreFillRow, "fillId" | "clientOrderId" | "instrument" | "side" | "quantity" | "price" | "fee" | "liquidity" | "ts">): FillRow => ({
     fillId: f.fillId,
     clientOrderId: f.clientOrderId,
-    strategy: strategyOf(f.clientOrderId),
+    strategy: strategyOf(f.clientOrderId, f.instrument),
     instrument: f.instrument,
     side: f.side,
     price: f.price,
@@ -323,13 +350,15 @@ export const loadStoreSource = async (options: StoreSourceOptions): Promise<Stor
       auditFills.delete(f.fillId)
       yield toFill(f)
     }
-    for (const f of auditFills.values()) yield { ...f, strategy: strategyOf(f.clientOrderId) }
+    for (const f of auditFills.values()) yield { ...f, strategy: strategyOf(f.clientOrderId, f.instrument) }
   }
+  const fundingRows: FundingRow[] = funding.map((f) => ({ ...f, strategy: positionOwner(f.instrument) }))
 
   return {
     orders: orderRows,
     fills: { [Symbol.asyncIterator]: fills },
     riskDecisions: riskRows,
+    funding: fundingRows,
     counts: { auditRows, orders: orderRows.length, riskDecisions: riskRows.length, auditFills: auditFills.size }
   }
 }

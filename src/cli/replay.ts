@@ -98,7 +98,7 @@ export const runReplayCli = async (argv: ReadonlyArray<string>, io: Io, stderrIs
     }
     const pos = result.positions.map((p) => `  ${p.instrument}: qty ${p.quantity} avg ${p.avgEntryPrice} realized ${p.realizedPnl} fees ${p.fees}`).join("\n")
     io.out(
-      `replayed ${result.messages} market events from ${result.source} (${result.skipped} skipped) with ${result.strategy}: ` +
+      `replayed ${result.messages} market events from ${result.source} (${result.skipped} skipped${result.offTickLevels > 0 ? `, ${result.offTickLevels} off-tick levels refused` : ""}) with ${result.strategy}: ` +
         `${result.orders} orders, ${result.fills} fills, strategy ${result.strategyState}${result.lastError === null ? "" : ` (${result.lastError})`}\n` +
         (pos === "" ? "  no positions\n" : `${pos}\n`) +
         `journal: ${result.journalDir}\n` +

@@ -29,7 +29,7 @@ export const RISK_DEFAULTS = {
 type DecimalLimit = "maxOrderQty" | "maxNotional" | "priceBand" | "maxPosition" | "maxGrossExposure" | "maxNetExposure" | "dailyLossLimit"
 
 // The decoded config as these rules see it (structural, so config.ts can import this module).
-type RiskLimitsConfig = { readonly [K in DecimalLimit]?: Decimal }
+type RiskLimitsConfig = { readonly [K in DecimalLimit]?: Decimal } & { readonly initialMarginRate?: Decimal }
 interface VenueConfig {
   readonly id: string
   readonly baseUrl?: string
@@ -93,6 +93,9 @@ const checkRisk = (risk: RiskLimitsConfig): RuleBroken | undefined => {
     // Zero or less would deny every order (or halt at once) while the daemon looks healthy.
     if (v !== undefined && !v.greaterThan(0)) return { path: `risk.${key}`, reason: `expected a decimal greater than 0, got ${text(v)}` }
   }
+  const im = risk.initialMarginRate
+  // 0 would check nothing; above 1 would ask for more margin than the notional.
+  if (im !== undefined && (!im.greaterThan(0) || im.greaterThan(1))) return { path: "risk.initialMarginRate", reason: `expected a fraction of the notional above 0 and at most 1, got ${text(im)}` }
   const band = risk.priceBand
   if (band !== undefined) {
     // The risk check works in whole basis points; a finer band would be rounded (to 0: deny all).

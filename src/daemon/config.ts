@@ -96,7 +96,11 @@ export const RiskLimitsConfig = Schema.Struct({
   maxOpenOrders: optional(PositiveInt),
   dailyLossLimit: optional(DecimalFromString),
   /** Intents per second one strategy instance may send (default 20). */
-  strategyOrdersPerSecond: optional(PositiveInt)
+  strategyOrdersPerSecond: optional(PositiveInt),
+  /** Initial margin per unit of notional for risk's margin check ("0.02" = 50×; default 0.02). */
+  initialMarginRate: optional(DecimalFromString),
+  /** When the venue has not (or no longer) reported the available margin: deny orders that add risk (default) or allow them. */
+  marginWhenUnknown: optional(Schema.Literal("deny", "allow"))
 })
 export type RiskLimitsConfig = typeof RiskLimitsConfig.Type
 

@@ -36,6 +36,7 @@ const AUDIT_KIND: Partial<Record<EventTag, AuditKind>> = {
   OrderCancelRejected: "venue_reply",
   OrderExpired: "venue_reply",
   OrderFilled: "venue_reply",
+  FundingPaid: "venue_reply",
   Halt: "operator_action",
   ReduceOnly: "operator_action",
   Resume: "operator_action",

@@ -59,6 +59,8 @@ export interface ReconcileDeps {
 export const restoreTradingNode = (trading: TradingNode, ledger: TradingLedger): number => {
   for (const p of ledger.positions.values()) trading.portfolio.restore(p, [])
   trading.portfolio.knowFills(ledger.recentFillIds())
+  for (const [instrument, amount] of ledger.funding) trading.portfolio.restoreFunding(instrument as InstrumentId, amount)
+  trading.portfolio.knowFunding(ledger.fundingIds)
   for (const o of ledger.orders.values()) trading.portfolio.knowFills(o.fills.map((f) => f.fillId))
   for (const o of ledger.orders.values()) trading.orders.adopt(o)
   // Recently finished orders too (oldest first), so a late fill for one is still its order's.

@@ -6,7 +6,7 @@ import type { MetricsRegistry } from "../actors/metrics.js"
 import { OrderManager, DeadMansSwitch, type OrderJournalEvent } from "../actors/orders/index.js"
 import { PortfolioActor } from "../actors/portfolio/index.js"
 import type { MarketDataService } from "../actors/ports/market-data.js"
-import type { VenueGatewayService, VenueReport } from "../actors/ports/venue-gateway.js"
+import type { AccountFact, VenueGatewayService, VenueReport } from "../actors/ports/venue-gateway.js"
 import { RiskActor, type AccountLimits, type CarriedTradingState, type InstrumentLimits } from "../actors/risk/index.js"
 import type { IntentGateway, StrategyMarketFeed } from "../actors/strategy/ports.js"
 import { makeSupervisor, supervisorChild, type ChildSpec, type Supervisor } from "../actors/supervisor/index.js"
@@ -106,7 +106,8 @@ export const instrumentLimitsOf = (risk: RiskLimitsConfig, instrument: Instrumen
   maxOrderNotional: riskLimit(risk, "maxNotional"),
   // Config gives the band as a fraction ("0.05") in whole basis points (checked there); risk wants basis points.
   priceBandBps: riskLimit(risk, "priceBand").times(10_000).toNumber(),
-  maxPosition: riskLimit(risk, "maxPosition")
+  maxPosition: riskLimit(risk, "maxPosition"),
+  ...(risk.initialMarginRate === undefined ? {} : { initialMarginRate: risk.initialMarginRate })
 })
 
 export class TradingNode {
@@ -145,6 +146,8 @@ export class TradingNode {
     // One subscription for the node's life: a rebuilt core's order manager takes it over, and
     // reports that arrive while the core is down are held for it, never lost.
     deps.gateway.subscribe((r) => this.relay(r))
+    // Account facts (margin figures, funding) the same way: one subscription, the current core.
+    deps.gateway.subscribeAccount?.((f) => this.accountFact(f))
     this.core = this.build()
     this.instrumentActors = deps.instruments.map((instrument) =>
       makeInstrumentActor({
@@ -210,7 +213,13 @@ export class TradingNode {
       deps.publish(event)
     }
     const risk = new RiskActor(
-      { account, limits: accountLimitsOf(deps.limits), strategyRate: { maxActions: deps.limits.strategyOrdersPerSecond ?? RISK_DEFAULTS.strategyOrdersPerSecond, windowMs: 1000 } },
+      {
+        account,
+        limits: accountLimitsOf(deps.limits),
+        strategyRate: { maxActions: deps.limits.strategyOrdersPerSecond ?? RISK_DEFAULTS.strategyOrdersPerSecond, windowMs: 1000 },
+        // Margin is checked where the venue reports the account's figures (Kraken's `balances` feed).
+        ...(deps.gateway.subscribeAccount === undefined ? {} : { margin: { whenUnknown: deps.limits.marginWhenUnknown ?? "deny" } })
+      },
       {
         clock,
         ...(deps.run === undefined ? {} : { run: deps.run }),
@@ -275,6 +284,31 @@ export class TradingNode {
     })
     const deadMansSwitch = new DeadMansSwitch(clock, risk, deps.gateway)
     return { risk, orders, portfolio, deadMansSwitch }
+  }
+
+  /** The venue's last margin figure (or its going stale), for a rebuilt core. */
+  private lastMargin: Exclude<AccountFact, { readonly _tag: "FundingPaid" }> | undefined
+
+  /**
+   * An account fact from the venue. Margin figures go to risk (the newest is kept for a rebuilt
+   * core); a funding payment is journaled, then booked on the position by the portfolio (held
+   * while the core is down; the portfolio counts each booking id once).
+   */
+  private accountFact(f: AccountFact): void {
+    if (f._tag === "FundingPaid") {
+      void this.deps.journal.append(f).catch(() => undefined)
+      this.deps.publish(f)
+      this.change((core) => void core.portfolio.onFunding(f), `funding ${f.bookingId}`)
+      return
+    }
+    this.lastMargin = f
+    if (this.held !== undefined) return
+    this.guard("account margin", f._tag, undefined, () => this.applyMargin(this.core, f))
+  }
+
+  private applyMargin(core: Core, f: Exclude<AccountFact, { readonly _tag: "FundingPaid" }>): void {
+    if (f._tag === "AccountMarginStale") core.risk.onAccountMarginStale(f.why)
+    else core.risk.onAccountMargin(f)
   }
 
   /** Runs `f` against the core; a throw is a crash of the core (observed, logged, counted). */
@@ -361,6 +395,7 @@ export class TradingNode {
       this.core.risk.onBook(instrument, top.bid, top.ask)
       this.core.portfolio.onBook(instrument, top.bid, top.ask)
     }
+    if (this.lastMargin !== undefined) this.applyMargin(this.core, this.lastMargin)
     restore(this)
     if (carried !== undefined) this.core.risk.inherit(carried)
     this.restarts++

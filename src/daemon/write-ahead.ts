@@ -34,6 +34,7 @@ export const writeAheadGateway = (inner: VenueGatewayService, journal: Durabilit
   }
   return {
     account: inner.account,
+    ...(inner.subscribeAccount === undefined ? {} : { subscribeAccount: inner.subscribeAccount }),
     subscribe: (listener) => {
       local.add(listener)
       const off = inner.subscribe(listener)

@@ -99,6 +99,9 @@ export class TradingLedger {
   readonly requests = new SpentRequests()
   /** The active causes of the trading state, by cause (the operator's survives a restart). */
   readonly causes = new Map<TradingCause, LedgerCause>()
+  /** Funding booked per instrument (+ received, − paid) and the booking ids counted (dedupe, bounded). */
+  readonly funding = new Map<string, Decimal>()
+  readonly fundingIds = new Set<string>()
   /** Venue time of the newest fill folded (ms), 0 before any. */
   lastFillTs = 0
   applied = 0
@@ -207,9 +210,19 @@ export class TradingLedger {
       case "VenueRequestSent":
         this.requests.apply(event)
         return
+      case "FundingPaid":
+        if (this.fundingIds.has(event.bookingId)) return
+        this.rememberFunding(event.bookingId)
+        this.funding.set(event.instrument, (this.funding.get(event.instrument) ?? ZERO).plus(event.amount))
+        return
       default:
         return
     }
+  }
+
+  private rememberFunding(id: string): void {
+    this.fundingIds.add(id)
+    if (this.fundingIds.size > RECENT_FILL_IDS) this.fundingIds.delete(this.fundingIds.values().next().value as string)
   }
 
   private fill(e: OrderFilled): void {
@@ -289,7 +302,9 @@ export class TradingLedger {
       lastFillTs: this.lastFillTs,
       applied: this.applied,
       maxRun: this.maxRun,
-      requests: [...this.requests.recent()]
+      requests: [...this.requests.recent()],
+      funding: [...this.funding].map(([instrument, amount]) => ({ instrument, amount: amount.toString() })),
+      fundingIds: [...this.fundingIds]
     }
   }
 
@@ -336,6 +351,8 @@ export class TradingLedger {
       l.applied = s.applied
       l.maxRun = typeof s.maxRun === "number" ? s.maxRun : 0
       for (const r of s.requests ?? []) l.requests.add(r)
+      for (const f of s.funding ?? []) l.funding.set(f.instrument, new Decimal(f.amount))
+      for (const id of s.fundingIds ?? []) l.rememberFunding(id)
       return Either.right(l)
     } catch (error) {
       return Either.left(`ledger snapshot unreadable: ${String(error)}`)
@@ -411,4 +428,7 @@ export interface LedgerSnapshot {
   readonly maxRun?: number
   /** Absent in snapshots written before requests were journaled. */
   readonly requests?: ReadonlyArray<SpentRequest>
+  /** Funding per instrument and its booking ids; absent in snapshots written before funding was booked. */
+  readonly funding?: ReadonlyArray<{ readonly instrument: string; readonly amount: string }>
+  readonly fundingIds?: ReadonlyArray<string>
 }

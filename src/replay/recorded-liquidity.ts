@@ -46,6 +46,8 @@ export class RecordedLiquidity {
   private readonly byOrder = new Map<string, Resting>()
   /** Recorded levels the engine refused (e.g. a post-only level that would cross our order, or one off the grid). */
   refused = 0
+  /** Of those, levels off the instrument's tick grid (never rounded onto it). */
+  offTickLevels = 0
 
   constructor(private readonly exchange: Exchange) {
     // Nobody reads these accounts' fills or positions; booking them would only cost and grow.
@@ -112,7 +114,10 @@ export class RecordedLiquidity {
     const lots = instrument === undefined ? -1 : instrument.lots.steps(qty)
     if (instrument === undefined || ticks <= 0 || lots < 0) {
       // Not a level the engine could hold (unknown instrument, off the tick or lot grid): refused, as the engine would.
-      if (qty.isPos()) this.refused++
+      if (qty.isPos()) {
+        this.refused++
+        if (instrument !== undefined && ticks <= 0) this.offTickLevels++
+      }
       return
     }
     const key = side === "buy" ? ticks : -ticks

@@ -109,6 +109,8 @@ export interface ReplayResult {
   readonly lastError: string | null
   /** Recorded levels the engine refused (post-only levels that would have crossed our orders). */
   readonly refusedLevels: number
+  /** Of the refused levels, those off the instrument's tick grid (bad recorded input). */
+  readonly offTickLevels: number
   /** Wall time of the market loop (not part of summary.json: it is not deterministic). */
   readonly wallMs: number
 }
@@ -346,6 +348,7 @@ export const runReplay = async (options: ReplayOptions): Promise<ReplayResult> =
       strategyRestarts: status?.restarts ?? 0,
       lastError: status?.lastError ?? null,
       refusedLevels: liquidity.refused,
+      offTickLevels: liquidity.offTickLevels,
       wallMs
     }
     await Effect.runPromise(trading.stop())

@@ -238,6 +238,13 @@ describe("config rules: every limit is checked, with the key path in the message
     expect(ok({ risk: { priceBand: "1" } }).risk.priceBand?.toString()).toBe("1")
   })
 
+  it("refuses an initial-margin rate of 0 or above 1, and takes the margin policy for an unknown figure", () => {
+    expect(message({ risk: { initialMarginRate: "0" } })).toBe('config error at risk.initialMarginRate: expected a fraction of the notional above 0 and at most 1, got "0"')
+    expect(message({ risk: { initialMarginRate: "1.2" } })).toBe('config error at risk.initialMarginRate: expected a fraction of the notional above 0 and at most 1, got "1.2"')
+    expect(ok({ risk: { initialMarginRate: "0.05", marginWhenUnknown: "allow" } }).risk).toMatchObject({ marginWhenUnknown: "allow" })
+    expect(ok({ risk: { initialMarginRate: "0.05" } }).risk.initialMarginRate?.toString()).toBe("0.05")
+  })
+
   it("refuses maxOrderQty above maxPosition, set or default: such an order could never be placed", () => {
     expect(message({ risk: { maxOrderQty: "20", maxPosition: "10" } })).toBe(
       'config error at risk.maxOrderQty: expected at most risk.maxPosition (10): a larger order could never be placed, got "20"'

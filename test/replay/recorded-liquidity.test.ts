@@ -57,3 +57,24 @@ describe("recorded liquidity", () => {
     expect(engine.position("replay", "PF_XBTUSD")?.balance.toFixed()).toBe("0.2")
   })
 })
+
+describe("recorded liquidity: bad recorded input", () => {
+  it("an off-tick level is refused, counted apart from other refusals, and never rounded onto the grid", () => {
+    const text = [
+      `{"feed":"book_snapshot","product_id":"PF_XBTUSD","timestamp":${T0},"bids":[{"price":59999.5,"qty":1}],"asks":[{"price":60000.5,"qty":0.5}]}`,
+      `{"feed":"book","product_id":"PF_XBTUSD","side":"buy","price":59999.75,"qty":2,"timestamp":${T0 + 10}}`
+    ].join("\n")
+    const input = parseRecording(text, "test")
+    const clock = makeSimulatedClock(T0)
+    const exchange = new ReplayExchange(replayInstruments(input).sim, 1, clock)
+    const liquidity = new RecordedLiquidity(exchange)
+    exchange.routeTo(() => undefined)
+    for (const m of input.messages) {
+      clock.setTime(m.ts)
+      liquidity.apply(m)
+    }
+    expect(liquidity.offTickLevels).toBe(1)
+    expect(liquidity.refused).toBe(1)
+    expect(exchange.engine.depth("PF_XBTUSD").bids.map(([p, q]) => [p.toFixed(), q.toFixed()])).toEqual([["59999.5", "1"]])
+  })
+})

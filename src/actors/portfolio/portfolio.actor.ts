@@ -1,7 +1,7 @@
 import { Either } from "effect"
 import { Decimal, ZERO } from "../../domain/decimal.js"
 import type { OrderFilled } from "../../domain/events/orders.js"
-import type { PositionChanged } from "../../domain/events/portfolio.js"
+import type { FundingPaid, PositionChanged } from "../../domain/events/portfolio.js"
 import { fillOfEvent } from "../../domain/fill.js"
 import { eventIds, type IdSequences, type RunNumber } from "../../domain/event-ids.js"
 import { RecentFillIds } from "../../domain/recent-fill-ids.js"
@@ -40,7 +40,13 @@ interface Book {
   venueMarked: boolean
   realizedAtDayStart: Decimal
   unrealizedAtDayStart: Decimal
+  /** Funding realized on this position (+ received, − paid); not inside `position.realizedPnl`. */
+  funding: Decimal
+  fundingAtDayStart: Decimal
 }
+
+/** Funding booking ids remembered for dedupe (a reconnect's account-log snapshot repeats them). */
+export const PORTFOLIO_FUNDING_IDS = 5_000
 
 export interface Exposures {
   readonly gross: Decimal
@@ -77,7 +83,7 @@ export class PortfolioActor {
   registerInstrument(instrument: Instrument): Either.Either<void, PositionUnsupported> {
     const p = positionFor(instrument)
     if (Either.isLeft(p)) return Either.left(p.left)
-    this.books.set(instrument.id, { instrument, position: p.right, mark: undefined, venueMarked: false, realizedAtDayStart: ZERO, unrealizedAtDayStart: ZERO })
+    this.books.set(instrument.id, { instrument, position: p.right, mark: undefined, venueMarked: false, realizedAtDayStart: ZERO, unrealizedAtDayStart: ZERO, funding: ZERO, fundingAtDayStart: ZERO })
     return Either.right(undefined)
   }
 
@@ -116,6 +122,62 @@ export class PortfolioActor {
     })
     this.changed(b)
     return true
+  }
+
+  private readonly fundingIds = new Set<string>()
+  duplicateFunding = 0
+
+  /**
+   * A funding payment the venue booked on this position (journaled before it gets here). Once per
+   * booking id; false for a repeat or an instrument we do not carry. Emits the position with its
+   * funding so far.
+   */
+  onFunding(e: FundingPaid): boolean {
+    if (this.fundingIds.has(e.bookingId)) {
+      this.duplicateFunding++
+      return false
+    }
+    const b = this.books.get(e.instrument)
+    if (b === undefined) return false
+    this.rememberFunding(e.bookingId)
+    b.funding = b.funding.plus(e.amount)
+    const unrealized = b.mark === undefined ? undefined : unrealizedPnl(b.position, b.mark)
+    this.deps.emit({
+      _tag: "PositionChanged",
+      id: this.nextId(),
+      ts: this.deps.clock.now(),
+      source: `portfolio/${this.deps.account}`,
+      account: this.deps.account,
+      instrument: e.instrument,
+      qty: b.position.quantity,
+      avgPrice: b.position.avgEntryPrice,
+      realizedPnl: b.position.realizedPnl,
+      funding: b.funding,
+      ...(unrealized === undefined ? {} : { unrealizedPnl: unrealized })
+    })
+    this.changed(b)
+    return true
+  }
+
+  /** Recovery: the funding the journal booked on a position. */
+  restoreFunding(instrument: InstrumentId, funding: Decimal): void {
+    const b = this.books.get(instrument)
+    if (b !== undefined) b.funding = funding
+  }
+
+  /** Recovery: funding booking ids already counted (a venue snapshot repeats them). */
+  knowFunding(bookingIds: Iterable<string>): void {
+    for (const id of bookingIds) this.rememberFunding(id)
+  }
+
+  private rememberFunding(id: string): void {
+    this.fundingIds.add(id)
+    if (this.fundingIds.size > PORTFOLIO_FUNDING_IDS) this.fundingIds.delete(this.fundingIds.values().next().value as string)
+  }
+
+  /** Funding realized on the position so far (+ received, − paid). */
+  funding(instrument: InstrumentId): Decimal {
+    return this.books.get(instrument)?.funding ?? ZERO
   }
 
   hasFill(fillId: string, ts?: number): boolean {
@@ -158,6 +220,7 @@ export class PortfolioActor {
       avgPrice: b.position.avgEntryPrice,
       realizedPnl: b.position.realizedPnl,
       fillId: e.fillId,
+      ...(b.funding.isZero() ? {} : { funding: b.funding }),
       ...(unrealized === undefined ? {} : { unrealizedPnl: unrealized })
     })
     this.changed(b)
@@ -219,14 +282,14 @@ export class PortfolioActor {
   }
 
   /**
-   * Realized (net of fees) since the day started plus the change in unrealized since then, in
-   * the quote currency: an inverse contract's base-currency PnL is valued at its mark (0 unmarked).
+   * Realized (net of fees) and funding since the day started plus the change in unrealized since
+   * then, in the quote currency: an inverse contract's base-currency PnL is valued at its mark (0 unmarked).
    */
   dailyPnl(): Decimal {
     let pnl = ZERO
     for (const b of this.books.values()) {
       const u = b.mark === undefined ? ZERO : unrealizedPnl(b.position, b.mark)
-      const change = b.position.realizedPnl.minus(b.realizedAtDayStart).plus(u.minus(b.unrealizedAtDayStart))
+      const change = b.position.realizedPnl.minus(b.realizedAtDayStart).plus(u.minus(b.unrealizedAtDayStart)).plus(b.funding.minus(b.fundingAtDayStart))
       pnl = pnl.plus(b.position.inverse === true ? (b.mark === undefined ? ZERO : change.times(b.mark)) : change)
     }
     return pnl
@@ -234,6 +297,7 @@ export class PortfolioActor {
 
   startDay(): void {
     for (const b of this.books.values()) {
+      b.fundingAtDayStart = b.funding
       b.realizedAtDayStart = b.position.realizedPnl
       b.unrealizedAtDayStart = b.mark === undefined ? ZERO : unrealizedPnl(b.position, b.mark)
     }

@@ -4,6 +4,7 @@ import type { RiskReason } from "../../domain/events/risk.js"
 import type { OrderType } from "../../domain/schema.js"
 import type { TradingStatus } from "../../machines/trading-state.machine.js"
 import { lotValue, lotsToQty, ticksToPx, unitsToMoney, type AccountRisk, type InstrumentRisk } from "./limits.js"
+import type { MarginView } from "./margin.js"
 import { NOT_EXACT, toUnits } from "./scaled.js"
 
 /**
@@ -167,6 +168,24 @@ export const checkExposure = (a: AccountRisk, r: InstrumentRisk, side: Side, add
     return deny("MAX_NET_EXPOSURE", "net exposure above the limit", a.limits.maxNetExposure, unitsToMoney(a, net))
   }
   return undefined
+}
+
+/**
+ * Available margin (see margin.ts): the order's initial margin must fit what the venue reported
+ * available, less our orders it does not count yet. `limit` is the available margin, `actual`
+ * the order's required initial margin. Unknown or stale: denied under the `deny` policy.
+ */
+export const checkMargin = (view: MarginView, required: Decimal): Denial | undefined => {
+  const why = view.unknownWhy()
+  if (why !== undefined) return view.policy.whenUnknown === "deny" ? deny("MARGIN_UNKNOWN", `margin unknown: ${why}`) : undefined
+  const available = view.available() as Decimal
+  if (required.lessThanOrEqualTo(available)) return undefined
+  return deny(
+    "INSUFFICIENT_MARGIN",
+    `initial margin ${required.toString()} exceeds available margin ${available.toString()} (venue ${view.lastVenue()?.available.toString() ?? "?"} less ${view.reservations} unconfirmed order(s))`,
+    available,
+    required
+  )
 }
 
 /** Which price an order is valued at for notional: its limit, else its trigger, else the mark. */

@@ -19,6 +19,8 @@ export interface InstrumentLimits {
   readonly priceBandBps: number
   /** Largest position (either side), counting our open orders on that side. */
   readonly maxPosition: Decimal
+  /** Initial margin per unit of notional (0.02 = 50× leverage) for the margin check; default 0.02. */
+  readonly initialMarginRate?: Decimal
 }
 
 export interface AccountLimits {

@@ -16,6 +16,7 @@ import {
   checkDuplicate,
   checkExposure,
   checkInstrument,
+  checkMargin,
   checkLot,
   checkMaxOrderQty,
   checkNotional,
@@ -39,6 +40,7 @@ import { compileAccount, compileInstrument, refreshExposure, unitsToMoney, type 
 import type { RequestBudgetService } from "../ports/request-budget.js"
 import { KRAKEN_FUTURES_RATE, StrategyRateLimiter, VenueRateLimiter, type SpentCost, type StrategyRateConfig, type VenueCall, type VenueRateConfig } from "./rate-limiter.js"
 import { ReadBudget } from "./read-budget.js"
+import { initialMarginOf, MarginView, type MarginPolicy, type VenueMargin } from "./margin.js"
 import { OpenOrders, type OpenOrder } from "./open-orders.js"
 import { ClientOrderIds } from "./client-order-ids.js"
 import { NOT_EXACT } from "./scaled.js"
@@ -48,7 +50,12 @@ export interface RiskActorConfig {
   readonly limits: AccountLimits
   readonly venueRate?: VenueRateConfig
   readonly strategyRate: StrategyRateConfig
+  /** Check available margin (margin.ts) with this policy for an unknown figure; absent: no margin check. */
+  readonly margin?: MarginPolicy
 }
+
+/** Initial-margin rate when an instrument's limits give none (Kraken's lowest tier for majors: 50×). */
+export const DEFAULT_INITIAL_MARGIN_RATE = new Decimal("0.02")
 
 export interface RiskActorDeps {
   readonly clock: ClockService
@@ -108,6 +115,9 @@ export class RiskActor {
   private lastLots = 0
   private lastTicks = -1
   private lastTrigger = -1
+  private lastMargin: Decimal | undefined
+  /** The account's available margin as the venue reports it, less our unconfirmed orders; absent: not checked. */
+  readonly margin: MarginView | undefined
 
   constructor(
     config: RiskActorConfig,
@@ -120,6 +130,7 @@ export class RiskActor {
     this.strategyRate = new StrategyRateLimiter(deps.clock, config.strategyRate)
     this.reads = new ReadBudget(this.rate, deps.clock, (call, cost) => this.requestSent(call, cost))
     this.source = deps.source ?? `risk/${config.account}`
+    this.margin = config.margin === undefined ? undefined : new MarginView(config.margin)
     const machine = tradingStateMachine.provide({
       actions: {
         announce: ({ context }) => {
@@ -282,8 +293,16 @@ export class RiskActor {
     }
     d = checkOpenOrders(this.acct) ?? checkPosition(r, i.side, lots) ?? checkExposure(this.acct, r, i.side, lots)
     if (d !== undefined) return d
+    // Margin last among the limits: an order that only reduces the position needs none.
+    let margin: Decimal | undefined
+    if (this.margin !== undefined && !i.reduceOnly && !reducesPosition(r, i.side, lots)) {
+      margin = this.marginOf(r, i.qty, ref)
+      d = checkMargin(this.margin, margin)
+      if (d !== undefined) return d
+    }
     d = this.checkStrategyRate(i.strategy) ?? this.checkVenueRate("sendorder")
     if (d !== undefined) return d
+    this.lastMargin = margin
     this.lastLots = lots
     this.lastTicks = ticks
     this.lastTrigger = trigger
@@ -330,6 +349,11 @@ export class RiskActor {
     if (addLots > 0) {
       d = checkPosition(r, o.side, addLots) ?? checkExposure(this.acct, r, o.side, addLots)
       if (d !== undefined) return d
+      // The added size only (a modify reserves nothing: the venue's next figure counts it).
+      if (this.margin !== undefined && !reducesPosition(r, o.side, addLots)) {
+        d = checkMargin(this.margin, this.marginOf(r, r.instrument.lotSize.times(addLots), ref))
+        if (d !== undefined) return d
+      }
     }
     d = this.checkStrategyRate(o.strategy) ?? this.checkVenueRate("editorder")
     if (d !== undefined) return d
@@ -337,6 +361,13 @@ export class RiskActor {
     this.lastTicks = ticks
     this.lastTrigger = trigger
     return undefined
+  }
+
+  /** Initial margin in the quote (USD): an inverse contract's value is fixed in USD, whatever the price. */
+  private marginOf(r: InstrumentRisk, qty: Decimal, refTicks: number): Decimal {
+    const rate = r.limits.initialMarginRate ?? DEFAULT_INITIAL_MARGIN_RATE
+    if (r.inverse) return qty.abs().times(r.instrument.contractSize).times(rate)
+    return initialMarginOf(qty, r.instrument.contractSize, r.instrument.tickSize.times(refTicks), rate)
   }
 
   private checkStrategyRate(strategy: string): Denial | undefined {
@@ -378,6 +409,7 @@ export class RiskActor {
       pendingPriceTicks: -1
     }
     this.orders.open(o)
+    if (this.lastMargin !== undefined) this.margin?.reserve(i.clientOrderId, this.lastMargin)
     this.strategyRate.spend(i.strategy)
     this.rate.spend("sendorder")
   }
@@ -553,6 +585,17 @@ export class RiskActor {
   /** Order lifecycle facts keep the open-order aggregates. Unknown orders are ignored here. */
   onOrderEvent(e: OrderEvent): void {
     this.orders.apply(e)
+    this.margin?.onOrderEvent(e)
+  }
+
+  /** The venue's figures for the account (private `balances` feed or REST `accounts`). */
+  onAccountMargin(m: Omit<VenueMargin, "at">): void {
+    this.margin?.onVenue({ ...m, at: this.deps.clock.now() })
+  }
+
+  /** The venue's account figures stopped coming (feed down): unknown until the next one. */
+  onAccountMarginStale(why: string): void {
+    this.margin?.onStale(why)
   }
 
   /** The account's position in an instrument (from the portfolio), signed contracts. */

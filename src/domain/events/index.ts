@@ -15,7 +15,7 @@ import {
   OrderSubmitted
 } from "./orders.js"
 import { OperatorAction } from "./operator.js"
-import { PositionChanged } from "./portfolio.js"
+import { FundingPaid, PositionChanged } from "./portfolio.js"
 import { ReconciliationNeeded } from "./reconciliation.js"
 import { RiskApproved, RiskDenied, TradingStateChanged } from "./risk.js"
 import { StrategyRecord } from "./strategy.js"
@@ -57,6 +57,7 @@ export const eventSchemas = {
   OrderExpired,
   OrderFilled,
   PositionChanged,
+  FundingPaid,
   StrategyRecord,
   Halt,
   ReduceOnly,
@@ -103,6 +104,7 @@ export const topicOf: { readonly [T in EventTag]: Topic } = {
   OrderExpired: "orders",
   OrderFilled: "orders",
   PositionChanged: "orders",
+  FundingPaid: "orders",
   StrategyRecord: "strategy",
   Halt: "control",
   ReduceOnly: "control",

@@ -114,7 +114,9 @@ export const OrderFilled = Schema.TaggedStruct("OrderFilled", {
   fee: DecimalFromString,
   feeCurrency: Schema.String,
   liquidity: Liquidity,
-  venueTs: optional(Timestamp)
+  venueTs: optional(Timestamp),
+  /** A fill the venue made on its own order: its liquidation engine closing our position. */
+  fillType: optional(Schema.Literal("liquidation"))
 })
 export type OrderFilled = typeof OrderFilled.Type
 

@@ -26,7 +26,11 @@ export const RiskReason = Schema.Literal(
   "SELF_TRADE",
   "DUPLICATE_CLIENT_ORDER_ID",
   "RATE_LIMIT",
-  "STRATEGY_RATE_LIMIT"
+  "STRATEGY_RATE_LIMIT",
+  /** The order's initial margin exceeds the available margin risk sees (venue figure less our unconfirmed orders). */
+  "INSUFFICIENT_MARGIN",
+  /** Margin checks are on and the venue has not told us the account's available margin (or it is stale). */
+  "MARGIN_UNKNOWN"
 )
 export type RiskReason = typeof RiskReason.Type
 

@@ -127,6 +127,7 @@ describe("kraken-futures adapter against the simulator on loopback", () => {
       expect(events[0]).toMatchObject({ clientOrderId: "e2e-1", instrument: "kraken-futures:PF_XBTUSD", venueOrderId: placed.venueOrderId })
       const again = await run(rest.cancelOrder({ cliOrdId: "e2e-1" }))
       expect(Either.getOrThrow(again).outcome).toEqual({ kind: "cancelRejected", reason: "notFound" })
+      expect(signals.filter((s) => s._tag === "DecodeFailed")).toEqual([])
       expect(feed.counters().decodeErrors).toBe(0)
     } finally {
       await feed.stop()

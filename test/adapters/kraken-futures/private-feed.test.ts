@@ -2,6 +2,7 @@ import fc from "fast-check"
 import { Either } from "effect"
 import { describe, expect, it } from "vitest"
 import { signChallenge } from "../../../src/adapters/venues/kraken-futures/auth.js"
+import type { AccountFact } from "../../../src/actors/ports/venue-gateway.js"
 import { PrivateFeedSession, type PrivateFeedSignal } from "../../../src/adapters/venues/kraken-futures/private-feed.js"
 import type { OrderEvent } from "../../../src/domain/events/orders.js"
 import { parseAccountId } from "../../../src/domain/ids.js"
@@ -36,7 +37,7 @@ describe("kraken-futures private feed session", () => {
     const signed = "4JEpF3ix66GA2B+ooK128Ift4XQVtc137N9yeg4Kqsn9PI0Kpzbysl9M1IeCEdjg0zl00wkVqcsnG4bmnlMb3A=="
     expect(signChallenge({ secret: SECRET, challenge: "c100b894-1729-464d-ace1-52dbce11db42" })).toBe(signed)
     expect(h.sent.slice(1)).toEqual(
-      ["open_orders", "fills", "open_positions"].map((feed) => ({ event: "subscribe", feed, api_key: "key-1", original_challenge: "c100b894-1729-464d-ace1-52dbce11db42", signed_challenge: signed }))
+      ["open_orders", "balances", "account_log", "fills", "open_positions"].map((feed) => ({ event: "subscribe", feed, api_key: "key-1", original_challenge: "c100b894-1729-464d-ace1-52dbce11db42", signed_challenge: signed }))
     )
     h.session.handle('{"event":"subscribed","feed":"fills"}')
     expect(h.signals[0]).toEqual({ _tag: "Authenticated" })
@@ -144,5 +145,64 @@ describe("kraken-futures private feed session", () => {
       }),
       { numRuns: 300 }
     )
+  })
+})
+
+describe("kraken-futures private feed: account facts", () => {
+  const accountHarness = () => {
+    const facts: Array<AccountFact> = []
+    const events: Array<OrderEvent> = []
+    const signals: Array<PrivateFeedSignal> = []
+    const session = new PrivateFeedSession(
+      { apiKey: "key-1", secret: SECRET, account: Either.getOrThrow(parseAccountId("acct-1")), onEvent: (e) => events.push(e), onSignal: (s) => signals.push(s), onAccount: (f) => facts.push(f) },
+      () => undefined
+    )
+    return { facts, events, signals, session }
+  }
+
+  it("a balances frame gives the flex account's margin figures, exactly; a subscribed ack is not a frame of its feed", () => {
+    const h = accountHarness()
+    h.session.handle('{"event":"subscribed","feed":"balances","api_key":"key-1"}')
+    h.session.handle('{"event":"subscribed","feed":"account_log","api_key":"key-1"}')
+    h.session.handle(
+      '{"feed":"balances_snapshot","account":"a","holding":{},"futures":{},"flex_futures":{"currencies":{},"available_margin":9963.660000000001,"initial_margin":36.34,"maintenance_margin":18.17,"margin_equity":10000},"timestamp":1,"seq":1}'
+    )
+    // Single-collateral only: no figure, no error.
+    h.session.handle('{"feed":"balances","account":"a","holding":{},"futures":{},"timestamp":2,"seq":2}')
+    expect(h.signals.filter((s) => s._tag === "DecodeFailed")).toEqual([])
+    expect(h.signals.filter((s) => s._tag === "Subscribed").map((s) => (s as { feed: string }).feed)).toEqual(["balances", "account_log"])
+    expect(h.facts.map((f) => (f._tag === "AccountMargin" ? [f.available.toString(), f.initialMargin?.toString(), f.maintenanceMargin?.toString(), f.equity?.toString()] : f._tag))).toEqual([
+      ["9963.660000000001", "36.34", "18.17", "10000"]
+    ])
+  })
+
+  it("an account-log funding entry is a FundingPaid on its instrument; other entries are not", () => {
+    const h = accountHarness()
+    const entry = (info: string, extra: string) => `{"id":7,"date":"2026-12-03T16:00:00.000Z","asset":"usd","info":"${info}","booking_uid":"b-${info.length}","margin_account":"flex","contract":"pf_xbtusd"${extra}}`
+    h.session.handle(`{"feed":"account_log_snapshot","logs":[${entry("futures trade", ',"realized_funding":null')}]}`)
+    h.session.handle(`{"feed":"account_log","new_entry":${entry("funding rate change", ',"realized_funding":-0.6,"funding_rate":0.6')}}`)
+    expect(h.signals.filter((s) => s._tag === "DecodeFailed")).toEqual([])
+    expect(h.facts).toHaveLength(1)
+    const f = h.facts[0]
+    expect(f?._tag === "FundingPaid" && { instrument: f.instrument, amount: f.amount.toString(), rate: f.rate?.toString(), bookingId: f.bookingId, venueTs: f.venueTs }).toEqual({
+      instrument: "kraken-futures:PF_XBTUSD",
+      amount: "-0.6",
+      rate: "0.6",
+      bookingId: "b-19",
+      venueTs: Date.parse("2026-12-03T16:00:00.000Z")
+    })
+  })
+
+  it("a liquidation fill of the venue's own order is reported under liquidation-<order id>; any other fill without a client id is not ours", () => {
+    const h = accountHarness()
+    h.session.handle(
+      '{"feed":"fills","fills":[{"instrument":"PF_XBTUSD","time":3,"price":57000,"seq":8,"buy":false,"qty":1,"order_id":"o-liq","cli_ord_id":null,"fill_id":"f-liq","fill_type":"liquidation","fee_paid":0,"fee_currency":"USD"}]}'
+    )
+    h.session.handle(
+      '{"feed":"fills","fills":[{"instrument":"PF_XBTUSD","time":3,"price":57000,"seq":9,"buy":false,"qty":1,"order_id":"o-other","cli_ord_id":null,"fill_id":"f-x","fill_type":"taker","fee_paid":0,"fee_currency":"USD"}]}'
+    )
+    expect(h.events).toHaveLength(1)
+    expect(h.events[0]).toMatchObject({ _tag: "OrderFilled", clientOrderId: "liquidation-o-liq", fillType: "liquidation", side: "sell", liquidity: "taker" })
+    expect(h.signals.filter((s) => s._tag === "Unattributed").map((s) => (s as { orderId: string }).orderId)).toEqual(["o-other"])
   })
 })

@@ -1,7 +1,7 @@
 import { Effect, Either } from "effect"
 import { wallClock, type ClockService } from "../../../actors/clock.js"
 import { RequestBudgetClosed, type RequestBudgetService, type VenueRead } from "../../../actors/ports/request-budget.js"
-import type { VenueGatewayService, VenueReport } from "../../../actors/ports/venue-gateway.js"
+import type { AccountFact, VenueGatewayService, VenueReport } from "../../../actors/ports/venue-gateway.js"
 import { ApprovedAction } from "../../../actors/risk/approval.js"
 import { ZERO, type Decimal } from "../../../domain/decimal.js"
 import type { CancelAll, CancelOrder, ModifyOrder, SubmitOrder } from "../../../domain/events/intents.js"
@@ -172,6 +172,7 @@ class Gateway implements KrakenVenueGateway {
   private readonly env: EnvelopeSource
   private readonly feed: KrakenPrivateFeed
   private readonly listeners = new Set<(r: VenueReport) => void>()
+  private readonly accountListeners = new Set<(f: AccountFact) => void>()
   private readonly orders = new Map<string, OrderState>()
   /** Submits whose REST reply (or reconciliation) is still pending. */
   private readonly inFlight = new Set<string>()
@@ -201,9 +202,14 @@ class Gateway implements KrakenVenueGateway {
       env: this.env,
       awaitingReplies: () => this.inFlight.size > 0,
       onEvent: (e) => this.fromFeed(e),
+      onAccount: (f) => this.account_(f),
       onSignal: (s) => {
         if (s._tag === "Authenticated") this.feedAuthenticated = true
-        else if (s._tag === "Disconnected" || s._tag === "AuthenticationFailed" || s._tag === "GaveUp") this.feedAuthenticated = false
+        else if (s._tag === "Disconnected" || s._tag === "AuthenticationFailed" || s._tag === "GaveUp") {
+          // The margin figure comes on this feed: without it risk's figure is stale until the next snapshot.
+          if (this.feedAuthenticated) this.account_({ _tag: "AccountMarginStale", why: `private feed ${s._tag === "Disconnected" ? "disconnected" : s._tag === "GaveUp" ? "gave up reconnecting" : "authentication failed"}` })
+          this.feedAuthenticated = false
+        }
         // A fill we cannot attribute matters (the position still counts it through reconciliation);
         // an order update we cannot attribute is usually the cancel of an IOC remainder that never
         // rested (its outcome comes from the sendorder reply): not worth a warning each time.
@@ -220,6 +226,23 @@ class Gateway implements KrakenVenueGateway {
     this.listeners.add(listener)
     return () => {
       this.listeners.delete(listener)
+    }
+  }
+
+  readonly subscribeAccount = (listener: (f: AccountFact) => void): (() => void) => {
+    this.accountListeners.add(listener)
+    return () => {
+      this.accountListeners.delete(listener)
+    }
+  }
+
+  private account_(f: AccountFact): void {
+    for (const l of this.accountListeners) {
+      try {
+        l(f)
+      } catch (e) {
+        this.log("error", `account listener threw: ${e instanceof Error ? e.message : String(e)}`.slice(0, 300))
+      }
     }
   }
 

@@ -1,25 +1,35 @@
 import { Either } from "effect"
 import type { Decimal } from "../../../domain/decimal.js"
 import { ZERO } from "../../../domain/decimal.js"
+import type { AccountFact } from "../../../actors/ports/venue-gateway.js"
 import type { OrderAccepted, OrderCanceled, OrderEvent, OrderFilled, OrderModified } from "../../../domain/events/orders.js"
 import { parseClientOrderId, parseFillId, parseVenueOrderId, type AccountId, type ClientOrderId } from "../../../domain/ids.js"
 import { signChallenge } from "./auth.js"
 import { DecodeCounter, type DecodeStats } from "./decode-stats.js"
 import { VenueDecodeError } from "./errors.js"
 import { envelopeSource, instrumentOf, type EnvelopeSource } from "./md-normalize.js"
-import { decodeFill, decodePrivateFrame, type FillFrame, type PositionFrame, type VenueOrderFrame } from "./private-frames.js"
+import { decodeAccountLogEntry, decodeFill, decodeFlex, decodePrivateFrame, type AccountLogEntry, type FillFrame, type PositionFrame, type VenueOrderFrame } from "./private-frames.js"
 import { ManagedConnection, type ConnectionConfig, type ConnectionSignal } from "./ws-connection.js"
 
 /**
- * Kraken Futures private feed: challenge auth, then `open_orders`, `fills`, `open_positions`.
- * Live order updates and fills become canonical order events; snapshots and positions are
- * handed over as signals for reconciliation. Orders are attributed by client order id; the
+ * Kraken Futures private feed: challenge auth, then `open_orders`, `balances`, `account_log`,
+ * `fills`, `open_positions`. Live order updates and fills become canonical order events; snapshots
+ * and positions are handed over as signals for reconciliation; the flex account's margin figures
+ * and the account log's funding entries are account facts (`onAccount`). A fill of an order the
+ * venue placed itself (no `cli_ord_id`, `fill_type: "liquidation"`) is reported under the client
+ * order id `liquidation-<order_id>` with `fillType: "liquidation"`, so the position counts it. Orders are attributed by client order id; the
  * venue's cancel message carries only `order_id`, so the session keeps order_id → cli_ord_id
  * from everything it has seen. Fills of `fills_snapshot` are emitted too: the order actor
  * dedupes by fill id, and after a reconnect the snapshot is how missed fills arrive.
  */
 
-export type PrivateFeedName = "open_orders" | "fills" | "open_positions"
+export type PrivateFeedName = "open_orders" | "fills" | "open_positions" | "balances" | "account_log"
+
+/**
+ * `balances` and `account_log` come before `fills`: the venue sends each feed's snapshot right
+ * after its `subscribed`, so once `fills` is subscribed the margin figure is known.
+ */
+export const DEFAULT_PRIVATE_FEEDS: ReadonlyArray<PrivateFeedName> = ["open_orders", "balances", "account_log", "fills", "open_positions"]
 
 export type PrivateFeedSignal =
   | ConnectionSignal
@@ -40,6 +50,8 @@ export interface PrivateSessionConfig {
   readonly feeds?: ReadonlyArray<PrivateFeedName>
   readonly onEvent: (event: OrderEvent) => void
   readonly onSignal?: (signal: PrivateFeedSignal) => void
+  /** Margin figures and funding entries (see `AccountFact`). */
+  readonly onAccount?: (fact: AccountFact) => void
   readonly env?: EnvelopeSource
   /**
    * True while a sendorder reply is still to come. A cancel frame names only `order_id`; for an
@@ -86,7 +98,7 @@ export class PrivateFeedSession {
   subscribe(): void {
     const c = this.challenge
     if (c === undefined) return
-    for (const feed of this.config.feeds ?? ["open_orders", "fills", "open_positions"]) {
+    for (const feed of this.config.feeds ?? DEFAULT_PRIVATE_FEEDS) {
       this.send({ event: "subscribe", feed, api_key: this.config.apiKey, original_challenge: c.original, signed_challenge: c.signed })
     }
   }
@@ -160,9 +172,55 @@ export class PrivateFeedSession {
         return
       case "open_positions":
         return this.signal({ _tag: "Positions", positions: f.positions })
+      case "balances":
+      case "balances_snapshot":
+        return this.balances(f.flex_futures)
+      case "account_log_snapshot":
+        for (const raw of f.logs) this.accountLog(raw)
+        return
+      case "account_log":
+        return this.accountLog(f.new_entry)
       default:
         return
     }
+  }
+
+  private balances(flex: unknown): void {
+    // An account without a flex part (single-collateral only) has no figure risk can use.
+    if (flex == null) return
+    const m = decodeFlex(flex)
+    if (Either.isLeft(m)) return this.bad(m.left.reason, m.left.shape)
+    const b = m.right
+    this.config.onAccount?.({
+      _tag: "AccountMargin",
+      available: b.available_margin,
+      ...(b.initial_margin == null ? {} : { initialMargin: b.initial_margin }),
+      ...(b.maintenance_margin == null ? {} : { maintenanceMargin: b.maintenance_margin }),
+      ...(b.margin_equity == null ? {} : { equity: b.margin_equity })
+    })
+  }
+
+  /** Funding entries become FundingPaid; every other entry is the fills' and positions' business. */
+  private accountLog(raw: unknown): void {
+    const d = decodeAccountLogEntry(raw)
+    if (Either.isLeft(d)) return this.bad(d.left.reason, d.left.shape)
+    const e: AccountLogEntry = d.right
+    if (e.info !== "funding rate change" || e.realized_funding == null || e.contract == null || e.booking_uid == null) return
+    const instrument = instrumentOf(e.contract.toUpperCase())
+    if (Either.isLeft(instrument)) return this.bad("funding entry with an invalid contract", `contract ${JSON.stringify(e.contract.slice(0, 40))}`)
+    const venueTs = e.date == null ? Number.NaN : Date.parse(e.date)
+    this.config.onAccount?.({
+      _tag: "FundingPaid",
+      id: this.env.nextId(),
+      ts: this.env.now(),
+      source: this.env.source,
+      account: this.config.account,
+      instrument: instrument.right,
+      amount: e.realized_funding,
+      ...(e.funding_rate == null ? {} : { rate: e.funding_rate }),
+      bookingId: e.booking_uid.slice(0, 128),
+      ...(Number.isFinite(venueTs) ? { venueTs } : {})
+    })
   }
 
   /**
@@ -281,7 +339,11 @@ export class PrivateFeedSession {
   }
 
   private fill(f: FillFrame): void {
-    const clientOrderId = f.cli_ord_id == null ? this.clientIds.get(f.order_id) : Either.getOrUndefined(parseClientOrderId(f.cli_ord_id))
+    const liquidation = f.fill_type === "liquidation"
+    const clientOrderId =
+      f.cli_ord_id == null
+        ? (this.clientIds.get(f.order_id) ?? (liquidation ? Either.getOrUndefined(parseClientOrderId(`liquidation-${f.order_id}`)) : undefined))
+        : Either.getOrUndefined(parseClientOrderId(f.cli_ord_id))
     if (clientOrderId === undefined) return this.signal({ _tag: "Unattributed", what: "fill", orderId: f.order_id, reason: "no client order id" })
     // A fill names both ids: a later cancel frame of this order (only `order_id`) is attributable.
     if (!this.clientIds.has(f.order_id)) this.remember(f.order_id, clientOrderId, f.instrument)
@@ -300,7 +362,8 @@ export class PrivateFeedSession {
       feeCurrency: f.fee_currency ?? "",
       // Only `maker` rests; taker, takerAfterEdit, liquidation, assignment all took liquidity.
       liquidity: f.fill_type === "maker" ? "maker" : "taker",
-      ...(f.time == null ? {} : { venueTs: f.time })
+      ...(f.time == null ? {} : { venueTs: f.time }),
+      ...(liquidation ? { fillType: "liquidation" as const } : {})
     }
     this.config.onEvent(ev)
   }

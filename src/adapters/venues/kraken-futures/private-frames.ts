@@ -59,14 +59,39 @@ const OpenOrdersUpdate = Schema.Struct({
 const Fills = Schema.Struct({ feed: Schema.Literal("fills_snapshot", "fills"), account: opt(Schema.String), fills: Schema.Array(Schema.Unknown) })
 const Positions = Schema.Struct({ feed: Schema.Literal("open_positions"), account: opt(Schema.String), positions: Schema.Array(PositionFrame) })
 const Heartbeat = Schema.Struct({ feed: Schema.Literal("heartbeat") })
-const Other = Schema.Struct({ feed: Schema.Literal("balances", "balances_snapshot") })
+
+/** The flex (multi-collateral) account of a `balances` frame: the margin figures risk uses. */
+export const FlexBalances = Schema.Struct({
+  available_margin: DecimalText,
+  initial_margin: opt(DecimalText),
+  maintenance_margin: opt(DecimalText),
+  margin_equity: opt(DecimalText)
+})
+export type FlexBalances = typeof FlexBalances.Type
+// The flex part is decoded on its own (see `decodeFlex`): an account without one is not an error.
+const Balances = Schema.Struct({ feed: Schema.Literal("balances", "balances_snapshot"), flex_futures: opt(Schema.Unknown) })
+
+/** One account-log entry (`account_log` feed); only what funding bookkeeping reads. */
+export const AccountLogEntry = Schema.Struct({
+  info: Schema.String,
+  booking_uid: opt(Schema.String),
+  date: opt(Schema.String),
+  contract: opt(Schema.String),
+  realized_funding: opt(DecimalText),
+  funding_rate: opt(DecimalText)
+})
+export type AccountLogEntry = typeof AccountLogEntry.Type
+// Entries decoded one by one, like fills.
+const AccountLogSnapshot = Schema.Struct({ feed: Schema.Literal("account_log_snapshot"), logs: Schema.Array(Schema.Unknown) })
+const AccountLogUpdate = Schema.Struct({ feed: Schema.Literal("account_log"), new_entry: Schema.Record({ key: Schema.String, value: Schema.Unknown }) })
 const Event = Schema.Struct({
   event: Schema.Literal("info", "challenge", "subscribed", "subscribed_failed", "unsubscribed", "unsubscribed_failed", "error", "alert"),
   message: opt(Schema.String),
   feed: opt(Schema.String)
 })
 
-export const PrivateFrame = Schema.Union(OpenOrdersSnapshot, OpenOrdersUpdate, Fills, Positions, Heartbeat, Other, Event)
+// Event first: a `subscribed` ack names its feed, and would otherwise pass for that feed's frame.
+export const PrivateFrame = Schema.Union(Event, OpenOrdersSnapshot, OpenOrdersUpdate, Fills, Positions, Heartbeat, Balances, AccountLogSnapshot, AccountLogUpdate)
 export type PrivateFrame = typeof PrivateFrame.Type
 
 const decode = Schema.decodeUnknownEither(PrivateFrame, { onExcessProperty: "ignore" })
@@ -81,3 +106,13 @@ const decodeFillEntry = Schema.decodeUnknownEither(FillFrame, { onExcessProperty
 
 export const decodeFill = (u: unknown): Either.Either<FillFrame, VenueDecodeError> =>
   Either.mapLeft(decodeFillEntry(u), (e) => new VenueDecodeError({ source: SOURCE, reason: `fill: ${ParseResult.TreeFormatter.formatErrorSync(e).slice(0, 300)}`, shape: shapeOf(u) }))
+
+const decodeFlexEntry = Schema.decodeUnknownEither(FlexBalances, { onExcessProperty: "ignore" })
+
+export const decodeFlex = (u: unknown): Either.Either<FlexBalances, VenueDecodeError> =>
+  Either.mapLeft(decodeFlexEntry(u), (e) => new VenueDecodeError({ source: SOURCE, reason: `balances.flex_futures: ${ParseResult.TreeFormatter.formatErrorSync(e).slice(0, 300)}`, shape: shapeOf(u) }))
+
+const decodeLogEntry = Schema.decodeUnknownEither(AccountLogEntry, { onExcessProperty: "ignore" })
+
+export const decodeAccountLogEntry = (u: unknown): Either.Either<AccountLogEntry, VenueDecodeError> =>
+  Either.mapLeft(decodeLogEntry(u), (e) => new VenueDecodeError({ source: SOURCE, reason: `account_log entry: ${ParseResult.TreeFormatter.formatErrorSync(e).slice(0, 300)}`, shape: shapeOf(u) }))

@@ -1,5 +1,10 @@
 import { startSimulator, type SimulatorConfig } from "./server.js"
+import type { RecordedMarketStats } from "./recorded-market.js"
 import { selfSignedCertificate } from "./tls.js"
+
+/** The line `troupe simulator --replay` prints when the recording is exhausted (the books stay served). */
+export const replaySummary = (file: string, s: RecordedMarketStats): string =>
+  `replay of ${file} done: ${s.replayed} frames, ${s.skipped} skipped (undecodable, unknown product or not market data), ${s.offTickLevels} off-tick levels refused; the last books stay served`
 
 const usage = `usage: troupe simulator [--port N] [--api-key K --api-secret S] [--instruments PF_XBTUSD,PF_ETHUSD]
                         [--seed N] [--rate msgs/s] [--replay FILE] [--admin-token T] [--tls]
@@ -81,7 +86,7 @@ export const runSimulatorCli = async (argv: ReadonlyArray<string>): Promise<numb
   const config: SimulatorConfig = {
     port: num("port") ?? 0,
     seed: num("seed") ?? 1,
-    market: replay === undefined ? { kind: "synthetic", rate } : { kind: "replay", file: replay, rate },
+    market: replay === undefined ? { kind: "synthetic", rate } : { kind: "replay", file: replay, rate, onDone: (s) => void process.stdout.write(`${replaySummary(replay, s)}\n`) },
     ...(opts.has("instruments") ? { instruments: (opts.get("instruments") ?? "").split(",").filter((s) => s !== "") } : venue === "binance-usdm" ? { instruments: ["BTCUSDT", "ETHUSDT"] } : {}),
     ...(binance ? { binance: { port: num("binance-port") ?? 0 } } : {}),
     ...(key !== undefined && secret !== undefined ? { accounts: [{ name: "default", apiKey: key, apiSecret: secret }] } : {}),

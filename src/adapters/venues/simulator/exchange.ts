@@ -123,8 +123,11 @@ export class Exchange {
       markPrice: (s) => this.markPrice(s),
       collateral: (a) => this.collateral(a),
       margin: (a) => this.margin(a),
+      accountLog: (a) => this.history.accountLog(a),
+      isLiquidation: (orderId) => this.liquidationOrders.has(orderId),
       deliverFill: (deliver) => this.deliverFill(deliver)
     })
+    this.history.onLogEntry = (account, row) => this.privateFeed.onAccountLog(account, row)
     this.resync()
   }
 
@@ -161,6 +164,7 @@ export class Exchange {
   fund(): void {
     const now = this.now()
     const rate = this.model.fundingRelativeRate
+    const paid = new Set<string>()
     for (const i of this.engine.instruments()) {
       if (!isPerpetual(i.symbol)) continue
       const mark = this.markPrice(i.symbol)
@@ -174,6 +178,7 @@ export class Exchange {
         const old = this.collateral(a.name)
         this.cash.set(a.name, old.plus(payment))
         this.fundingPaid.set(a.name, (this.fundingPaid.get(a.name) ?? ZERO).plus(payment))
+        paid.add(a.name)
         this.history.onAccountLog(a.name, now, "funding rate change", {
           asset: "usd", contract: i.symbol.toLowerCase(), booking_uid: randomUUID(), collateral: null, execution: null, fee: 0, funding_rate: absolute,
           margin_account: "flex", mark_price: mark, new_average_entry_price: null, new_balance: old.plus(payment), old_average_entry_price: null,
@@ -181,7 +186,7 @@ export class Exchange {
         })
       }
     }
-    this.privateFeed.onEffects([])
+    for (const a of paid) this.privateFeed.onBalanceChanged(a)
     this.checkLiquidations()
   }
 

@@ -212,11 +212,16 @@ export class VenueHistory {
     this.log(this.positionUpdates, account).push({ uid: this.uid(), timestamp: time, event: { PositionUpdate: { accountUid: account, timestamp: time, ...update } } })
   }
 
+  /** Told of every new account-log row (the private `account_log` feed). */
+  onLogEntry: ((account: string, row: AccountLogRow) => void) | undefined
+
   /** An account-log row; `row` holds the fields beyond id, date and info. */
   onAccountLog(account: string, date: number, info: AccountLogRow["info"], row: Record<string, unknown>): void {
     const id = (this.nextLogId.get(account) ?? 0) + 1
     this.nextLogId.set(account, id)
-    this.log(this.accountLogs, account).push({ id, date, info, row })
+    const entry = { id, date, info, row }
+    this.log(this.accountLogs, account).push(entry)
+    this.onLogEntry?.(account, entry)
   }
 
   onFundingRate(symbol: string, time: number, fundingRate: Decimal, relativeFundingRate: Decimal): void {

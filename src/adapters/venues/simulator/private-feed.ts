@@ -2,8 +2,9 @@ import { randomUUID } from "node:crypto"
 import type { Decimal } from "../../../domain/decimal.js"
 import { sameSignature, signChallenge } from "./auth.js"
 import type { EngineEffect, FillView, OrderView, PositionView } from "./engine-types.js"
+import type { AccountLogRow } from "./history.js"
 import type { MarginState } from "./margin.js"
-import { wsFill, wsOrder, wsPosition } from "./protocol.js"
+import { isoTime, wsFill, wsOrder, wsPosition } from "./protocol.js"
 import type { FeedConnection } from "./public-feed.js"
 
 export interface FeedAccount {
@@ -23,12 +24,20 @@ export interface PrivateFeedSource {
   readonly collateral: (account: string) => Decimal
   /** The margin model's figures for the `balances` feed. */
   readonly margin?: (account: string) => MarginState
+  /** Orders the venue's liquidation engine sent: their fills are `fill_type: "liquidation"`. */
+  readonly isLiquidation?: (orderId: string) => boolean
+  /** The account log, oldest first (the `account_log` snapshot). */
+  readonly accountLog?: (account: string) => ReadonlyArray<AccountLogRow>
   /** Private `fills` messages go through here so the delay and duplicate faults apply. */
   readonly deliverFill: (deliver: () => void) => void
 }
 
 const PRIVATE_FEEDS: ReadonlySet<string> = new Set(["open_orders", "open_orders_verbose", "fills", "open_positions", "balances", "account_log", "notifications_auth"])
 const FILLS_SNAPSHOT_SIZE = 100
+const ACCOUNT_LOG_SNAPSHOT_SIZE = 100
+
+/** An account-log row as the feed sends it (the REST history's fields, `date` as ISO text). */
+const logEntry = (r: AccountLogRow): Record<string, unknown> => ({ id: r.id, date: isoTime(r.date), info: r.info, ...r.row })
 
 export const isPrivateFeed = (feed: string): boolean => PRIVATE_FEEDS.has(feed)
 
@@ -92,13 +101,17 @@ export class PrivateFeed {
         conn.send({ feed: `${feed}_snapshot`, account: name, orders: this.source.openOrders(name).map(wsOrder) })
         break
       case "fills":
-        conn.send({ feed: "fills_snapshot", account: name, fills: this.source.fills(name).slice(-FILLS_SNAPSHOT_SIZE).reverse().map(wsFill) })
+        conn.send({ feed: "fills_snapshot", account: name, fills: this.source.fills(name).slice(-FILLS_SNAPSHOT_SIZE).reverse().map((f) => this.fill(f)) })
         break
       case "open_positions":
         conn.send(this.positionsMessage(name))
         break
       case "balances":
         conn.send(this.balancesMessage(name, "balances_snapshot"))
+        break
+      case "account_log":
+        // The newest entries, newest first, as the venue's snapshot.
+        conn.send({ feed: "account_log_snapshot", logs: (this.source.accountLog?.(name) ?? []).slice(-ACCOUNT_LOG_SNAPSHOT_SIZE).reverse().map(logEntry) })
         break
       default:
         break
@@ -117,7 +130,7 @@ export class PrivateFeed {
         this.broadcast(e.account, "open_orders", message)
         this.broadcast(e.account, "open_orders_verbose", { ...message, feed: "open_orders_verbose" })
       } else if (e.kind === "fill") {
-        const message = { feed: "fills", username: e.account, fills: [wsFill(e.fill)] }
+        const message = { feed: "fills", username: e.account, fills: [this.fill(e.fill)] }
         const targets = this.targets(e.account, "fills")
         if (targets.length > 0) this.source.deliverFill(() => targets.forEach((c) => c.send(message)))
       } else if (e.kind === "position") {
@@ -128,6 +141,21 @@ export class PrivateFeed {
       this.broadcast(account, "open_positions", this.positionsMessage(account))
       this.broadcast(account, "balances", this.balancesMessage(account, "balances"))
     }
+  }
+
+  private fill(f: FillView): Record<string, unknown> {
+    const w = wsFill(f) as Record<string, unknown>
+    return this.source.isLiquidation?.(f.orderId) === true ? { ...w, fill_type: "liquidation" } : w
+  }
+
+  /** A new account-log row (a trade, a liquidation, a funding payment). */
+  onAccountLog(account: string, row: AccountLogRow): void {
+    this.broadcast(account, "account_log", { feed: "account_log", new_entry: logEntry(row) })
+  }
+
+  /** The account's collateral changed without a position change (funding): a fresh `balances`. */
+  onBalanceChanged(account: string): void {
+    this.broadcast(account, "balances", this.balancesMessage(account, "balances"))
   }
 
   private positionsMessage(account: string): Record<string, unknown> {

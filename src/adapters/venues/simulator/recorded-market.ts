@@ -19,10 +19,23 @@ const decimalOf = (raw: unknown): Decimal | undefined => {
  * own orders keep a realistic queue position. Recorded trades become IOC orders that can fill
  * our orders too. Lines that do not decode are skipped and counted.
  */
+/** What a replay did with its input: the counts the simulator prints when it ends. */
+export interface RecordedMarketStats {
+  /** Frames of the recording (client lines and blank lines excluded). */
+  readonly frames: number
+  /** Frames fed so far. */
+  readonly replayed: number
+  /** Frames skipped: not JSON, an unknown product, a feed that is not market data, a level without price or size. */
+  readonly skipped: number
+  /** Book levels off the instrument's tick grid: refused (never rounded), counted. */
+  readonly offTickLevels: number
+}
+
 export class RecordedMarket implements MarketSource {
   private readonly lines: string[]
   private index = 0
   skipped = 0
+  offTickLevels = 0
 
   constructor(private readonly venue: MarketVenue, text: string) {
     // Raw captures (`<ts>: <frame>`) become their frames; client lines (`<-`) are dropped.
@@ -41,6 +54,10 @@ export class RecordedMarket implements MarketSource {
 
   remaining(): number {
     return this.lines.length - this.index
+  }
+
+  stats(): RecordedMarketStats {
+    return { frames: this.lines.length, replayed: this.index, skipped: this.skipped, offTickLevels: this.offTickLevels }
   }
 
   tick(): boolean {
@@ -89,6 +106,12 @@ export class RecordedMarket implements MarketSource {
   private level(symbol: string, side: "buy" | "sell", price: Decimal | undefined, qty: Decimal | undefined): void {
     if (price === undefined || qty === undefined) {
       this.skipped += 1
+      return
+    }
+    const tick = this.venue.engine.instrument(symbol)?.tickSize
+    if (tick !== undefined && (!price.isPos() || !price.mod(tick).isZero())) {
+      // Off the grid: the venue would never show it, the engine could not hold it. Never rounded.
+      this.offTickLevels += 1
       return
     }
     const mine = this.venue.engine

@@ -14,7 +14,7 @@ import { isPrivateFeed } from "./private-feed.js"
 import { toJson } from "./protocol.js"
 import { isPublicFeed, type FeedConnection } from "./public-feed.js"
 import { CostBudget } from "./rate-limit.js"
-import { RecordedMarket } from "./recorded-market.js"
+import { RecordedMarket, type RecordedMarketStats } from "./recorded-market.js"
 import { RestApi } from "./rest-api.js"
 import { CRASH_SKIP_DRAWS, encodeState, readStateFile, skipAhead, writeStateFile, writeStateFileSync } from "./state-file.js"
 import { driveMarket, SyntheticMarket, type MarketSource, type MarketVenue } from "./synthetic-market.js"
@@ -22,7 +22,7 @@ import type { TlsMaterial } from "./tls.js"
 
 export type MarketConfig =
   | { readonly kind: "synthetic"; readonly rate?: number; readonly levels?: number; readonly takerShare?: number; readonly walkShare?: number; readonly reversion?: number; readonly fairValueShare?: number }
-  | { readonly kind: "replay"; readonly file: string; readonly rate?: number }
+  | { readonly kind: "replay"; readonly file: string; readonly rate?: number; readonly onDone?: (stats: RecordedMarketStats) => void }
   | { readonly kind: "none" }
 
 export interface SimulatorConfig {
@@ -75,6 +75,8 @@ export interface Simulator {
   readonly port: number
   readonly accounts: ReadonlyArray<SimAccount>
   readonly admin: SimulatorAdmin
+  /** With `market.kind: "replay"`: what the replay did with its input so far. */
+  readonly replayStats: (() => RecordedMarketStats) | undefined
   /** With a state file: whether state was restored, and why not if the file was unusable. */
   readonly state: { readonly restored: boolean; readonly error: string | undefined }
   /** The Binance USD-M face, when `config.binance` was given. */
@@ -152,12 +154,26 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
   }
   const marketConfig: MarketConfig = config.market ?? { kind: "synthetic" }
   let source: MarketSource | undefined
+  let replay: RecordedMarket | undefined
   if (marketConfig.kind === "synthetic") {
     const synthetic = new SyntheticMarket(venue, { seed: seed + 1, ...(marketConfig.levels === undefined ? {} : { levels: marketConfig.levels }), ...(marketConfig.takerShare === undefined ? {} : { takerShare: marketConfig.takerShare }), ...(marketConfig.walkShare === undefined ? {} : { walkShare: marketConfig.walkShare }), ...(marketConfig.reversion === undefined ? {} : { reversion: marketConfig.reversion }), ...(marketConfig.fairValueShare === undefined ? {} : { fairValueShare: marketConfig.fairValueShare }) })
     synthetic.populate()
     source = synthetic
   } else if (marketConfig.kind === "replay") {
-    source = RecordedMarket.fromFile(venue, marketConfig.file)
+    const recorded = RecordedMarket.fromFile(venue, marketConfig.file)
+    replay = recorded
+    const onDone = marketConfig.onDone
+    let done = false
+    source = {
+      tick: () => {
+        if (recorded.tick()) return true
+        if (!done) {
+          done = true
+          onDone?.(recorded.stats())
+        }
+        return false
+      }
+    }
   }
   const rate = marketConfig.kind === "none" ? 0 : marketConfig.rate ?? 20
   let stopMarket: (() => void) | undefined
@@ -354,5 +370,5 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
 
   const secure = config.tls !== undefined
   const url = `${secure ? "https" : "http"}://${host}:${port}`
-  return { url, apiBase: `${url}/derivatives/api/`, fingerprint: config.tls?.fingerprint, wsUrl: `${secure ? "wss" : "ws"}://${host}:${port}${WS_PATH}`, port, accounts, admin, state, binance, stop }
+  return { url, apiBase: `${url}/derivatives/api/`, fingerprint: config.tls?.fingerprint, wsUrl: `${secure ? "wss" : "ws"}://${host}:${port}${WS_PATH}`, port, accounts, admin, state, binance, stop, replayStats: replay === undefined ? undefined : () => (replay as RecordedMarket).stats() }
 }
