@@ -49,4 +49,15 @@ describe("risk on dated contracts", () => {
     const d = risk.decide(submit({ instrument: FI, qty: "10", price: "50000" }))
     expect(d._tag === "Denied" ? d.event.reason : d._tag).toBe("NOT_TRADABLE")
   })
+  it("initial margin of an inverse order is contracts × contract value (USD) × rate, at any price", () => {
+    const { risk } = makeRisk({ margin: { whenUnknown: "deny" } })
+    Either.getOrThrow(risk.registerInstrument(pi, { maxOrderQty: dec(1_000_000), maxOrderNotional: dec(1_000_000), priceBandBps: 100, maxPosition: dec(1_000_000) }))
+    risk.onBook(PI, dec("49999.5"), dec("50000.5"))
+    // 20 000 contracts of 1 USD at the default rate 0.02: 400 USD, not 20 000 × 50 000 × 0.02.
+    risk.onAccountMargin({ available: dec("399.5") })
+    const d = risk.decide(submit({ instrument: PI, qty: "20000", price: "50000" }))
+    expect(d._tag === "Denied" ? [d.event.reason, d.event.limit?.toString(), d.event.actual?.toString()] : d._tag).toEqual(["INSUFFICIENT_MARGIN", "399.5", "400"])
+    risk.onAccountMargin({ available: dec("400") })
+    expect(risk.decide(submit({ instrument: PI, qty: "20000", price: "49900" }))._tag).toBe("Approved")
+  })
 })
