@@ -212,6 +212,9 @@ export class TradingNode {
       void deps.journal.append(event).catch(() => undefined)
       deps.publish(event)
     }
+    // The rate-limit denials are served at 0 from the start, so a dashboard's rate() of them is
+    // defined (and alerts can fire) before the first denial.
+    for (const reason of ["RATE_LIMIT", "STRATEGY_RATE_LIMIT"]) deps.metrics.counter("risk_denials_total", "intents denied by risk, by reason", { account, reason })
     const risk = new RiskActor(
       {
         account,

@@ -50,11 +50,18 @@ describe("account fence", () => {
 
   it("checks asked while a read is in flight share the next read, which starts after them", async () => {
     const epoch = await store.claim("acct-3", "me")
-    const fence = new AccountFence("acct-3", epoch, store, () => undefined)
+    // The first read answers (the old epoch) only once the thief's claim has committed, so the
+    // read the later checks share starts after the claim, however the machine schedules them.
+    let claimed!: () => void
+    const claimCommitted = new Promise<void>((r) => (claimed = r))
+    let reads = 0
+    const gated: EpochStore = { ...store, current: async (a) => { const r = await store.current(a); if (reads++ === 0) await claimCommitted; return r } }
+    const fence = new AccountFence("acct-3", epoch, gated, () => undefined)
     const first = fence.check()
-    // Asked while the first read is in flight: the claim below lands before their read starts.
+    // Asked while the first read is in flight: they share the next read.
     const later = Array.from({ length: 50 }, () => fence.check())
     await store.claim("acct-3", "thief")
+    claimed()
     await expect(first).resolves.toBeUndefined()
     const results = await Promise.allSettled(later)
     expect(results.every((r) => r.status === "rejected")).toBe(true)

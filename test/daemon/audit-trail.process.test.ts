@@ -90,7 +90,24 @@ beforeAll(async () => {
   configFile = writeConfig(home, {
     databaseUrl: db.url,
     venue: { account, baseUrl: `${sim.url}/derivatives`, wsUrl: sim.wsUrl, apiKey: "audit-key", apiSecret: secret },
-    recovery: { snapshotEveryEvents: 200, snapshotEverySeconds: 2 }
+    recovery: { snapshotEveryEvents: 200, snapshotEverySeconds: 2 },
+    // Market makers that requote at once and keep quotes resting (the demo's defaults requote at most
+    // every 3 s, and in this busy market their quotes can all be filled when the book is frozen).
+    strategies: SYMBOLS.map((symbol) => ({
+      id: `mm-${symbol.slice(3, 6).toLowerCase()}`,
+      kind: "avellaneda-stoikov",
+      instruments: [`kraken-futures:${symbol}`],
+      params: {
+        instrument: `kraken-futures:${symbol}`,
+        gamma: 0.1,
+        k: 1.5,
+        horizonMs: 60_000,
+        sigmaWindow: 20,
+        orderQty: symbol === "PF_XBTUSD" ? "0.001" : symbol === "PF_ETHUSD" ? "0.01" : "1",
+        maxInventory: symbol === "PF_XBTUSD" ? "0.005" : symbol === "PF_ETHUSD" ? "0.05" : "5",
+        requoteTicks: 2
+      }
+    }))
   })
   daemon = await startDaemon(home, configFile)
   await waitReady(daemon)

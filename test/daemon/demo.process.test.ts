@@ -65,17 +65,19 @@ describe("the demo on embedded defaults", () => {
   it("every demo strategy gets fills, and the rate limit denies under 5% of intents", async () => {
     const ids = demoStrategies().map((s) => s.id as string)
     const text = await until(
-      "a fill on every demo strategy",
+      "a fill on every demo strategy and 40 intents decided",
       async () => {
         const t = await metrics()
         const filled = new Set(samples(t, "fills_total").filter((s) => s.value > 0).map((s) => s.labels["strategy"]))
-        return ids.every((id) => filled.has(id)) ? t : undefined
+        // …and enough intents decided for the denial ratio to mean something.
+        const decided = samples(t, "risk_intents_total").reduce((n, s) => n + s.value, 0)
+        return ids.every((id) => filled.has(id)) && decided >= 40 ? t : undefined
       },
       150_000
     )
     const intents = samples(text, "risk_intents_total").reduce((n, s) => n + s.value, 0)
     const rateDenied = samples(text, "risk_denials_total").filter((s) => s.labels["reason"] === "RATE_LIMIT" || s.labels["reason"] === "STRATEGY_RATE_LIMIT").reduce((n, s) => n + s.value, 0)
-    expect(intents).toBeGreaterThan(10)
+    expect(intents).toBeGreaterThanOrEqual(40)
     expect(rateDenied / intents).toBeLessThan(0.05)
   }, 160_000)
 
