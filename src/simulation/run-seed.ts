@@ -241,6 +241,7 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
   await Effect.runPromise(memoryStore.migrate())
   // Store outages (every call fails for a while) and stalls, once the first node has started.
   let storeFaultsOn = false
+  let recovering = false
   let storeDownUntil = Number.NEGATIVE_INFINITY
   const store = faultyStore(memoryStore, {
     refuse: () => {
@@ -250,7 +251,7 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
       storeDownUntil = now + extraFaultRandom.int(1, 5_000)
       return "store connection lost (injected)"
     },
-    stall: () => (storeFaultsOn && faults.roll("storeStalled", clock.now()) ? extraFaultRandom.int(1, 2_000) : undefined),
+    stall: () => (storeFaultsOn && !recovering && faults.roll("storeStalled", clock.now()) ? extraFaultRandom.int(1, 2_000) : undefined),
     setTimer: clock.setTimer
   })
   const late: { incarnation?: Incarnation } = {}
@@ -381,9 +382,14 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
       invariants.onEmitted(e)
       return append(e)
     }
+    // No store stalls during recovery: nothing moves simulated time while a node recovers (a stall
+    // there waited for ever — seed 958 hung); an outage still fails the start.
+    recovering = true
     const recovered = await Effect.runPromise(
       recoverLedger({ actorId: ledgerActorId(account), journal, store, instruments: (id) => byId.get(id), reproject: (e, o) => ej.reproject(e, o), now: nodeClock.now })
-    ).catch(async (error: unknown) => {
+    ).finally(() => {
+      recovering = false
+    }).catch(async (error: unknown) => {
       // The daemon cannot start (the store is down): it exits, and its deploy unit starts it again.
       await trading.stop().pipe(Effect.runPromise).catch(() => undefined)
       await ej.close()
