@@ -7,6 +7,7 @@ import { clearReplayOutput, runReplay, ReplayOutputExists } from "../replay/repl
 import { parseCommand, printJson, type Io } from "./args.js"
 import { CliFailure, EXIT, usageError } from "./daemon-client.js"
 import { progressSink } from "./progress.js"
+import { PARITY_USAGE, runParityCli } from "./replay-parity.js"
 
 export const REPLAY_USAGE = `usage: troupe replay --from <recording.jsonl | journal dir> --strategy <file | kind> [--params '{json}']
                      [--speed max|<multiplier>] [--out DIR] [--id ID] [--force] [--no-store] [--json]
@@ -17,7 +18,8 @@ export const REPLAY_USAGE = `usage: troupe replay --from <recording.jsonl | jour
   --speed     max (default): as fast as possible; N: N simulated seconds per wall second
   --out       output directory (default ./replay-out): journal/ (every event of the run), pglite/
               (the store: TROUPE_HOME=DIR troupe report, or troupe report --home DIR), summary.json
-  --force     replace a previous run in --out;  --no-store: journal only (no PGlite store)`
+  --force     replace a previous run in --out;  --no-store: journal only (no PGlite store)
+${PARITY_USAGE}`
 
 const parseSpeed = (text: string | undefined): number | undefined => {
   if (text === undefined || text === "max") return undefined
@@ -53,10 +55,13 @@ export const runReplayCli = async (argv: ReadonlyArray<string>, io: Io, stderrIs
       id: { type: "string" },
       force: { type: "boolean", default: false },
       "no-store": { type: "boolean", default: false },
-      quiet: { type: "boolean", default: false }
+      quiet: { type: "boolean", default: false },
+      parity: { type: "boolean", default: false }
     },
     REPLAY_USAGE
   )
+  // `troupe replay --parity DIR` (or `--from DIR --parity`): a live run's recorded strategies, re-run.
+  if (values.parity) return runParityCli(values.from ?? positionals[0], { id: values.id, params: values.params, json: values.json }, io)
   if (positionals.length > 0) throw usageError(`troupe replay: unexpected argument '${positionals[0]}'\n${REPLAY_USAGE}`)
   if (values.from === undefined) throw usageError(`troupe replay: --from is required\n${REPLAY_USAGE}`)
   if (values.strategy === undefined) throw usageError(`troupe replay: --strategy is required\n${REPLAY_USAGE}`)

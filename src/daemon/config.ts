@@ -212,9 +212,11 @@ export const ConfigFile = Schema.Struct({
       durability: optional(JournalDurability),
       topicPrefix: withDefault(TopicPrefix, () => "troupe."),
       retention: withDefault(FileRetentionConfig, () => Schema.decodeSync(FileRetentionConfig)({})),
-      kafkaRetention: withDefault(KafkaRetentionConfig, () => ({}))
+      kafkaRetention: withDefault(KafkaRetentionConfig, () => ({})),
+      /** Record what the strategies receive, for `troupe replay --parity` (docs/architecture.md "Parity"). */
+      recordMarketData: withDefault(Schema.Boolean, () => false)
     }),
-    () => ({ topicPrefix: "troupe.", retention: Schema.decodeSync(FileRetentionConfig)({}), kafkaRetention: {} })
+    () => ({ topicPrefix: "troupe.", retention: Schema.decodeSync(FileRetentionConfig)({}), kafkaRetention: {}, recordMarketData: false })
   ),
   store: withDefault(Schema.Struct({ kind: optional(StoreKind) }), () => ({})),
   recovery: withDefault(RecoveryConfig, () => Schema.decodeSync(RecoveryConfig)({}))
@@ -247,6 +249,8 @@ export interface Config {
     readonly retention: FileRetentionConfig
     /** Overrides of DEFAULT_TOPIC_RETENTION (kafka-journal.ts) for topics the daemon creates. */
     readonly kafkaRetention: KafkaRetentionConfig
+    /** Record the strategies' inputs beside the journal for parity replay (`parity-recorder.ts`). */
+    readonly recordMarketData: boolean
   }
   readonly store: { readonly kind: "pglite" | "postgres" }
   readonly recovery: RecoveryConfig
@@ -379,7 +383,7 @@ export const parseConfig = (file: unknown, env: Env): Either.Either<Config, Conf
       venue,
       risk: decoded.risk,
       strategies: decoded.strategies,
-      journal: { kind: journalKind, durability: decoded.journal.durability ?? "fsync", topicPrefix: decoded.journal.topicPrefix, retention: decoded.journal.retention, kafkaRetention: decoded.journal.kafkaRetention },
+      journal: { kind: journalKind, durability: decoded.journal.durability ?? "fsync", topicPrefix: decoded.journal.topicPrefix, retention: decoded.journal.retention, kafkaRetention: decoded.journal.kafkaRetention, recordMarketData: decoded.journal.recordMarketData },
       store: { kind: storeKind },
       recovery: decoded.recovery
     }

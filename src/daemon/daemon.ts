@@ -12,6 +12,7 @@ import { RequestBudgetClosed, type RequestBudgetService } from "../actors/ports/
 import { Snapshots, type SnapshotsService, SnapshotError } from "../actors/ports/snapshots.js"
 import type { StoreService } from "../actors/ports/store.js"
 import { StrategyHost } from "../actors/strategy/strategy-host.js"
+import { openParityRecorder } from "./parity-recorder.js"
 import type { Supervisor } from "../actors/supervisor/index.js"
 import { openFileJournal, type FileJournal } from "../adapters/journal/file/file-journal.js"
 import { kafkaTopicRetention, startFileJournalRetention } from "./journal-retention.js"
@@ -371,6 +372,13 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     // The supervision tree: instruments (one actor each), the account's trading core (restarted
     // from the ledger after a crash) and strategies (dynamic).
     const layer = Layer.mergeAll(marketDataLayer(marketData), Layer.succeed(Snapshots, storeSnapshots(store)), WallClockLive)
+    // journal.recordMarketData: what the strategies received, for `troupe replay --parity` (parity-recorder.ts).
+    const parity = config.journal.recordMarketData
+      ? yield* Effect.acquireRelease(
+          Effect.sync(() => openParityRecorder({ journalDir: join(config.home, "journal"), run, retentionHours: config.journal.retention.hours, metrics, log })),
+          (r) => Effect.sync(() => r.close())
+        )
+      : undefined
     const root = yield* trading
       .supervisionTree("root", (sup) => {
         late.strategies = new StrategyHost({
@@ -381,6 +389,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
           gateway: trading.intentGateway,
           feed: { subscribeBook: trading.subscribeBook },
           records: (r) => void journal.append(r).catch(() => undefined),
+          ...(parity === undefined ? {} : { inputs: parity.sink }),
           instruments: (id) => trading.instrument(id),
           log: (level, strategy, message) => log(`strategy ${strategy} ${level}: ${message}`),
           onTransition: (strategy, step) => inspection.publish({ actorId: strategy, kind: "strategy", type: "transition", state: step.to, event: step.event, ts: step.ts })

@@ -33,7 +33,17 @@ export interface OperatorActionsDeps {
   readonly publish?: (event: CanonicalEvent) => void
   /** How long a risk-giving action waits for its record to be durable. Default 5 s. */
   readonly durableWithinMs?: number
+  /** The timer of that wait (default Node's): the simulation passes its simulated clock's. */
+  readonly setTimer?: (ms: number, fn: () => void) => () => void
+  /** A short random suffix that keeps record ids unique across restarts (default Math.random); seeded in a simulation. */
+  readonly randomSuffix?: () => string
 }
+
+const defaultSetTimer = (ms: number, fn: () => void): (() => void) => {
+  const timer = setTimeout(fn, ms)
+  return () => clearTimeout(timer)
+}
+const defaultSuffix = (): string => Math.random().toString(36).slice(2, 8)
 
 type Picture = ActionState
 
@@ -60,7 +70,7 @@ export class OperatorActions {
     const now = this.deps.now()
     return {
       _tag: "OperatorAction",
-      id: `operator/${this.deps.account}-${now}-${++this.seq}-${Math.random().toString(36).slice(2, 8)}`,
+      id: `operator/${this.deps.account}-${now}-${++this.seq}-${(this.deps.randomSuffix ?? defaultSuffix)()}`,
       ts: now,
       source: `operator:${c.who}`,
       action,
@@ -88,14 +98,14 @@ export class OperatorActions {
     return Effect.tryPromise({
       try: () =>
         new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error("timeout")), wait)
+          const cancel = (this.deps.setTimer ?? defaultSetTimer)(wait, () => reject(new Error("timeout")))
           this.deps.journal.append(event).then(
             () => {
-              clearTimeout(timer)
+              cancel()
               resolve()
             },
             (e: unknown) => {
-              clearTimeout(timer)
+              cancel()
               reject(e instanceof Error ? e : new Error(String(e)))
             }
           )

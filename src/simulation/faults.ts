@@ -24,7 +24,12 @@ export const FAULT_KINDS = [
   "coreCrash",
   "nodeCrash",
   "operatorHalt",
-  "clockJump"
+  "clockJump",
+  // Drawn from a stream of their own (`extraRandom`), so that adding them left every earlier
+  // seed's other faults where they were (the regression seeds keep their schedules).
+  "storeOutage",
+  "storeStalled",
+  "clockJumpBack"
 ] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
@@ -58,15 +63,25 @@ const BASE: Readonly<Record<FaultKind, number>> = {
   coreCrash: 0.5,
   nodeCrash: 0.5,
   operatorHalt: 0.5,
-  clockJump: 0.3
+  clockJump: 0.3,
+  // Per store call: an outage (every call fails for up to 5 s) or a stall (the call waits up to 2 s).
+  storeOutage: 0.01,
+  storeStalled: 0.02,
+  // Scheduled: the node's wall clock steps back (NTP) by 1-30 s; its timers run on (monotonic).
+  clockJumpBack: 0.5
 }
 
-export const drawFaultPlan = (profile: FaultProfile, random: Random, start: number, end: number): FaultPlan => {
+/** Kinds drawn from `extraRandom` (see FAULT_KINDS). */
+const EXTRA: ReadonlySet<FaultKind> = new Set(["storeOutage", "storeStalled", "clockJumpBack"])
+
+export const drawFaultPlan = (profile: FaultProfile, random: Random, start: number, end: number, extraRandom: Random = random, without: ReadonlySet<FaultKind> = new Set()): FaultPlan => {
   const p = {} as Record<FaultKind, number>
   for (const kind of FAULT_KINDS) {
     // Each kind is on for about two seeds in three, at a rate between a quarter and twice its base.
-    const on = profile !== "none" && random.next() < 0.7
-    p[kind] = on ? Math.min(1, BASE[kind] * (0.25 + random.next() * 1.75)) : 0
+    const r = EXTRA.has(kind) ? extraRandom : random
+    const on = profile !== "none" && r.next() < 0.7
+    p[kind] = on ? Math.min(1, BASE[kind] * (0.25 + r.next() * 1.75)) : 0
+    if (without.has(kind)) p[kind] = 0
   }
   const injected = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>
   const healAt = profile === "liveness" ? start + Math.floor((end - start) * 0.5) : profile === "safety" ? Number.POSITIVE_INFINITY : start
@@ -81,7 +96,7 @@ export const drawFaultPlan = (profile: FaultProfile, random: Random, start: numb
     roll: (kind, now) => {
       const chance = p[kind]
       if (chance === 0 || now >= plan.healAt) return false
-      if (random.next() >= chance) return false
+      if ((EXTRA.has(kind) ? extraRandom : random).next() >= chance) return false
       injected[kind]++
       return true
     }

@@ -33,6 +33,7 @@ import pairsZScore from "../strategies/examples/pairs-zscore.js"
 import { drawFaultPlan, type FaultKind, type FaultProfile } from "./faults.js"
 import { Invariants, type Violation } from "./invariants.js"
 import { makeMemoryJournal, type MemoryJournal } from "./memory-journal.js"
+import { faultyStore } from "./faulty-store.js"
 import { SimVenue } from "./sim-venue.js"
 
 /**
@@ -77,6 +78,8 @@ export interface SimOptions {
   readonly nodeRestartMs?: number
   /** Test only: the write-ahead rule of the gateway's reads (default the daemon's `writeAheadBudget`). */
   readonly writeAheadReads?: typeof writeAheadBudget
+  /** Fault kinds left out of this run (a regression seed kept on the schedule it was found with). */
+  readonly without?: ReadonlyArray<FaultKind>
 }
 
 export interface MutationContext {
@@ -99,6 +102,8 @@ export interface SimResult {
     readonly nodeRestarts: number
     /** Operator halts not yet journaled when the node crashed (journal outage): lost with it. */
     readonly haltsLostInCrash: number
+    /** Node starts that failed (the store down during recovery) and were retried after a restart delay. */
+    readonly failedStarts: number
     readonly venueSent: number
   }
   /** The run's journal (for `--trace`). */
@@ -120,6 +125,11 @@ const STEP_MS = 100
 const SETTLE_MS = 15_000
 /** A crashed node's downtime before its successor runs and reconciles (docs/deploy/troupe.service: RestartSec=2s). */
 const NODE_RESTART_MS = 2_000
+
+/** A node incarnation could not start (recovery failed: the store was down). */
+class NodeStartFailed extends Error {
+  override readonly name = "NodeStartFailed"
+}
 const XBT = `${REPLAY_VENUE}:PF_XBTUSD` as InstrumentId
 const ETH = `${REPLAY_VENUE}:PF_ETHUSD` as InstrumentId
 
@@ -203,10 +213,21 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
   const venueRandom = seededRandom(master.int(0, 2 ** 31))
   const scheduleRandom = seededRandom(master.int(0, 2 ** 31))
   const engineSeed = master.int(1, 2 ** 31)
+  // Streams of the faults added later (store outages, backward clock steps): drawn after the
+  // others, so that the faults and schedules of the earlier kinds stay those of each seed.
+  const extraFaultRandom = seededRandom(master.int(0, 2 ** 31))
+  const extraScheduleRandom = seededRandom(master.int(0, 2 ** 31))
 
   const end = START + Math.round(options.minutes * 60_000)
   const clock: SimulatedClock = makeSimulatedClock(START)
-  const faults = drawFaultPlan(profile, faultRandom, START, end)
+  const faults = drawFaultPlan(profile, faultRandom, START, end, extraFaultRandom, new Set(options.without ?? []))
+  /**
+   * The node's wall clock: the simulated time less the backward steps so far (an NTP step back);
+   * its timers run on the simulated (monotonic) time. The venue, the journal's record times and
+   * the invariants keep the true time.
+   */
+  let clockBack = 0
+  const nodeClock: SimulatedClock = { ...clock, now: () => clock.now() - clockBack }
   const account = "sim" as AccountId
   const { sim, domain } = replayInstruments({ source: "simulation", symbols: ["PF_XBTUSD", "PF_ETHUSD"], specs: new Map(), messages: [], skipped: 0 } as never)
   const byId = new Map(domain.map((i) => [i.id as string, i]))
@@ -216,8 +237,23 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
   const exchange = new ReplayExchange(sim, engineSeed, clock)
   const market = new SyntheticMarket(exchange as unknown as MarketVenue, { seed: marketRandom.int(1, 2 ** 31), levels: 8, takerShare: 0.15, walkShare: 0.15 })
   const journal = makeMemoryJournal(clock.now)
-  const store = makeMemoryStore()
-  await Effect.runPromise(store.migrate())
+  const memoryStore = makeMemoryStore()
+  await Effect.runPromise(memoryStore.migrate())
+  // Store outages (every call fails for a while) and stalls, once the first node has started.
+  let storeFaultsOn = false
+  let recovering = false
+  let storeDownUntil = Number.NEGATIVE_INFINITY
+  const store = faultyStore(memoryStore, {
+    refuse: () => {
+      const now = clock.now()
+      if (now < storeDownUntil) return "store unavailable (injected outage)"
+      if (!storeFaultsOn || !faults.roll("storeOutage", now)) return undefined
+      storeDownUntil = now + extraFaultRandom.int(1, 5_000)
+      return "store connection lost (injected)"
+    },
+    stall: () => (storeFaultsOn && !recovering && faults.roll("storeStalled", clock.now()) ? extraFaultRandom.int(1, 2_000) : undefined),
+    setTimer: clock.setTimer
+  })
   const late: { incarnation?: Incarnation } = {}
 
   const invariants = new Invariants({
@@ -289,7 +325,7 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
   venue.startPolling(configRandom.int(30, 150), () => finished)
 
   const undo = options.mutate?.({ seed })
-  const counts = { events: 0, submitted: 0, coreRestarts: 0, nodeRestarts: 0, haltsLostInCrash: 0 }
+  const counts = { events: 0, submitted: 0, coreRestarts: 0, nodeRestarts: 0, haltsLostInCrash: 0, failedStarts: 0 }
   const operator = { halted: false }
 
   /** A node incarnation: recovery (ledger snapshot + journal), then the supervision tree and the strategies. */
@@ -307,7 +343,7 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
       projectEveryMs: 1_000,
       auditLagBound: 100_000,
       auditLagMs: 60_000,
-      now: clock.now,
+      now: nodeClock.now,
       setTimer: clock.setTimer,
       onCause: (cause, raised, why) => {
         if (holder.incarnation?.alive !== false) holder.trading?.automaticCause(cause, raised, why)
@@ -323,10 +359,10 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
     }
     const trading = new TradingNode({
       account,
-      clock,
+      clock: nodeClock,
       instruments: domain,
       limits,
-      gateway: (options.writeAhead ?? writeAheadGateway)(gate, ej, clock, runNow),
+      gateway: (options.writeAhead ?? writeAheadGateway)(gate, ej, nodeClock, runNow),
       run: runNow,
       marketData: feed,
       journal: ej,
@@ -346,9 +382,20 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
       invariants.onEmitted(e)
       return append(e)
     }
+    // No store stalls during recovery: nothing moves simulated time while a node recovers (a stall
+    // there waited for ever — seed 958 hung); an outage still fails the start.
+    recovering = true
     const recovered = await Effect.runPromise(
-      recoverLedger({ actorId: ledgerActorId(account), journal, store, instruments: (id) => byId.get(id), reproject: (e, o) => ej.reproject(e, o), now: clock.now })
-    )
+      recoverLedger({ actorId: ledgerActorId(account), journal, store, instruments: (id) => byId.get(id), reproject: (e, o) => ej.reproject(e, o), now: nodeClock.now })
+    ).finally(() => {
+      recovering = false
+    }).catch(async (error: unknown) => {
+      // The daemon cannot start (the store is down): it exits, and its deploy unit starts it again.
+      await trading.stop().pipe(Effect.runPromise).catch(() => undefined)
+      await ej.close()
+      session.end()
+      throw new NodeStartFailed(String(error))
+    })
     const ledger = recovered.ledger
     if (ledger.maxRun >= runRef.value) runRef.value = ledger.maxRun + 1
     restoreTradingNode(trading, ledger)
@@ -359,7 +406,7 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
       ledger.apply(e, o)
       if (ledger.applied - lastSaved >= 200) {
         lastSaved = ledger.applied
-        void Effect.runPromise(Effect.either(saveLedgerSnapshot(store, ledgerActorId(account), ledger, clock.now())))
+        void Effect.runPromise(Effect.either(saveLedgerSnapshot(store, ledgerActorId(account), ledger, nodeClock.now())))
       }
     }
     if (restart) {
@@ -368,7 +415,7 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
       let done = false
       const reconciled = Effect.runPromise(
         reconcileWithVenue(
-          { account, clock, rest: venue.rest() as KrakenRestClient, budget: trading.risk.requestBudget, trading, instruments: domain, log: (m) => log(`node: ${m}`), run: runNow },
+          { account, clock: nodeClock, rest: venue.rest() as KrakenRestClient, budget: trading.risk.requestBudget, trading, instruments: domain, log: (m) => log(`node: ${m}`), run: runNow },
           ledger,
           { cancelRecoveredOrders: false, onPositionMismatch: "reduce-only" }
         ).pipe(Effect.retry(Schedule.exponential("500 millis").pipe(Schedule.intersect(Schedule.recurs(6)))), Effect.withScheduler(microtaskScheduler))
@@ -382,7 +429,7 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
     }
     const scope = Effect.runSync(Scope.make())
     const hostRef: { host?: StrategyHost } = {}
-    const layer = Layer.mergeAll(marketDataLayer(feed), Layer.succeed(Snapshots, noSnapshots), simulatedClockLayer(clock))
+    const layer = Layer.mergeAll(marketDataLayer(feed), Layer.succeed(Snapshots, noSnapshots), simulatedClockLayer(nodeClock))
     await run(
       scope,
       trading
@@ -393,7 +440,7 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
               supervisor: sup,
               account,
               run: runRef.value,
-              clock,
+              clock: nodeClock,
               gateway: trading.intentGateway,
               feed: { subscribeBook: trading.subscribeBook, subscribeTrades: marketData.subscribeTrades },
               records: (r) => void ej.append(r).catch(() => undefined),
@@ -466,7 +513,17 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
     // venue before the new node's reconciliation reads the venue's open orders (an instant restart
     // let it call an order in flight "never reached the venue": seeds 29 and 957 of the safety profile).
     await advanceTo(clock.now() + (options.nodeRestartMs ?? NODE_RESTART_MS))
-    late.incarnation = await start(true)
+    for (;;) {
+      try {
+        late.incarnation = await start(true)
+        break
+      } catch (error) {
+        if (!(error instanceof NodeStartFailed)) throw error
+        log(`node: start failed (${error.message}); restarting`)
+        counts.failedStarts++
+        await advanceTo(clock.now() + (options.nodeRestartMs ?? NODE_RESTART_MS))
+      }
+    }
     // The private feed's snapshot on resubscription: the venue's recent fills again (repeats to drop).
     venue.resubscribe(crashedAt - 10_000)
     if (operator.halted) invariants.expectHalted(late.incarnation.trading.risk.status)
@@ -485,12 +542,13 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
   if (faults.p.coreCrash > 0) for (let k = scheduleRandom.int(1, 3); k > 0; k--) schedule.push({ t: at(0.1, 0.9), kind: "coreCrash", n: n++ })
   if (faults.p.nodeCrash > 0) for (let k = scheduleRandom.int(1, 2); k > 0; k--) schedule.push({ t: at(0.1, 0.9), kind: "nodeCrash", n: n++ })
   if (faults.p.clockJump > 0) schedule.push({ t: at(0.1, 0.9), kind: "clockJump", n: n++ })
+  if (faults.p.clockJumpBack > 0) schedule.push({ t: START + Math.floor(span * (0.1 + extraScheduleRandom.next() * 0.8)), kind: "clockJumpBack", n: n++ })
   schedule.sort((a, b) => a.t - b.t || a.n - b.n)
 
   const operatorControl = (tag: "Halt" | "Resume"): void => {
     const inc = late.incarnation
     if (inc === undefined) return
-    const now = clock.now()
+    const now = nodeClock.now()
     const event = { _tag: tag, id: `operator/${account}-${now}-${tag}`, ts: now, source: "operator:sim", who: "sim", why: "simulated operator", account } as const
     void inc.journal.append(event as unknown as CanonicalEvent).catch(() => undefined)
     inc.trading.control(event, { cancelAll: tag === "Halt" })
@@ -498,6 +556,7 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
 
   try {
     late.incarnation = await start()
+    storeFaultsOn = true
     let next = 0
     for (let t = START; t < end; t += STEP_MS) {
       const ticks = marketRandom.int(0, 4)
@@ -532,6 +591,10 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
             faults.injected.clockJump++
             await advanceTo(clock.now() + scheduleRandom.int(1_000, 20_000))
             break
+          case "clockJumpBack":
+            faults.injected.clockJumpBack++
+            clockBack += extraScheduleRandom.int(1_000, 30_000)
+            break
         }
       }
       await advanceTo(Math.max(clock.now(), t + STEP_MS))
@@ -558,6 +621,7 @@ export const runSeed = async (options: SimOptions): Promise<SimResult> => {
         coreRestarts: counts.coreRestarts,
         nodeRestarts: counts.nodeRestarts,
         haltsLostInCrash: counts.haltsLostInCrash,
+        failedStarts: counts.failedStarts,
         venueSent: venue.sent
       },
       journal

@@ -115,7 +115,11 @@ export class SimVenue implements VenueGatewayService {
   dropSubscribers(): void {
     this.listeners = []
     this.waiting.clear()
+    this.generation++
   }
+
+  /** Node incarnations so far: a read retried after a crash belongs to the dead node and is dropped. */
+  private generation = 0
 
   get rateTruth(): { readonly refused: number; readonly peak: number } {
     return this.rate.stats(this.deps.venueAccount)
@@ -143,7 +147,7 @@ export class SimVenue implements VenueGatewayService {
   private readonly waiting = new Set<object>()
 
   /** A read the gateway makes (billed to the account's budget first, then charged by the venue). */
-  read(call: VenueRead, then: () => void): void {
+  read(call: VenueRead, then: () => void, attempt = 0): void {
     const budget = this.deps.budget()
     // No live node (crashed, or its successor still starting): nobody reads.
     if (budget === undefined) return
@@ -158,7 +162,16 @@ export class SimVenue implements VenueGatewayService {
         if (this.waiting.delete(token)) go()
       },
       () => {
-        this.waiting.delete(token)
+        if (!this.waiting.delete(token)) return
+        // As the Kraken gateway: a budget closed by a trading core's restart is asked again
+        // (20 times, 500 ms apart); a dead node's reads go with it (the budget is then undefined).
+        if (attempt >= 20) return
+        const generation = this.generation
+        this.inFlight++
+        this.deps.clock.setTimer(500, () => {
+          this.inFlight--
+          if (generation === this.generation) this.read(call, then, attempt + 1)
+        })
       }
     )
   }

@@ -2,8 +2,10 @@ import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { RiskActor } from "../../src/actors/risk/index.js"
+import { StepSafeTime } from "../../src/actors/risk/rate-limiter.js"
 import { TradingNode } from "../../src/daemon/trading-node.js"
 import { runSeed } from "../../src/simulation/run-seed.js"
+import { SimVenue } from "../../src/simulation/sim-venue.js"
 import { failureReport } from "../../src/simulation/main.js"
 
 // The deterministic simulation itself: one seed is one byte-identical run; a failing seed is a
@@ -133,6 +135,59 @@ describe("deterministic simulation", () => {
       expect(fixed.faults.journalAppendFailed).toBeGreaterThan(0)
       const old = await runSeed({ seed, profile, minutes: 0.25, nodeRestartMs: 0, writeAheadReads: (budget) => budget })
       expect(old.violations[0]?.invariant).toBe("rateBudgetExceeded")
+    }
+  }, 60_000)
+
+  // Regression, found by the simulation (with the store and clock faults added, which moved its
+  // timing): a trading core crashed while the gateway was resolving a submit's unknown outcome;
+  // the read it needed was refused (the crashed core's budget closed) and the gateway left the
+  // outcome "to reconciliation" — the order stayed submitted in the ledger, counted as open, until
+  // the next restart (notConverged). The Kraken gateway (and the model, sim-venue.ts) now ask the
+  // rebuilt core's budget again; with the refused read dropped, as before, the seed fails.
+  it("seed 48 (safety): a read refused by a restarting trading core is asked again, and the unknown outcome resolves", async () => {
+    const dropRefusedReads = (): (() => void) => {
+      const proto = SimVenue.prototype as unknown as { read: (call: string, then: () => void, attempt?: number) => void }
+      const { read } = proto
+      proto.read = function (this: unknown, call, then) {
+        read.call(this, call, then, 1_000)
+      }
+      return () => {
+        proto.read = read
+      }
+    }
+    const fixed = await runSeed({ seed: 48, profile: "safety", minutes: 0.25 })
+    expect(fixed.violations).toEqual([])
+    expect(fixed.faults.timeoutUnknownOutcome).toBeGreaterThan(0)
+    expect(fixed.stats.coreRestarts).toBeGreaterThan(0)
+    const old = await runSeed({ seed: 48, profile: "safety", minutes: 0.25, mutate: dropRefusedReads })
+    expect(old.violations[0]?.invariant).toBe("notConverged")
+  }, 60_000)
+
+  // Regression, found by the simulation's backward clock steps (clockJumpBack): the rate limiter's
+  // sliding window ran on the wall clock, so after the node's clock stepped back every spend
+  // counted for the length of the step longer — a read waited for the budget past the end of the
+  // run (notConverged); a step back of an hour would stop all trading for an hour. The limiter now
+  // counts a step back as no time passing (StepSafeTime). With the wall clock read directly the
+  // same seeds fail.
+  it("seeds 79 and 85 (safety): a backward step of the node's clock does not hold the rate budget for the length of the step", async () => {
+    const wallTime = (): (() => void) => {
+      const proto = StepSafeTime.prototype as unknown as { now: () => number; fromWall: (at: number) => number }
+      const { now, fromWall } = proto
+      proto.now = function (this: { wall: () => number }) {
+        return this.wall()
+      }
+      proto.fromWall = (at) => at
+      return () => {
+        proto.now = now
+        proto.fromWall = fromWall
+      }
+    }
+    for (const seed of [79, 85]) {
+      const fixed = await runSeed({ seed, profile: "safety", minutes: 0.25 })
+      expect(fixed.violations).toEqual([])
+      expect(fixed.faults.clockJumpBack).toBe(1)
+      const old = await runSeed({ seed, profile: "safety", minutes: 0.25, mutate: wallTime })
+      expect(old.violations[0]?.invariant).toBe("notConverged")
     }
   }, 60_000)
 })

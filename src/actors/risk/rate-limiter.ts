@@ -143,15 +143,53 @@ export class CostWindow {
 }
 
 
+/**
+ * Elapsed time for a sliding window from a wall clock that may step back (an NTP step, an operator
+ * setting the time): a step back counts as no time passing, instead of holding every spend in the
+ * window for as long as the step (a step back of an hour would stop all trading for an hour —
+ * found by the simulation's `clockJumpBack`). It equals the wall clock until the first step back,
+ * then runs ahead of it by the steps. The time between the last look before a step back and the
+ * first after it is lost (never less strict; the limiter is looked at on every intent and read).
+ * A step forward still counts as time passed: the injected clock has no monotonic source to tell
+ * it from a pause.
+ */
+export class StepSafeTime {
+  private last: number | undefined
+  private t = 0
+
+  constructor(private readonly wall: () => number) {}
+
+  now(): number {
+    const w = this.wall()
+    if (this.last === undefined) this.t = w
+    else if (w > this.last) this.t += w - this.last
+    this.last = w
+    return this.t
+  }
+
+  /** A wall time (a journaled spend) on this time line: its distance from the wall clock now. */
+  fromWall(at: number): number {
+    const now = this.now()
+    return now - (this.last! - at)
+  }
+}
+
 /** The venue account's budget. One per venue account; the risk actor of that account owns it. */
 export class VenueRateLimiter {
   private readonly window: CostWindow
+  private readonly time: StepSafeTime
 
   constructor(
-    private readonly clock: ClockService,
+    clock: ClockService,
     readonly config: VenueRateConfig = KRAKEN_FUTURES_RATE
   ) {
     this.window = new CostWindow(config.budget, config.windowMs + (config.marginMs ?? 0))
+    this.time = new StepSafeTime(clock.now)
+  }
+
+  /** The limiter's time (`StepSafeTime`): what `fitsAt` answers in. */
+  now(): number {
+    return this.time.now()
   }
 
   costOf(call: VenueCall): number {
@@ -167,33 +205,34 @@ export class VenueRateLimiter {
    * promised to others first (reads waiting in line) that this call must leave room for.
    */
   fits(call: VenueCall, held = 0): boolean {
-    return this.window.fits(this.clock.now(), this.config.costs[call] + held, this.limitFor(call))
+    return this.window.fits(this.now(), this.config.costs[call] + held, this.limitFor(call))
   }
 
   /** When `call` fits at the earliest, given what is spent now (see `CostWindow.fitsAt`). */
   fitsAt(call: VenueCall, held = 0): number {
-    return this.window.fitsAt(this.clock.now(), this.config.costs[call] + held, this.limitFor(call))
+    return this.window.fitsAt(this.now(), this.config.costs[call] + held, this.limitFor(call))
   }
 
   spend(call: VenueCall): void {
-    this.window.spend(this.clock.now(), this.config.costs[call])
+    this.window.spend(this.now(), this.config.costs[call])
   }
 
   used(): number {
-    return this.window.used(this.clock.now())
+    return this.window.used(this.now())
   }
 
   /** Cost spent in the venue's own window ending now (without the send margin): what the venue counts. */
   usedInVenueWindow(): number {
-    const cutoff = this.clock.now() - this.config.windowMs
+    const now = this.now()
+    const cutoff = now - this.config.windowMs
     let sum = 0
-    for (const s of this.window.entries(this.clock.now())) if (s.at > cutoff) sum += s.cost
+    for (const s of this.window.entries(now)) if (s.at > cutoff) sum += s.cost
     return sum
   }
 
   /** The costs still counting, oldest first (what a restart must not forget). */
   spent(): ReadonlyArray<SpentCost> {
-    return this.window.entries(this.clock.now())
+    return this.window.entries(this.now())
   }
 
   /**
@@ -202,10 +241,10 @@ export class VenueRateLimiter {
    * Only on a fresh limiter: the window is kept in time order.
    */
   restore(spent: ReadonlyArray<SpentCost>): void {
-    const now = this.clock.now()
+    const now = this.now()
     const sorted = [...spent].sort((a, b) => a.at - b.at)
     // A time ahead of ours (another host's clock) counts as now: never less strict.
-    for (const s of sorted) this.window.spend(Math.min(s.at, now), s.cost)
+    for (const s of sorted) this.window.spend(Math.min(this.time.fromWall(s.at), now), s.cost)
     // Drop what has already left the window (each spend evicted relative to its own time).
     this.window.used(now)
   }
@@ -220,11 +259,14 @@ export interface StrategyRateConfig {
 /** Per-strategy order-rate limit: a plain count in a sliding window, one window per strategy. */
 export class StrategyRateLimiter {
   private readonly windows = new Map<string, CostWindow>()
+  private readonly time: StepSafeTime
 
   constructor(
-    private readonly clock: ClockService,
+    clock: ClockService,
     readonly config: StrategyRateConfig
-  ) {}
+  ) {
+    this.time = new StepSafeTime(clock.now)
+  }
 
   private windowOf(strategy: string): CostWindow {
     let w = this.windows.get(strategy)
@@ -236,14 +278,14 @@ export class StrategyRateLimiter {
   }
 
   fits(strategy: string): boolean {
-    return this.windowOf(strategy).fits(this.clock.now(), 1)
+    return this.windowOf(strategy).fits(this.time.now(), 1)
   }
 
   used(strategy: string): number {
-    return this.windowOf(strategy).used(this.clock.now())
+    return this.windowOf(strategy).used(this.time.now())
   }
 
   spend(strategy: string): void {
-    this.windowOf(strategy).spend(this.clock.now(), 1)
+    this.windowOf(strategy).spend(this.time.now(), 1)
   }
 }

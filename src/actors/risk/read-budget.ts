@@ -89,7 +89,7 @@ export class ReadBudget implements RequestBudgetService {
     const at = this.rate.fitsAt(head.call)
     // A read costing more than the budget less the reserve could never be sent (not so with any
     // venue's real costs): look again each window rather than never.
-    const delay = Number.isFinite(at) ? Math.max(1, at - this.clock.now()) : this.rate.config.windowMs
+    const delay = Number.isFinite(at) ? Math.max(1, at - this.rate.now()) : this.rate.config.windowMs
     this.cancelTimer = this.clock.setTimer(delay, () => this.drain())
   }
 }

@@ -370,8 +370,7 @@ export class StrategyHost {
 
   private syncFlags(entry: Entry): void {
     const state = this.stateOf(entry)
-    entry.rt.active = ACTIVE.has(state)
-    entry.rt.reduceOnly = state === "degraded"
+    entry.rt.setFlags(ACTIVE.has(state), state === "degraded")
   }
 
   private runEffect(entry: Entry, effect: string): void {
@@ -381,17 +380,11 @@ export class StrategyHost {
         if (rt.start()) this.drive(entry, { type: "STARTED" })
         return
       case "applyConfig": {
-        const previous = rt.params
-        rt.params = entry.pendingParams
-        const onReconfigure = rt.definition.onReconfigure
-        const ok = onReconfigure === undefined || rt.call("onReconfigure", (ctx) => onReconfigure(ctx, previous))
-        if (ok) this.drive(entry, { type: "RECONFIGURED" })
-        else rt.params = previous
+        if (rt.applyParams(entry.pendingParams)) this.drive(entry, { type: "RECONFIGURED" })
         return
       }
       case "stop": {
-        const onStop = rt.definition.onStop
-        if (onStop !== undefined) rt.callQuietly("onStop", (ctx) => onStop(ctx))
+        rt.runOnStop()
         rt.end()
         entry.stopDone = this.windDown(entry).then(() => this.drive(entry, { type: "STOPPED" }))
         return

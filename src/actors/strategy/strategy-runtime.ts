@@ -1,4 +1,4 @@
-import { Data } from "effect"
+import { Data, Schema } from "effect"
 import type { ClockService } from "../clock.js"
 import type { Decimal } from "../../domain/decimal.js"
 import type { CancelAll, CancelOrder, ModifyOrder, OrderIntent, SubmitOrder } from "../../domain/events/intents.js"
@@ -14,6 +14,7 @@ import { applyFill, flatPosition, type Position } from "../../domain/position.js
 import type { AnyStrategyDefinition, BookView, Denial, OrderRequest, StrategyClock, StrategyContext, StrategyLog } from "../../strategies/ports.js"
 import { OpenOrders } from "./open-orders.js"
 import type { IntentGateway, StrategyLogSink, StrategyMarketFeed, StrategyRecordSink } from "./ports.js"
+import { bookInput, eventInput, instrumentText, type StrategyInput, type StrategyInputSink } from "./strategy-inputs.js"
 
 /** A strategy callback threw (or init did): the incarnation ends and its supervisor decides. */
 export class StrategyFault extends Data.TaggedError("StrategyFault")<{ readonly strategy: string; readonly callback: string; readonly error: string }> {
@@ -31,6 +32,8 @@ export interface RuntimeDeps {
   readonly feed: StrategyMarketFeed
   readonly records: StrategyRecordSink
   readonly log: StrategyLogSink
+  /** Every input the runtime takes, for parity replay (`strategy-inputs.ts`); absent: nothing is recorded. */
+  readonly inputs?: StrategyInputSink
 }
 
 /** What lives only as long as one incarnation: the strategy's own state, timers, subscriptions. */
@@ -70,6 +73,12 @@ export class StrategyRuntime {
   private readonly seenFills = new RecentFillIds(SEEN_FILLS)
   private incarnation: Incarnation | undefined
   private nextClockTimer = 0
+  /** Parity recording: inside an input (nested entry points are part of it), and the intents it sent. */
+  private inInput = false
+  private emitted: string[] | undefined
+  /** Every timer the runtime arms, numbered in arming order, until it fires or is canceled. */
+  private timerSeq = 0
+  private readonly armed = new Map<number, () => void>()
 
   constructor(
     readonly id: StrategyId,
@@ -80,6 +89,105 @@ export class StrategyRuntime {
     readonly account: AccountId
   ) {
     this.params = params
+    this.input(
+      () => ({ k: "strategy", def: definition.id, account, run: deps.run, p: this.encodedParams(params), ins: [...instruments.values()].map(instrumentText) }),
+      () => undefined
+    )
+  }
+
+  /** Params in their raw (JSON) form, as the strategy's Schema encodes them. */
+  encodedParams(params: unknown): unknown {
+    try {
+      return Schema.encodeUnknownSync(this.definition.params)(params)
+    } catch {
+      return null
+    }
+  }
+
+  /**
+   * Runs one input; when recording, reports it after it ran with its clock time and the intents
+   * it sent. An entry point reached from inside another input (a callback's own cancelAll, a crash
+   * ending the incarnation) is part of that input, not a new one.
+   */
+  private input<T>(make: () => StrategyInput, run: () => T): T {
+    const sink = this.deps.inputs
+    if (sink === undefined || this.inInput) return run()
+    const t = this.deps.clock.now()
+    const emitted: string[] = []
+    this.inInput = true
+    this.emitted = emitted
+    try {
+      return run()
+    } finally {
+      this.inInput = false
+      this.emitted = undefined
+      try {
+        sink({ ...make(), s: this.id, t, o: emitted })
+      } catch {
+        // The recorder counts its own failures; trading does not depend on it.
+      }
+    }
+  }
+
+  /** A timer of this runtime on the injected clock; numbered so that a replay can fire the same one. */
+  private armTimer(ms: number, fn: () => void): () => void {
+    const n = this.timerSeq++
+    const fire = (): void => {
+      this.armed.delete(n)
+      this.input(() => ({ k: "timer", n }), fn)
+    }
+    this.armed.set(n, fire)
+    const cancel = this.deps.clock.setTimer(ms, fire)
+    return () => {
+      this.armed.delete(n)
+      cancel()
+    }
+  }
+
+  /** Parity replay: fires the `n`th timer armed; false when it is not armed (any more). */
+  fireTimer(n: number): boolean {
+    const fire = this.armed.get(n)
+    if (fire === undefined) return false
+    fire()
+    return true
+  }
+
+  /** The host's lifecycle flags (from the strategy machine): recorded when they change. */
+  setFlags(active: boolean, reduceOnly: boolean): void {
+    if (active === this.active && reduceOnly === this.reduceOnly) return
+    this.input(
+      () => ({ k: "flags", active, reduceOnly }),
+      () => {
+        this.active = active
+        this.reduceOnly = reduceOnly
+      }
+    )
+  }
+
+  /** New params, then `onReconfigure`; false (params restored) when it threw. */
+  applyParams(params: unknown): boolean {
+    return this.input(
+      () => ({ k: "params", p: this.encodedParams(params) }),
+      () => {
+        const previous = this.params
+        this.params = params
+        const onReconfigure = this.definition.onReconfigure
+        const ok = onReconfigure === undefined || this.call("onReconfigure", (ctx) => onReconfigure(ctx, previous))
+        if (!ok) this.params = previous
+        return ok
+      }
+    )
+  }
+
+  /** `onStop` before the host cancels and flattens; a throw is logged, not a crash. */
+  runOnStop(): void {
+    const onStop = this.definition.onStop
+    this.input(
+      () => ({ k: "stop" }),
+      () => {
+        if (onStop !== undefined) this.callQuietly("onStop", (ctx) => onStop(ctx))
+      }
+    )
   }
 
   get alive(): boolean {
@@ -89,6 +197,10 @@ export class StrategyRuntime {
   // ---- incarnations -------------------------------------------------------------------------
 
   begin(crash: (fault: StrategyFault) => void): void {
+    this.input(() => ({ k: "begin" }), () => this.beginIncarnation(crash))
+  }
+
+  private beginIncarnation(crash: (fault: StrategyFault) => void): void {
     this.incarnations++
     const inc: Incarnation = { ctx: undefined as never, timers: new Map(), clockTimers: new Map(), unsubscribes: [], alive: true, crash }
     ;(inc as { ctx: StrategyContext<unknown, unknown> }).ctx = this.makeContext(inc)
@@ -97,6 +209,10 @@ export class StrategyRuntime {
 
   /** Runs `init` and subscribes to the books; false (and the incarnation crashed) when init threw. */
   start(): boolean {
+    return this.input(() => ({ k: "start" }), () => this.startIncarnation())
+  }
+
+  private startIncarnation(): boolean {
     const inc = this.incarnation
     if (inc === undefined || !inc.alive) return false
     const ok = this.call("init", (ctx) => {
@@ -114,7 +230,14 @@ export class StrategyRuntime {
   /** Ends the incarnation: timers and subscriptions go, the strategy's own state is dropped. */
   end(): void {
     const inc = this.incarnation
-    if (inc === undefined) return
+    if (inc === undefined || !inc.alive) {
+      if (inc !== undefined) this.endIncarnation(inc)
+      return
+    }
+    this.input(() => ({ k: "end" }), () => this.endIncarnation(inc))
+  }
+
+  private endIncarnation(inc: Incarnation): void {
     inc.alive = false
     for (const cancel of inc.timers.values()) cancel()
     for (const cancel of inc.clockTimers.values()) cancel()
@@ -156,18 +279,27 @@ export class StrategyRuntime {
   // ---- inputs -------------------------------------------------------------------------------
 
   onBook(view: BookView): void {
-    this.books.set(view.instrumentId, view)
-    const onBook = this.definition.onBook
-    if (onBook !== undefined) this.call("onBook", (ctx) => onBook(ctx, view), false)
+    this.input(
+      () => bookInput(view),
+      () => {
+        this.books.set(view.instrumentId, view)
+        const onBook = this.definition.onBook
+        if (onBook !== undefined) this.call("onBook", (ctx) => onBook(ctx, view), false)
+      }
+    )
   }
 
   onTrade(trade: Trade): void {
     const onTrade = this.definition.onTrade
-    if (onTrade !== undefined) this.call("onTrade", (ctx) => onTrade(ctx, trade), false)
+    if (onTrade !== undefined) this.input(() => eventInput("trade", trade), () => this.call("onTrade", (ctx) => onTrade(ctx, trade), false))
   }
 
   /** Bookkeeping always happens; callbacks only while running. */
   onOrderEvent(e: OrderEvent): void {
+    this.input(() => eventInput("order", e), () => this.orderEvent(e))
+  }
+
+  private orderEvent(e: OrderEvent): void {
     if (e._tag === "OrderFilled") {
       if (this.seenFills.has(e.fillId, e.venueTs ?? e.ts)) return
       this.seenFills.add(e.fillId, e.venueTs ?? e.ts)
@@ -206,19 +338,28 @@ export class StrategyRuntime {
   }
 
   /** Sends one intent; on denial `onDenied` runs after the bookkeeping is corrected. */
+  /** Risk refused an intent (or it could not reach risk): the bookkeeping is corrected, then `onDenied`. */
+  denied(denial: Denial): void {
+    this.input(
+      () => ({ k: "denied", d: denial }),
+      () => {
+        if (denial.clientOrderId !== undefined && denial.intent !== "CancelAll") this.orders.denied(denial.intent, denial.clientOrderId)
+        const onDenied = this.definition.onDenied
+        if (onDenied !== undefined) this.call("onDenied", (ctx) => onDenied(ctx, denial), false)
+      }
+    )
+  }
+
   private send(intent: OrderIntent, clientOrderId: ClientOrderId | undefined): void {
-    const deny = (reason: Denial["reason"], detail: string): void => {
-      if (clientOrderId !== undefined && intent._tag !== "CancelAll") this.orders.denied(intent._tag, clientOrderId)
-      const denial: Denial = {
+    this.emitted?.push(intent.id)
+    const deny = (reason: Denial["reason"], detail: string): void =>
+      this.denied({
         intent: intent._tag,
         reason,
         detail,
         ...(clientOrderId === undefined ? {} : { clientOrderId }),
         ...(intent.instrument === undefined ? {} : { instrument: intent.instrument })
-      }
-      const onDenied = this.definition.onDenied
-      if (onDenied !== undefined) this.call("onDenied", (ctx) => onDenied(ctx, denial), false)
-    }
+      })
     let decided: Promise<void>
     try {
       decided = this.deps.gateway.submit(intent).then(
@@ -299,6 +440,10 @@ export class StrategyRuntime {
   }
 
   cancelAll(instrument?: InstrumentId): void {
+    this.input(() => ({ k: "cancelAll" }), () => this.cancelAllOrders(instrument))
+  }
+
+  private cancelAllOrders(instrument?: InstrumentId): void {
     for (const o of this.orders.list(instrument)) this.orders.cancelRequested(o.clientOrderId)
     const intent: CancelAll = { _tag: "CancelAll", ...this.envelope(), account: this.account, strategy: this.id, ...(instrument === undefined ? {} : { instrument }) }
     this.send(intent, undefined)
@@ -306,6 +451,10 @@ export class StrategyRuntime {
 
   /** Market, reduce-only orders that take every non-flat position to zero. */
   flatten(): void {
+    this.input(() => ({ k: "flatten" }), () => this.flattenPositions())
+  }
+
+  private flattenPositions(): void {
     for (const [id, p] of this.positions) {
       if (p.quantity.isZero()) continue
       this.submit({ instrument: id, side: p.quantity.isPositive() ? "sell" : "buy", qty: p.quantity.abs(), type: { _tag: "market" }, reduceOnly: true })
@@ -351,7 +500,7 @@ export class StrategyRuntime {
         const id = this.nextClockTimer++
         inc.clockTimers.set(
           id,
-          clock.setTimer(ms, () => {
+          this.armTimer(ms, () => {
             inc.clockTimers.delete(id)
             if (inc.alive) fn()
           })
@@ -384,7 +533,7 @@ export class StrategyRuntime {
         cancelTimer(name)
         inc.timers.set(
           name,
-          clock.setTimer(ms, () => {
+          this.armTimer(ms, () => {
             inc.timers.delete(name)
             onTimer(name)
           })
@@ -396,7 +545,7 @@ export class StrategyRuntime {
         const arm = (): void => {
           inc.timers.set(
             name,
-            clock.setTimer(ms, () => {
+            this.armTimer(ms, () => {
               // Re-armed before the callback, so the period does not drift with its run time.
               arm()
               onTimer(name)

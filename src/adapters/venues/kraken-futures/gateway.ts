@@ -13,6 +13,11 @@ import { KrakenPrivateFeed, type PrivateFeedSignal } from "./private-feed.js"
 import type { KrakenOrderType, KrakenRestClient, SendOrderRequest, SendOrderResult } from "./rest.js"
 import type { ConnectionConfig } from "./ws-connection.js"
 
+
+/** A read whose budget is closed (the trading core restarting) is retried this often, this far apart. */
+const READ_BUDGET_RETRIES = 20
+const READ_BUDGET_RETRY_MS = 500
+
 /**
  * The Kraken Futures venue gateway: `ApprovedAction`s become REST calls, and the venue's
  * answers become canonical order events (`VenueReport`). What comes from where:
@@ -681,10 +686,17 @@ class Gateway implements KrakenVenueGateway {
 
   /** A read: its cost is reserved from risk's budget first (it may wait there), then it is sent. */
   private async read<A>(call: VenueRead, e: Effect.Effect<A, KrakenRestError>): Promise<Either.Either<A, KrakenRestError | RequestBudgetClosed>> {
-    try {
-      await this.config.budget.reserve(call)
-    } catch (closed) {
-      return Either.left(closed as RequestBudgetClosed)
+    // A budget closed under a running gateway is a trading core restarting (its risk actor, and
+    // so its budget, is rebuilt from the ledger): wait for the new one rather than leave an
+    // unknown outcome unresolved until the next restart (simulation seed 48, safety).
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.config.budget.reserve(call)
+        break
+      } catch (closed) {
+        if (this.stopped || attempt >= READ_BUDGET_RETRIES) return Either.left(closed as RequestBudgetClosed)
+        await this.sleep(READ_BUDGET_RETRY_MS)
+      }
     }
     if (this.stopped) return Either.left(new RequestBudgetClosed({ call }))
     return this.call(e)
