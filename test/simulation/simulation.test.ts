@@ -12,7 +12,7 @@ import { failureReport } from "../../src/simulation/main.js"
 // bug report; the simulated parts take time and chance only from injected services.
 
 /** A seed whose run fails only with both defenses of the halt across a core restart removed (found by searching; moves when the model changes). */
-const HALT_SEED = 450
+const HALT_SEED = 883
 
 describe("deterministic simulation", () => {
   it("gives the same journal, byte for byte, for the same seed, and another one for another seed", async () => {
@@ -29,7 +29,7 @@ describe("deterministic simulation", () => {
   // ledger without the events still in the journal's backlog — here the operator's halt — and
   // traded again. The restart now waits for EventJournal.settled(); with the old wait
   // (`durable()`, false at once during an outage) the same seed fails.
-  // (Seed 36 when found, then 97, 285 and 450 as the model's restarts changed; see HALT_SEED.)
+  // (Seed 36 when found, then 97, 285, 450 and 883 as the model's restarts changed; see HALT_SEED.)
   it(`seed ${HALT_SEED} (safety): a core restarted during a journal outage keeps the operator's halt`, async () => {
     const fixed = await runSeed({ seed: HALT_SEED, profile: "safety", minutes: 0.25 })
     expect(fixed.violations).toEqual([])
@@ -143,8 +143,9 @@ describe("deterministic simulation", () => {
   // the read it needed was refused (the crashed core's budget closed) and the gateway left the
   // outcome "to reconciliation" — the order stayed submitted in the ledger, counted as open, until
   // the next restart (notConverged). The Kraken gateway (and the model, sim-venue.ts) now ask the
-  // rebuilt core's budget again; with the refused read dropped, as before, the seed fails.
-  it("seed 48 (safety): a read refused by a restarting trading core is asked again, and the unknown outcome resolves", async () => {
+  // rebuilt core's budget again; with the refused read dropped, as before, the seed fails. (Seed 48
+  // when found; 1187 after the margin and contract changes moved the model's timing.)
+  it("seed 1187 (safety): a read refused by a restarting trading core is asked again, and the unknown outcome resolves", async () => {
     const dropRefusedReads = (): (() => void) => {
       const proto = SimVenue.prototype as unknown as { read: (call: string, then: () => void, attempt?: number) => void }
       const { read } = proto
@@ -155,11 +156,11 @@ describe("deterministic simulation", () => {
         proto.read = read
       }
     }
-    const fixed = await runSeed({ seed: 48, profile: "safety", minutes: 0.25 })
+    const fixed = await runSeed({ seed: 1187, profile: "safety", minutes: 0.25 })
     expect(fixed.violations).toEqual([])
     expect(fixed.faults.timeoutUnknownOutcome).toBeGreaterThan(0)
     expect(fixed.stats.coreRestarts).toBeGreaterThan(0)
-    const old = await runSeed({ seed: 48, profile: "safety", minutes: 0.25, mutate: dropRefusedReads })
+    const old = await runSeed({ seed: 1187, profile: "safety", minutes: 0.25, mutate: dropRefusedReads })
     expect(old.violations[0]?.invariant).toBe("notConverged")
   }, 60_000)
 
