@@ -26,7 +26,7 @@ describe("config defaults", () => {
     expect(c.home).toBe("./.troupe")
     expect(c.port).toBe(7400)
     expect(c.venue.id).toBe("simulator")
-    expect(c.journal).toEqual({ kind: "file", durability: "fsync", topicPrefix: "troupe.", retention: { hours: 24, maxMb: 1024, everySeconds: 300 }, kafkaRetention: {} })
+    expect(c.journal).toEqual({ kind: "file", durability: "fsync", topicPrefix: "troupe.", retention: { hours: 24, maxMb: 1024, everySeconds: 300 }, kafkaRetention: {}, recordMarketData: false })
     expect(c.store).toEqual({ kind: "pglite" })
     expect(c.kafkaBrokers).toEqual([])
     expect(c.strategies).toEqual([])
