@@ -18,7 +18,7 @@ import { api, startDaemon, throwawayDatabase, until, waitReady, writeConfig, typ
 
 const SYMBOLS = ["PF_XBTUSD", "PF_ETHUSD", "PF_SOLUSD"]
 // `npm run soak` (TROUPE_SOAK=1) counts after 300 fills; `npm test` after 150.
-const FILLS = process.env.TROUPE_SOAK === "1" ? 300 : 150
+const FILLS = process.env.TROUPE_SOAK === "1" ? 300 : 100
 const account = `audit${randomBytes(3).toString("hex")}`
 const home = mkdtempSync(join(tmpdir(), "troupe-audit-"))
 const secret = Buffer.from("audit-secret-audit-secret-audit-secret").toString("base64")
