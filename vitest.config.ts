@@ -9,6 +9,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: "forks",
+    // Two test files at a time: the process tests mostly wait on a daemon, a simulator or a
+    // broker, so on a 2-core machine two files overlap well (vitest's default is cores - 1 = 1).
+    // TROUPE_TEST_WORKERS=1 runs them one by one.
+    maxWorkers: Number(process.env.TROUPE_TEST_WORKERS ?? 2),
     reporters: ["default"]
   }
 })

@@ -5,6 +5,7 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startControlApi, type ControlApi } from "../../src/daemon/control-api/server.js"
 import { makeFakeControl, type FakeControl } from "../daemon/control-api/fake-control.js"
+import { TROUPE_BIN } from "../services/build.js"
 
 // The CLI runs as a child process from the sources (dist/ may be stale in a checkout), against
 // the real control API with an in-memory daemon behind it.
@@ -29,7 +30,7 @@ const troupe = (args: ReadonlyArray<string>, env: Record<string, string> = {}): 
   new Promise((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", ...args],
+      [TROUPE_BIN, ...args],
       { env: { PATH: process.env["PATH"] ?? "", HOME: home, TROUPE_HOME: home, TROUPE_TOKEN: TOKEN, ...env }, timeout: 30_000 },
       (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr })
     )

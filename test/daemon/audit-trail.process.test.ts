@@ -7,6 +7,7 @@ import pg from "pg"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { startSimulator, type Simulator } from "../../src/adapters/venues/simulator/server.js"
 import { api, startDaemon, throwawayDatabase, until, waitReady, writeConfig, type DaemonProcess } from "./daemon-harness.js"
+import { TROUPE_BIN } from "../services/build.js"
 
 // Must-shows 3 and 4 of the trust issue, against a real daemon process, the simulator over
 // loopback and a real Postgres store:
@@ -40,7 +41,7 @@ const troupe = (d: DaemonProcess, args: ReadonlyArray<string>): Promise<Run> =>
   new Promise((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", ...args, "--port", String(d.port)],
+      [TROUPE_BIN, ...args, "--port", String(d.port)],
       { env: { PATH: process.env["PATH"] ?? "", TROUPE_HOME: home }, timeout: 60_000 },
       (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr })
     )

@@ -7,6 +7,7 @@ import pg from "pg"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { startSimulator, type Simulator } from "../../src/adapters/venues/simulator/server.js"
 import { api, startDaemon, throwawayDatabase, until, waitReady, writeConfig, type DaemonProcess } from "./daemon-harness.js"
+import { TROUPE_BIN } from "../services/build.js"
 
 // Must-show of the recovery issue: a daemon trading actively against the simulator (its own
 // process here is the test's; the daemon is a child process talking to it over loopback) is
@@ -170,7 +171,7 @@ describe("crash recovery: SIGKILL at random moments", () => {
 
     // And the post-trade report over this store (eleven runs, ten crashes) counts every venue fill once.
     const reported = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, ["--import", "tsx", "src/cli/main.ts", "report", "--json"], { env: { PATH: process.env["PATH"] ?? "", DATABASE_URL: db.url }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+      execFile(process.execPath, [TROUPE_BIN, "report", "--json"], { env: { PATH: process.env["PATH"] ?? "", DATABASE_URL: db.url }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
         resolve({ code: error === null ? 0 : (error.code as number | null), stdout, stderr })
       )
     })

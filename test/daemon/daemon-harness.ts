@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import pg from "pg"
 import { freePort } from "../services/free-port.js"
+import { TROUPE_BIN } from "../services/build.js"
 
 /**
  * A daemon child process as a user runs it (`troupe daemon --config`), for the recovery tests:
@@ -29,7 +30,7 @@ export const until = async <T>(what: string, probe: () => Promise<T | undefined>
 
 export const startDaemon = async (home: string, configFile: string, env: Record<string, string> = {}): Promise<DaemonProcess> => {
   const port = await freePort()
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "daemon", "--config", configFile, "--port", String(port)], {
+  const child = spawn(process.execPath, [TROUPE_BIN, "daemon", "--config", configFile, "--port", String(port)], {
     env: { PATH: process.env["PATH"] ?? "", TROUPE_HOME: home, ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })

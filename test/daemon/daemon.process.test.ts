@@ -7,6 +7,7 @@ import WebSocket from "ws"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { openPgliteStore } from "../../src/persistence/pglite.js"
 import { freePort } from "../services/free-port.js"
+import { TROUPE_BIN } from "../services/build.js"
 
 // The daemon as a user runs it: a child process on embedded defaults (in-process simulator, file
 // journal, PGlite), driven over its control API and with the real `troupe` CLI.
@@ -26,7 +27,7 @@ const troupe = (args: ReadonlyArray<string>): Promise<Run> =>
   new Promise((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", ...args, "--port", String(port)],
+      [TROUPE_BIN, ...args, "--port", String(port)],
       { env: { PATH: process.env["PATH"] ?? "", TROUPE_HOME: home }, timeout: 30_000 },
       (error, stdout, err) => resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr: err })
     )
@@ -48,7 +49,7 @@ const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeo
 
 beforeAll(async () => {
   port = await freePort()
-  daemon = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "daemon", "--port", String(port)], {
+  daemon = spawn(process.execPath, [TROUPE_BIN, "daemon", "--port", String(port)], {
     env: { PATH: process.env["PATH"] ?? "", TROUPE_HOME: home },
     stdio: ["ignore", "pipe", "pipe"]
   })

@@ -5,6 +5,7 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { demoStrategies } from "../../src/daemon/demo-defaults.js"
 import { freePort } from "../services/free-port.js"
+import { TROUPE_BIN } from "../services/build.js"
 
 // The demo as a new user meets it: `troupe daemon` with no config. It prints its strategies and
 // risk limits, every strategy trades, risk denies few intents (the rate limit almost none), and
@@ -42,7 +43,7 @@ const metrics = async (): Promise<string> => (await fetch(`http://127.0.0.1:${po
 
 beforeAll(async () => {
   port = await freePort()
-  daemon = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "daemon", "--port", String(port)], {
+  daemon = spawn(process.execPath, [TROUPE_BIN, "daemon", "--port", String(port)], {
     env: { PATH: process.env["PATH"] ?? "", TROUPE_HOME: home },
     stdio: ["ignore", "pipe", "pipe"]
   })
@@ -86,7 +87,7 @@ describe("the demo on embedded defaults", () => {
     expect(await exit).toBe(0)
     const html = join(home, "report.html")
     const run = await new Promise<{ code: number; out: string }>((resolve) =>
-      execFile(process.execPath, ["--import", "tsx", "src/cli/main.ts", "report", "--html", html], { env: { PATH: process.env["PATH"] ?? "", TROUPE_HOME: home }, timeout: 90_000 }, (error, stdout, err) =>
+      execFile(process.execPath, [TROUPE_BIN, "report", "--html", html], { env: { PATH: process.env["PATH"] ?? "", TROUPE_HOME: home }, timeout: 90_000 }, (error, stdout, err) =>
         resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, out: stdout + err })
       )
     )

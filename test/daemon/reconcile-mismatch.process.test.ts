@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { startSimulator, type Simulator } from "../../src/adapters/venues/simulator/server.js"
 import type { NodeStatus } from "../../src/daemon/control.js"
 import { api, startDaemon, throwawayDatabase, waitReady, writeConfig, type DaemonProcess } from "./daemon-harness.js"
+import { TROUPE_BIN } from "../services/build.js"
 
 // Must-show 8: reconciliation does not quietly take the venue's side. A real daemon process
 // against the simulator (the test owns it and sets the ground truth through its admin side):
@@ -73,7 +74,7 @@ afterAll(async () => {
 
 const troupe = (args: ReadonlyArray<string>, port: number): Promise<{ code: number | null; stdout: string; stderr: string }> =>
   new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args, "--port", String(port)], { env: { PATH: process.env["PATH"] ?? "", TROUPE_HOME: home }, timeout: 60_000 }, (error, stdout, stderr) =>
+    execFile(process.execPath, [TROUPE_BIN, ...args, "--port", String(port)], { env: { PATH: process.env["PATH"] ?? "", TROUPE_HOME: home }, timeout: 60_000 }, (error, stdout, stderr) =>
       resolve({ code: error === null ? 0 : (error.code as number | null), stdout, stderr })
     )
   })

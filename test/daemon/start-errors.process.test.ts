@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest"
 import { kafkaLogSummary } from "../../src/adapters/journal/kafka/log-summary.js"
 import { redactUrl } from "../../src/daemon/startup-errors.js"
 import { freePort } from "../services/free-port.js"
+import { TROUPE_BIN } from "../services/build.js"
 
 // A daemon that cannot start says so once, names the setting and what to do, and shows no stack
 // unless asked (--verbose).
@@ -14,7 +15,7 @@ const daemon = (env: Record<string, string>, args: ReadonlyArray<string> = []): 
     (port) =>
       new Promise((resolve) => {
         const home = mkdtempSync(join(tmpdir(), "troupe-start-error-"))
-        execFile(process.execPath, ["--import", "tsx", "src/cli/main.ts", "daemon", "--port", String(port), ...args], { env: { PATH: process.env["PATH"] ?? "", TROUPE_HOME: home, ...env }, timeout: 90_000 }, (error, _stdout, stderr) =>
+        execFile(process.execPath, [TROUPE_BIN, "daemon", "--port", String(port), ...args], { env: { PATH: process.env["PATH"] ?? "", TROUPE_HOME: home, ...env }, timeout: 90_000 }, (error, _stdout, stderr) =>
           resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stderr })
         )
       })

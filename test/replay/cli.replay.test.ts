@@ -4,9 +4,10 @@ import { join } from "node:path"
 import { promisify } from "node:util"
 import { describe, expect, it } from "vitest"
 import { recording, tempDir, XBT } from "./helpers.js"
+import { TROUPE_BIN } from "../services/build.js"
 
 const run = promisify(execFile)
-const CLI = ["--import", "tsx", "src/cli/main.ts"]
+const CLI = [TROUPE_BIN]
 const env = { ...process.env, DATABASE_URL: "", TROUPE_PORT: "1" }
 
 describe("troupe replay (a child process) and troupe report over its output", () => {

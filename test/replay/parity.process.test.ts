@@ -5,13 +5,14 @@ import { join } from "node:path"
 import { promisify } from "node:util"
 import { afterAll, describe, expect, it } from "vitest"
 import { api, startDaemon, until, waitReady, writeConfig, type DaemonProcess } from "../daemon/daemon-harness.js"
+import { TROUPE_BIN } from "../services/build.js"
 
 // Must-show 5 of issue 17: a live run of the daemon against the simulator, recorded
 // (journal.recordMarketData), replays with the same decisions; a strategy changed by one parameter
 // reports the first divergence and exits non-zero.
 
 const run = promisify(execFile)
-const CLI = ["--import", "tsx", "src/cli/main.ts"]
+const CLI = [TROUPE_BIN]
 const home = mkdtempSync(join(tmpdir(), "troupe-parity-"))
 let daemon: DaemonProcess | undefined
 

@@ -1,4 +1,5 @@
 import type { TestProject } from "vitest/node"
+import { ensureBuild } from "./build.js"
 import { ensureChromium } from "./chromium.js"
 import { startKafka, type KafkaService } from "./kafka-broker.js"
 import { startPostgres, type PostgresService } from "./postgres.js"
@@ -21,6 +22,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("databaseUrl", "")
     return async () => undefined
   }
+  ensureBuild((msg) => process.stderr.write(`[services] ${msg}\n`))
   ensureChromium()
   const [kafka, postgres]: [KafkaService, PostgresService] = await Promise.all([startKafka(), startPostgres()])
   project.provide("kafkaBrokers", kafka.brokers.join(","))

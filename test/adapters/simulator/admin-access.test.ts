@@ -4,6 +4,7 @@ import { networkInterfaces } from "node:os"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { adminAccess } from "../../../src/adapters/venues/simulator/admin-api.js"
 import { startSimulator, type Simulator } from "../../../src/adapters/venues/simulator/server.js"
+import { TROUPE_BIN } from "../../services/build.js"
 
 const ADMIN_TOKEN = "admin-token-0123456789"
 const me = { name: "me", apiKey: "k", apiSecret: Buffer.from("secret-secret-secret").toString("base64") }
@@ -76,7 +77,7 @@ describe("who may use the simulator's admin API", () => {
 
   it("troupe simulator --admin-token requires the token on /__admin/ and refuses a short one", async () => {
     const run = (args: ReadonlyArray<string>) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "simulator", ...args], { stdio: ["ignore", "pipe", "pipe"] })
+      const child = spawn(process.execPath, [TROUPE_BIN, "simulator", ...args], { stdio: ["ignore", "pipe", "pipe"] })
       let out = ""
       let err = ""
       child.stdout.on("data", (b: Buffer) => (out += b.toString()))
