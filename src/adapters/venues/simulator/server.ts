@@ -21,7 +21,7 @@ import { driveMarket, SyntheticMarket, type MarketSource, type MarketVenue } fro
 import type { TlsMaterial } from "./tls.js"
 
 export type MarketConfig =
-  | { readonly kind: "synthetic"; readonly rate?: number; readonly levels?: number; readonly takerShare?: number; readonly walkShare?: number; readonly reversion?: number; readonly fairValueShare?: number }
+  | { readonly kind: "synthetic"; readonly rate?: number; readonly levels?: number; readonly takerShare?: number; readonly walkShare?: number; readonly reversion?: number; readonly fairValueShare?: number; readonly informedShare?: number; readonly jumpShare?: number; readonly maxJumpTicks?: number }
   | { readonly kind: "replay"; readonly file: string; readonly rate?: number; readonly onDone?: (stats: RecordedMarketStats) => void }
   | { readonly kind: "none" }
 
@@ -156,7 +156,7 @@ export const startSimulator = async (config: SimulatorConfig = {}): Promise<Simu
   let source: MarketSource | undefined
   let replay: RecordedMarket | undefined
   if (marketConfig.kind === "synthetic") {
-    const synthetic = new SyntheticMarket(venue, { seed: seed + 1, ...(marketConfig.levels === undefined ? {} : { levels: marketConfig.levels }), ...(marketConfig.takerShare === undefined ? {} : { takerShare: marketConfig.takerShare }), ...(marketConfig.walkShare === undefined ? {} : { walkShare: marketConfig.walkShare }), ...(marketConfig.reversion === undefined ? {} : { reversion: marketConfig.reversion }), ...(marketConfig.fairValueShare === undefined ? {} : { fairValueShare: marketConfig.fairValueShare }) })
+    const synthetic = new SyntheticMarket(venue, { seed: seed + 1, ...(marketConfig.levels === undefined ? {} : { levels: marketConfig.levels }), ...(marketConfig.takerShare === undefined ? {} : { takerShare: marketConfig.takerShare }), ...(marketConfig.walkShare === undefined ? {} : { walkShare: marketConfig.walkShare }), ...(marketConfig.reversion === undefined ? {} : { reversion: marketConfig.reversion }), ...(marketConfig.fairValueShare === undefined ? {} : { fairValueShare: marketConfig.fairValueShare }), ...(marketConfig.informedShare === undefined ? {} : { informedShare: marketConfig.informedShare }), ...(marketConfig.jumpShare === undefined ? {} : { jumpShare: marketConfig.jumpShare }), ...(marketConfig.maxJumpTicks === undefined ? {} : { maxJumpTicks: marketConfig.maxJumpTicks }) })
     synthetic.populate()
     source = synthetic
   } else if (marketConfig.kind === "replay") {

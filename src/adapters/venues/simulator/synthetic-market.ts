@@ -35,6 +35,18 @@ export interface SyntheticMarketConfig {
    */
   readonly reversion?: number
   readonly fairValueShare?: number
+  /**
+   * Share of the takers that are informed (default 0): they trade towards the fair value (buy when
+   * it is above the mid, sell when below) instead of on a coin flip. They are the adverse selection
+   * a market maker pays for: the quote they fill is the one the mid is about to run over.
+   */
+  readonly informedShare?: number
+  /**
+   * Share of the fair value's moves that are jumps (news) rather than one tick (default 0): a jump
+   * is 3 to `maxJumpTicks` ticks (default 15) at once, and the mid follows it within seconds.
+   */
+  readonly jumpShare?: number
+  readonly maxJumpTicks?: number
 }
 
 export const MAKER_ACCOUNT = "sim-maker"
@@ -53,6 +65,9 @@ export class SyntheticMarket implements MarketSource {
   private readonly walkShare: number
   private readonly reversion: number
   private readonly fairValueShare: number
+  private readonly informedShare: number
+  private readonly jumpShare: number
+  private readonly maxJumpTicks: number
   private readonly fairValues = new Map<string, Decimal>()
 
   constructor(private readonly venue: MarketVenue, config: SyntheticMarketConfig) {
@@ -62,6 +77,9 @@ export class SyntheticMarket implements MarketSource {
     this.walkShare = config.walkShare ?? 0.1
     this.reversion = config.reversion ?? 0
     this.fairValueShare = config.fairValueShare ?? 0.2
+    this.informedShare = config.informedShare ?? 0
+    this.jumpShare = config.jumpShare ?? 0
+    this.maxJumpTicks = Math.max(3, config.maxJumpTicks ?? 15)
     for (const i of venue.engine.instruments()) {
       this.mids.set(i.symbol, i.initialMid)
       this.fairValues.set(i.symbol, i.initialMid)
@@ -116,7 +134,9 @@ export class SyntheticMarket implements MarketSource {
     if (this.reversion === 0) return 0.5
     const fair = this.fairValues.get(instrument.symbol) as Decimal
     if (this.random.next() < this.fairValueShare) {
-      const next = fair.plus(this.random.next() < 0.5 ? instrument.tickSize.neg() : instrument.tickSize)
+      const ticks = this.jumpShare > 0 && this.random.next() < this.jumpShare ? this.random.int(3, this.maxJumpTicks) : 1
+      const step = instrument.tickSize.times(ticks)
+      const next = fair.plus(this.random.next() < 0.5 ? step.neg() : step)
       if (next.gt(instrument.tickSize.times(this.levels + 1))) this.fairValues.set(instrument.symbol, next)
     }
     // Ticks are exact decimals; the distance in ticks is a small integer, so a float is fine here.
@@ -126,11 +146,21 @@ export class SyntheticMarket implements MarketSource {
 
   private take(instrument: SimInstrument): void {
     const mid = this.mids.get(instrument.symbol) as Decimal
-    const side = this.random.next() < 0.5 ? "buy" : "sell"
+    const side = this.takerSide(instrument, mid)
     const reach = instrument.tickSize.times(this.random.int(1, Math.max(1, Math.floor(this.levels / 2))))
     const limitPrice = side === "buy" ? mid.plus(reach) : mid.minus(reach)
     const size = this.unit(instrument).times(this.random.int(1, 15))
     this.venue.send({ account: TAKER_ACCOUNT, symbol: instrument.symbol, orderType: "ioc", side, size, limitPrice })
+  }
+
+  /** A coin flip, or for an informed taker the side towards the fair value. */
+  private takerSide(instrument: SimInstrument, mid: Decimal): "buy" | "sell" {
+    if (this.informedShare > 0 && this.random.next() < this.informedShare) {
+      const fair = this.fairValues.get(instrument.symbol) as Decimal
+      if (fair.gt(mid)) return "buy"
+      if (fair.lt(mid)) return "sell"
+    }
+    return this.random.next() < 0.5 ? "buy" : "sell"
   }
 
   private make(instrument: SimInstrument): void {
