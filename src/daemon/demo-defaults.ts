@@ -15,14 +15,29 @@ export const EMBEDDED_SYMBOLS = ["PF_XBTUSD", "PF_ETHUSD", "PF_SOLUSD"] as const
 
 /**
  * The simulator's other participants: 60 messages/s over the three instruments, a quarter of them
- * takers crossing the spread, and a mid that is noise around a slowly wandering fair value
- * (`reversion`), so a market maker's quotes earn the spread more often than they are run over,
- * and the fair value's wander gives the breakout strategy trends to trade.
+ * takers crossing the spread, and a mid that is noise around a wandering fair value (`reversion`).
+ * Half of the takers are informed (they trade towards the fair value) and a tenth of the fair
+ * value's moves are jumps of 3 to 15 ticks: a market maker's quote earns the spread when the flow
+ * is noise and is run over when it is not, so makers win some round trips, carry losing inventory
+ * through others, and the breakout strategy has trends to trade.
  */
-export const DEMO_MARKET: Extract<MarketConfig, { readonly kind: "synthetic" }> = { kind: "synthetic", rate: 60, takerShare: 0.25, reversion: 0.05, fairValueShare: 0.2 }
+export const DEMO_MARKET: Extract<MarketConfig, { readonly kind: "synthetic" }> = {
+  kind: "synthetic",
+  rate: 60,
+  takerShare: 0.25,
+  reversion: 0.05,
+  fairValueShare: 0.2,
+  informedShare: 0.5,
+  jumpShare: 0.1,
+  maxJumpTicks: 15
+}
 
-/** The demo account's fee tier: a market-maker programme's (0.5 bp maker rebate, 5 bp taker). */
-export const DEMO_FEES = { makerFee: "-0.00005", takerFee: "0.0005" } as const
+/**
+ * The demo account's fee tier: a market-maker programme's zero maker fee and 5 bp taker. (A maker
+ * rebate of 0.5 bp paid more than the spread of a 2.5-tick quote on XBT: every round trip won by
+ * the rebate alone; a 2 bp maker fee made every one lose.)
+ */
+export const DEMO_FEES = { makerFee: "0", takerFee: "0.0005" } as const
 
 /** The simulator's instruments for the embedded venue, on the demo fee tier. */
 export const demoInstruments = (symbols: ReadonlyArray<string>): ReadonlyArray<SimInstrument> =>
@@ -106,7 +121,7 @@ const riskText = (risk: RiskLimitsConfig): string =>
 
 /** The lines printed at start of a demo run: what trades, with what limits, on what market. */
 export const describeDemoDefaults = (config: Config): ReadonlyArray<string> => [
-  `demo defaults (no strategies configured): the embedded simulator — ${DEMO_MARKET.rate ?? 20} msgs/s, ${(DEMO_MARKET.takerShare ?? 0) * 100}% takers, mid mean-reverting to a wandering fair value; fees maker ${DEMO_FEES.makerFee} (rebate), taker ${DEMO_FEES.takerFee}`,
+  `demo defaults (no strategies configured): the embedded simulator — ${DEMO_MARKET.rate ?? 20} msgs/s, ${(DEMO_MARKET.takerShare ?? 0) * 100}% takers (${(DEMO_MARKET.informedShare ?? 0) * 100}% of them informed), mid mean-reverting to a wandering fair value that sometimes jumps; fees maker ${DEMO_FEES.makerFee}, taker ${DEMO_FEES.takerFee}`,
   `demo risk limits (account ${config.venue.account}): ${riskText(config.risk)}`,
   ...config.strategies.map((s) => `demo strategy ${s.id} (${s.kind}): ${JSON.stringify(s.params)}`)
 ]

@@ -36,7 +36,7 @@ describe("demo defaults", () => {
     expect(checkLimitsForInstruments(DEMO_RISK_LIMITS, instruments)).toBeUndefined()
   })
 
-  it("every demo strategy's params decode with its definition, its order within the limits, on the rebate fee tier", async () => {
+  it("every demo strategy's params decode with its definition, its order within the limits, on the market-maker fee tier (no maker fee, a taker fee)", async () => {
     const catalog = new StrategyCatalog()
     for (const s of demoStrategies()) {
       const definition = await Effect.runPromise(catalog.load(s.kind))
@@ -44,7 +44,7 @@ describe("demo defaults", () => {
       expect(params.orderQty.lte(DEMO_RISK_LIMITS.maxOrderQty ?? 0), s.id).toBe(true)
     }
     for (const i of demoInstruments(EMBEDDED_SYMBOLS)) {
-      expect(i.makerFee.isNegative()).toBe(true)
+      expect(i.makerFee.isZero()).toBe(true)
       expect(i.takerFee.gt(0)).toBe(true)
     }
   })

@@ -60,7 +60,7 @@ describe("the demo on embedded defaults", () => {
   it("prints its explicit risk limits and the parameters of every demo strategy at start", () => {
     expect(stderr).toMatch(/demo risk limits \(account default\): maxOrderQty=1 maxNotional=2000 priceBand=0\.02 maxPosition=5 .*dailyLossLimit=250 strategyOrdersPerSecond=4/)
     for (const s of demoStrategies()) expect(stderr).toContain(`demo strategy ${s.id} (${s.kind}): ${JSON.stringify(s.params)}`)
-    expect(stderr).toMatch(/fees maker -0\.00005 \(rebate\), taker 0\.0005/)
+    expect(stderr).toMatch(/50% of them informed.*fees maker 0, taker 0\.0005/)
   })
 
   it("every demo strategy gets fills, and the rate limit denies under 5% of intents", async () => {

@@ -3,7 +3,7 @@ import { dec } from "../../../src/domain/decimal.js"
 import { defaultInstrument } from "../../../src/adapters/venues/simulator/instruments.js"
 import { MatchingEngine } from "../../../src/adapters/venues/simulator/matching-engine.js"
 import { RecordedMarket, REPLAY_MAKER_ACCOUNT } from "../../../src/adapters/venues/simulator/recorded-market.js"
-import { SyntheticMarket, type MarketVenue } from "../../../src/adapters/venues/simulator/synthetic-market.js"
+import { SyntheticMarket, TAKER_ACCOUNT, type MarketVenue } from "../../../src/adapters/venues/simulator/synthetic-market.js"
 
 const SYM = "PF_XBTUSD"
 const venueOf = (engine: MatchingEngine, clock: { t: number }): MarketVenue => ({
@@ -70,5 +70,54 @@ describe("markets of other participants", () => {
     expect(depth.asks.map(([p, q]) => [p.toString(), q.toString()])).toEqual([["101", "1"]])
     expect(engine.fills(REPLAY_MAKER_ACCOUNT)).toHaveLength(1)
     expect(replay.skipped).toBe(1)
+  })
+
+  it("informed takers trade towards where the mid goes next; uninformed ones do not", () => {
+    // Σ side × (mid 300 messages later − mid at the order), per taker order, in ticks: the edge a
+    // maker that filled them gave away. Same seed, only the informed share differs.
+    const edge = (informedShare: number): number => {
+      const engine = new MatchingEngine({ instruments: [defaultInstrument(SYM)], seed: 1 })
+      const clock = { t: 0 }
+      const taken: Array<{ side: number; mid: number; at: number }> = []
+      let i = 0
+      let market: SyntheticMarket | undefined
+      const venue: MarketVenue = {
+        ...venueOf(engine, clock),
+        send: (cmd) => {
+          if (cmd.account === TAKER_ACCOUNT && market !== undefined) taken.push({ side: cmd.side === "buy" ? 1 : -1, mid: market.mid(SYM)?.toNumber() ?? 0, at: i })
+          return engine.send(cmd, ++clock.t)
+        }
+      }
+      market = new SyntheticMarket(venue, { seed: 3, takerShare: 0.3, reversion: 0.05, fairValueShare: 0.3, informedShare, jumpShare: 0.1 })
+      market.populate()
+      const mids: number[] = []
+      for (i = 0; i < 20_000; i++) {
+        market.tick()
+        mids.push(market.mid(SYM)?.toNumber() ?? 0)
+      }
+      return taken.filter((t) => t.at + 300 < mids.length).reduce((sum, t) => sum + (t.side * ((mids[t.at + 300] ?? 0) - t.mid)) / 0.5, 0) / taken.length
+    }
+    const informed = edge(0.8)
+    const noise = edge(0)
+    expect(informed).toBeGreaterThan(0.5)
+    expect(Math.abs(noise)).toBeLessThan(informed / 3)
+  })
+
+  it("jumps of the fair value move the mid further in a second than one-tick steps do", () => {
+    // Largest move of the mid over 60 messages (a second of the demo's flow), in ticks.
+    const largest = (jumpShare: number): number => {
+      const engine = new MatchingEngine({ instruments: [defaultInstrument(SYM)], seed: 1 })
+      const market = new SyntheticMarket(venueOf(engine, { t: 0 }), { seed: 4, walkShare: 0.3, reversion: 0.05, fairValueShare: 0.3, jumpShare, maxJumpTicks: 15 })
+      market.populate()
+      const mids: number[] = []
+      for (let i = 0; i < 20_000; i++) {
+        market.tick()
+        mids.push(market.mid(SYM)?.toNumber() ?? 0)
+      }
+      let worst = 0
+      for (let i = 60; i < mids.length; i++) worst = Math.max(worst, Math.abs((mids[i] ?? 0) - (mids[i - 60] ?? 0)) / 0.5)
+      return worst
+    }
+    expect(largest(0.3)).toBeGreaterThan(largest(0) + 3)
   })
 })
