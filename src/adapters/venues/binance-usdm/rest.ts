@@ -63,6 +63,14 @@ export type PlaceOutcome =
   /** Still unknown after reconciliation; never resend. */
   | { readonly _tag: "Unresolved"; readonly error: BinanceRestError }
 
+/** The venue's usage headers of one reply (`X-MBX-USED-WEIGHT-1M`, `X-MBX-ORDER-COUNT-10S|1M`), for the risk side's budgets. */
+export interface BinanceUsage {
+  readonly endpoint: string
+  readonly usedWeight1m: number | undefined
+  readonly orderCount10s: number | undefined
+  readonly orderCount1m: number | undefined
+}
+
 export interface BinanceRestConfig {
   readonly baseUrl: string
   readonly apiKey: string
@@ -73,6 +81,44 @@ export interface BinanceRestConfig {
   readonly fetch?: typeof fetch
   /** Queries after an unknown outcome (default 3) and the pause between them (default 500 ms). */
   readonly reconcile?: { readonly attempts?: number; readonly delayMs?: number }
+  /** Every reply's usage headers (the venue's own count of the IP's weight and the account's orders). */
+  readonly onUsage?: (usage: BinanceUsage) => void
+}
+
+/** A conditional order on the algo-order endpoints (since 2025-12-09 the only place for them). */
+export interface PlaceAlgoRequest {
+  readonly symbol: string
+  readonly side: BinanceSide
+  readonly type: "STOP" | "STOP_MARKET" | "TAKE_PROFIT" | "TAKE_PROFIT_MARKET"
+  readonly quantity: string
+  readonly triggerPrice: string
+  readonly price?: string
+  readonly reduceOnly?: boolean
+  /** Troupe's client order id, sent as `clientAlgoId`; the triggered order carries it as its `clientOrderId`. */
+  readonly clientOrderId: string
+}
+
+export interface BinanceAlgoOrder {
+  readonly algoId: number
+  readonly clientAlgoId: string
+  readonly symbol: string
+  readonly algoStatus: string
+  readonly triggerPrice: string
+  readonly quantity: string
+}
+
+/** One row of `GET /fapi/v1/userTrades`. */
+export interface BinanceUserTrade {
+  readonly id: number
+  readonly orderId: number
+  readonly symbol: string
+  readonly side: string
+  readonly price: string
+  readonly qty: string
+  readonly commission: string
+  readonly commissionAsset: string
+  readonly maker: boolean
+  readonly time: number
 }
 
 export interface BinanceRestClient {
@@ -80,9 +126,64 @@ export interface BinanceRestClient {
   readonly modifyOrder: (req: ModifyOrderRequest) => Effect.Effect<BinanceOrder, BinanceRestError>
   readonly cancelOrder: (symbol: string, clientOrderId: string) => Effect.Effect<BinanceOrder, BinanceRestError>
   readonly queryOrder: (symbol: string, clientOrderId: string) => Effect.Effect<BinanceOrder, BinanceRestError>
+  readonly openOrders: (symbol?: string) => Effect.Effect<ReadonlyArray<BinanceOrder>, BinanceRestError>
+  readonly userTrades: (symbol: string, startTime?: number) => Effect.Effect<ReadonlyArray<BinanceUserTrade>, BinanceRestError>
+  readonly placeAlgoOrder: (req: PlaceAlgoRequest) => Effect.Effect<BinanceAlgoOrder, BinanceRestError>
+  readonly cancelAlgoOrder: (symbol: string, clientOrderId: string) => Effect.Effect<unknown, BinanceRestError>
+  readonly queryAlgoOrder: (symbol: string, clientOrderId: string) => Effect.Effect<BinanceAlgoOrder, BinanceRestError>
+  readonly openAlgoOrders: (symbol?: string) => Effect.Effect<ReadonlyArray<BinanceAlgoOrder>, BinanceRestError>
+  readonly cancelAllOpenOrders: (symbol: string) => Effect.Effect<unknown, BinanceRestError>
+  /** The dead man's switch: cancel every open order of `symbol` unless renewed within `ms` (0 disarms). */
+  readonly countdownCancelAll: (symbol: string, ms: number) => Effect.Effect<unknown, BinanceRestError>
+  /** User data stream keys (API key only, not signed). */
+  readonly createListenKey: () => Effect.Effect<string, BinanceRestError>
+  readonly keepAliveListenKey: (listenKey: string) => Effect.Effect<string, BinanceRestError>
+  readonly closeListenKey: (listenKey: string) => Effect.Effect<unknown, BinanceRestError>
+  /** Any signed JSON call (reads the adapter does not type), failing with the typed error. */
+  readonly signedJson: (method: Method, path: string, params: ReadonlyArray<readonly [string, string]>) => Effect.Effect<unknown, BinanceRestError>
 }
 
-const decodeOrder = (u: unknown): BinanceOrder | undefined => {
+export type Method = "GET" | "POST" | "PUT" | "DELETE"
+
+const decodeAlgo = (u: unknown): BinanceAlgoOrder | undefined => {
+  if (typeof u !== "object" || u === null) return undefined
+  const o = u as Record<string, unknown>
+  if (typeof o["algoId"] !== "number" || typeof o["clientAlgoId"] !== "string" || typeof o["symbol"] !== "string") return undefined
+  const s = (k: string) => (typeof o[k] === "string" ? (o[k] as string) : "")
+  return { algoId: o["algoId"], clientAlgoId: o["clientAlgoId"], symbol: o["symbol"], algoStatus: s("algoStatus"), triggerPrice: s("triggerPrice"), quantity: s("quantity") }
+}
+
+const decodeTrade = (u: unknown): BinanceUserTrade | undefined => {
+  if (typeof u !== "object" || u === null) return undefined
+  const o = u as Record<string, unknown>
+  const n = (k: string) => (typeof o[k] === "number" ? (o[k] as number) : undefined)
+  const s = (k: string) => (typeof o[k] === "string" ? (o[k] as string) : undefined)
+  const id = n("id")
+  const orderId = n("orderId")
+  const time = n("time")
+  const f = { symbol: s("symbol"), side: s("side"), price: s("price"), qty: s("qty"), commission: s("commission"), commissionAsset: s("commissionAsset") }
+  if (id === undefined || orderId === undefined || time === undefined || Object.values(f).some((v) => v === undefined)) return undefined
+  return { id, orderId, time, maker: o["maker"] === true, ...(f as { [K in keyof typeof f]: string }) }
+}
+
+const decodeList = <A>(u: unknown, one: (x: unknown) => A | undefined): ReadonlyArray<A> | undefined => {
+  if (!Array.isArray(u)) return undefined
+  const out: A[] = []
+  for (const x of u) {
+    const a = one(x)
+    if (a === undefined) return undefined
+    out.push(a)
+  }
+  return out
+}
+
+const header = (h: Headers, name: string): number | undefined => {
+  const v = h.get(name)
+  const n = v === null ? NaN : Number(v)
+  return Number.isFinite(n) ? n : undefined
+}
+
+export const decodeOrder = (u: unknown): BinanceOrder | undefined => {
   if (typeof u !== "object" || u === null) return undefined
   const o = u as Record<string, unknown>
   const s = (k: string) => (typeof o[k] === "string" ? (o[k] as string) : undefined)
@@ -93,6 +194,53 @@ const decodeOrder = (u: unknown): BinanceOrder | undefined => {
   return { orderId, ...(fields as { [K in keyof typeof fields]: string }), avgPrice: s("avgPrice") ?? "0", updateTime: typeof updateTime === "number" ? updateTime : undefined }
 }
 
+/**
+ * After a place whose outcome is unknown (or a `-4116`): query the client order id until the
+ * venue says. Found → placed; `-2013` after the venue answered → not placed; else unresolved.
+ * Shared by the REST and WebSocket API paths (the query is always REST).
+ */
+export const reconcilePlace = (
+  queryOrder: (symbol: string, clientOrderId: string) => Effect.Effect<BinanceOrder, BinanceRestError>,
+  req: { readonly symbol: string; readonly clientOrderId: string },
+  first: BinanceRestError,
+  attempts: number,
+  delayMs: number
+): Effect.Effect<PlaceOutcome> =>
+  Effect.gen(function* () {
+    // The venue answered (a 5xx body, a -4116): the request is not in flight any more.
+    const answered = first._tag === "DuplicateClientOrderId" || (first._tag === "VenueUnavailable" && first.cause === "http")
+    let last: BinanceRestError = first
+    for (let i = 0; i < attempts; i++) {
+      if (i > 0) yield* Effect.sleep(delayMs)
+      const found = yield* Effect.either(queryOrder(req.symbol, req.clientOrderId))
+      if (found._tag === "Right") return { _tag: "Placed", order: found.right, reconciled: true } as const
+      last = found.left
+      if (found.left._tag === "OrderNotFound" && answered && first._tag !== "DuplicateClientOrderId") return { _tag: "NotPlaced", error: first } as const
+    }
+    return { _tag: "Unresolved", error: last } as const
+  })
+
+/** The parameters of a new order, as REST and the WebSocket API both take them. */
+export const placeParams = (req: PlaceOrderRequest): Array<readonly [string, string]> => [
+  ["symbol", req.symbol],
+  ["side", req.side],
+  ["type", req.type],
+  ["quantity", req.quantity],
+  ...(req.price === undefined ? [] : [["price", req.price] as const]),
+  ...(req.timeInForce === undefined ? [] : [["timeInForce", req.timeInForce] as const]),
+  ...(req.reduceOnly === true ? [["reduceOnly", "true"] as const] : []),
+  ["newClientOrderId", req.clientOrderId],
+  ["newOrderRespType", "RESULT"]
+]
+
+export const modifyParams = (req: ModifyOrderRequest): Array<readonly [string, string]> => [
+  ["symbol", req.symbol],
+  ["origClientOrderId", req.clientOrderId],
+  ["side", req.side],
+  ["quantity", req.quantity],
+  ["price", req.price]
+]
+
 export const makeBinanceRestClient = (config: BinanceRestConfig): BinanceRestClient => {
   const base = config.baseUrl.replace(/\/+$/, "")
   const now = config.now ?? Date.now
@@ -100,14 +248,15 @@ export const makeBinanceRestClient = (config: BinanceRestConfig): BinanceRestCli
   const attempts = config.reconcile?.attempts ?? 3
   const delayMs = config.reconcile?.delayMs ?? 500
 
-  const signed = (method: "GET" | "POST" | "PUT" | "DELETE", path: string, params: ReadonlyArray<readonly [string, string]>): Effect.Effect<BinanceOrder, BinanceRestError> => {
+  const request = (method: Method, path: string, params: ReadonlyArray<readonly [string, string]>, security: "SIGNED" | "USER_STREAM"): Effect.Effect<unknown, BinanceRestError> => {
     const endpoint = `${method} ${path}`
-    return Effect.async<BinanceOrder, BinanceRestError>((resume, signal) => {
-      const text = signedParams(config.secret, params, { timestamp: now(), recvWindow: config.recvWindow })
+    return Effect.async<unknown, BinanceRestError>((resume, signal) => {
+      const text = security === "SIGNED" ? signedParams(config.secret, params, { timestamp: now(), recvWindow: config.recvWindow }) : new URLSearchParams(params.map(([k, v]): [string, string] => [k, v])).toString()
       const inBody = method === "POST" || method === "PUT"
       const timeout = AbortSignal.timeout(config.timeoutMs ?? 10_000)
       let sent = false
-      fetchFn(inBody ? `${base}${path}` : `${base}${path}?${text}`, {
+      const url = inBody || text === "" ? `${base}${path}` : `${base}${path}?${text}`
+      fetchFn(url, {
         method,
         headers: { "X-MBX-APIKEY": config.apiKey, ...(inBody ? { "content-type": "application/x-www-form-urlencoded" } : {}) },
         ...(inBody ? { body: text } : {}),
@@ -116,16 +265,21 @@ export const makeBinanceRestClient = (config: BinanceRestConfig): BinanceRestCli
         .then(async (r) => {
           sent = true
           const body = await r.text()
+          if (config.onUsage !== undefined) {
+            try {
+              config.onUsage({ endpoint, usedWeight1m: header(r.headers, "x-mbx-used-weight-1m"), orderCount10s: header(r.headers, "x-mbx-order-count-10s"), orderCount1m: header(r.headers, "x-mbx-order-count-1m") })
+            } catch {
+              // a throwing observer must not fail the call
+            }
+          }
           if (!r.ok) return resume(Effect.fail(errorFromReply({ endpoint, status: r.status, retryAfter: r.headers.get("retry-after"), body, now: now() })))
           let parsed: unknown
           try {
             parsed = JSON.parse(body)
           } catch {
-            parsed = undefined
+            return resume(Effect.fail(new VenueDecodeError({ source: endpoint, reason: "not JSON", shape: shapeOf(body) })))
           }
-          const order = decodeOrder(parsed)
-          if (order === undefined) return resume(Effect.fail(new VenueDecodeError({ source: endpoint, reason: "not an order", shape: shapeOf(parsed ?? body) })))
-          resume(Effect.succeed(order))
+          resume(Effect.succeed(parsed))
         })
         .catch((e: unknown) => {
           const timedOut = timeout.aborted
@@ -137,35 +291,31 @@ export const makeBinanceRestClient = (config: BinanceRestConfig): BinanceRestCli
     })
   }
 
-  const queryOrder = (symbol: string, clientOrderId: string) => signed("GET", "/fapi/v1/order", [["symbol", symbol], ["origClientOrderId", clientOrderId]])
-
-  const reconcile = (req: PlaceOrderRequest, first: BinanceRestError): Effect.Effect<PlaceOutcome> =>
-    Effect.gen(function* () {
-      // The venue answered (a 5xx body, a -4116): the request is not in flight any more.
-      const answered = first._tag === "DuplicateClientOrderId" || (first._tag === "VenueUnavailable" && first.cause === "http")
-      let last: BinanceRestError = first
-      for (let i = 0; i < attempts; i++) {
-        if (i > 0) yield* Effect.sleep(delayMs)
-        const found = yield* Effect.either(queryOrder(req.symbol, req.clientOrderId))
-        if (found._tag === "Right") return { _tag: "Placed", order: found.right, reconciled: true } as const
-        last = found.left
-        if (found.left._tag === "OrderNotFound" && answered && first._tag !== "DuplicateClientOrderId") return { _tag: "NotPlaced", error: first } as const
-      }
-      return { _tag: "Unresolved", error: last } as const
+  const decoded = <A>(method: Method, path: string, params: ReadonlyArray<readonly [string, string]>, decode: (u: unknown) => A | undefined, what: string): Effect.Effect<A, BinanceRestError> =>
+    Effect.flatMap(request(method, path, params, "SIGNED"), (u) => {
+      const a = decode(u)
+      return a === undefined ? Effect.fail(new VenueDecodeError({ source: `${method} ${path}`, reason: `not ${what}`, shape: shapeOf(u) })) : Effect.succeed(a)
     })
 
+  const signed = (method: Method, path: string, params: ReadonlyArray<readonly [string, string]>): Effect.Effect<BinanceOrder, BinanceRestError> => decoded(method, path, params, decodeOrder, "an order")
+
+  const listenKeyOf = (u: unknown): string | undefined => {
+    const k = typeof u === "object" && u !== null ? (u as { listenKey?: unknown }).listenKey : undefined
+    return typeof k === "string" && k.length > 0 ? k : undefined
+  }
+  const keyCall = (method: Method, params: ReadonlyArray<readonly [string, string]>): Effect.Effect<string, BinanceRestError> =>
+    Effect.flatMap(request(method, "/fapi/v1/listenKey", params, "USER_STREAM"), (u) => {
+      const k = listenKeyOf(u)
+      return k === undefined ? Effect.fail(new VenueDecodeError({ source: `${method} /fapi/v1/listenKey`, reason: "no listenKey", shape: shapeOf(u) })) : Effect.succeed(k)
+    })
+  const sym = (symbol: string | undefined): ReadonlyArray<readonly [string, string]> => (symbol === undefined ? [] : [["symbol", symbol]])
+
+  const queryOrder = (symbol: string, clientOrderId: string) => signed("GET", "/fapi/v1/order", [["symbol", symbol], ["origClientOrderId", clientOrderId]])
+
+  const reconcile = (req: PlaceOrderRequest, first: BinanceRestError): Effect.Effect<PlaceOutcome> => reconcilePlace(queryOrder, req, first, attempts, delayMs)
+
   const placeOrder = (req: PlaceOrderRequest): Effect.Effect<PlaceOutcome> => {
-    const params: Array<readonly [string, string]> = [
-      ["symbol", req.symbol],
-      ["side", req.side],
-      ["type", req.type],
-      ["quantity", req.quantity],
-      ...(req.price === undefined ? [] : [["price", req.price] as const]),
-      ...(req.timeInForce === undefined ? [] : [["timeInForce", req.timeInForce] as const]),
-      ...(req.reduceOnly === true ? [["reduceOnly", "true"] as const] : []),
-      ["newClientOrderId", req.clientOrderId],
-      ["newOrderRespType", "RESULT"]
-    ]
+    const params = placeParams(req)
     return Effect.matchEffect(signed("POST", "/fapi/v1/order", params), {
       onSuccess: (order) => Effect.succeed({ _tag: "Placed", order, reconciled: false } as const),
       onFailure: (e) => (outcomeUnknown(e) || e._tag === "DuplicateClientOrderId" ? reconcile(req, e) : Effect.succeed({ _tag: "Rejected", error: e } as const))
@@ -175,8 +325,38 @@ export const makeBinanceRestClient = (config: BinanceRestConfig): BinanceRestCli
   return {
     placeOrder,
     modifyOrder: (req) =>
-      signed("PUT", "/fapi/v1/order", [["symbol", req.symbol], ["origClientOrderId", req.clientOrderId], ["side", req.side], ["quantity", req.quantity], ["price", req.price]]),
+      signed("PUT", "/fapi/v1/order", modifyParams(req)),
     cancelOrder: (symbol, clientOrderId) => signed("DELETE", "/fapi/v1/order", [["symbol", symbol], ["origClientOrderId", clientOrderId]]),
-    queryOrder
+    queryOrder,
+    openOrders: (symbol) => decoded("GET", "/fapi/v1/openOrders", sym(symbol), (u) => decodeList(u, decodeOrder), "a list of orders"),
+    userTrades: (symbol, startTime) =>
+      decoded("GET", "/fapi/v1/userTrades", [["symbol", symbol], ...(startTime === undefined ? [] : [["startTime", String(startTime)] as const]), ["limit", "1000"]], (u) => decodeList(u, decodeTrade), "a list of trades"),
+    placeAlgoOrder: (req) =>
+      decoded(
+        "POST",
+        "/fapi/v1/algoOrder",
+        [
+          ["algoType", "CONDITIONAL"],
+          ["symbol", req.symbol],
+          ["side", req.side],
+          ["type", req.type],
+          ["quantity", req.quantity],
+          ["triggerPrice", req.triggerPrice],
+          ...(req.price === undefined ? [] : [["price", req.price] as const, ["timeInForce", "GTC"] as const]),
+          ...(req.reduceOnly === true ? [["reduceOnly", "true"] as const] : []),
+          ["clientAlgoId", req.clientOrderId]
+        ],
+        decodeAlgo,
+        "an algo order"
+      ),
+    cancelAlgoOrder: (symbol, clientOrderId) => request("DELETE", "/fapi/v1/algoOrder", [["symbol", symbol], ["clientAlgoId", clientOrderId]], "SIGNED"),
+    queryAlgoOrder: (symbol, clientOrderId) => decoded("GET", "/fapi/v1/algoOrder", [["symbol", symbol], ["clientAlgoId", clientOrderId]], decodeAlgo, "an algo order"),
+    openAlgoOrders: (symbol) => decoded("GET", "/fapi/v1/openAlgoOrders", sym(symbol), (u) => decodeList(u, decodeAlgo), "a list of algo orders"),
+    cancelAllOpenOrders: (symbol) => request("DELETE", "/fapi/v1/allOpenOrders", [["symbol", symbol]], "SIGNED"),
+    countdownCancelAll: (symbol, ms) => request("POST", "/fapi/v1/countdownCancelAll", [["symbol", symbol], ["countdownTime", String(Math.max(0, Math.round(ms)))]], "SIGNED"),
+    createListenKey: () => keyCall("POST", []),
+    keepAliveListenKey: (listenKey) => keyCall("PUT", [["listenKey", listenKey]]),
+    closeListenKey: (listenKey) => request("DELETE", "/fapi/v1/listenKey", [["listenKey", listenKey]], "USER_STREAM"),
+    signedJson: (method, path, params) => request(method, path, params, "SIGNED")
   }
 }
