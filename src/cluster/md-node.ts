@@ -46,6 +46,8 @@ export interface MdNodeCounters {
   dropped: number
   batches: number
   sendFailures: number
+  /** Bytes handed to Kafka (keys and msgpack values, before the record batch overhead). */
+  bytes: number
 }
 
 interface Feed {
@@ -88,15 +90,17 @@ export const startMdNode = async (config: MdNodeConfig): Promise<MdNode> => {
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: false })
   await producer.connect()
 
-  const counters: MdNodeCounters = { frames: 0, published: 0, snapshots: 0, gaps: 0, badFrames: 0, dropped: 0, batches: 0, sendFailures: 0 }
+  const counters: MdNodeCounters = { frames: 0, published: 0, snapshots: 0, gaps: 0, badFrames: 0, dropped: 0, batches: 0, sendFailures: 0, bytes: 0 }
   let n = 0
   const start = Date.now().toString(36)
   const env = (): Envelope => ({ id: `md/${config.nodeId}-${start}-${(n++).toString(36)}`, ts: Date.now(), source: `md/${config.nodeId}` })
 
-  // Batching: one sendBatch in flight; everything queued meanwhile goes in the next one.
+  // Batching: one send in flight; everything queued meanwhile goes in the next one. An idle
+  // producer sends at the end of the current I/O turn (setImmediate: every frame of the venue
+  // messages read in this turn in one batch), not after a timer, which added its wait to every hop.
   let queue: Array<{ key: string; value: Buffer }> = []
   let sending = false
-  let timer: NodeJS.Timeout | undefined
+  let timer: NodeJS.Immediate | undefined
   let stopped = false
   const flush = (): void => {
     timer = undefined
@@ -124,14 +128,16 @@ export const startMdNode = async (config: MdNodeConfig): Promise<MdNode> => {
       })
   }
   const schedule = (): void => {
-    if (timer === undefined && !stopped) timer = setTimeout(flush, queue.length >= MAX_BATCH ? 0 : 5)
+    if (timer === undefined && !sending && !stopped) timer = setImmediate(flush)
   }
   const publish = (e: CanonicalEvent & { readonly instrument: string }): void => {
     if (queue.length >= MAX_QUEUED) {
       counters.dropped++
       return
     }
-    queue.push({ key: e.instrument, value: Buffer.from(encodeEvent(e)) })
+    const value = Buffer.from(encodeEvent(e))
+    counters.bytes += value.length + e.instrument.length
+    queue.push({ key: e.instrument, value })
     schedule()
   }
 
@@ -303,7 +309,7 @@ export const startMdNode = async (config: MdNodeConfig): Promise<MdNode> => {
       shares.clear()
       flush()
       stopped = true
-      if (timer !== undefined) clearTimeout(timer)
+      if (timer !== undefined) clearImmediate(timer)
       await producer.disconnect().catch(() => undefined)
     }
   }
