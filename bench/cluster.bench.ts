@@ -205,11 +205,13 @@ const mdScale = async (): Promise<Figure[]> => {
   const loadBefore = load()
   const prefix = `bench.scale${randomBytes(3).toString("hex")}.`
   const sim = await startSimulator({ port: 0, instruments: symbols(n), market: { kind: "synthetic", rate: n * perInstrument, takerShare: 0.2 }, seed: 4 })
-  const simCpu0 = process.cpuUsage()
+  // The market waits until every node has started (at 10,000 updates/s the simulator would starve their start).
+  sim.admin.pauseMarket()
   const common = [sim.url, sim.wsUrl, prefix, brokers().join(","), "8"]
   const nodes = [...["md-1", "md-2"].map((id) => spawnNode(["md", id, ...common])), ...["t-1", "t-2", "t-3"].map((id) => spawnNode(["trading", id, ...common]))]
   try {
     await Promise.all(nodes.map((x) => x.next("ready")))
+    sim.admin.resumeMarket()
     // Both md nodes in the group, shares handed over (3 s overlap), books live everywhere.
     await sleep(12_000)
     const simStart = { cpu: process.cpuUsage(), at: performance.now() }
@@ -217,7 +219,6 @@ const mdScale = async (): Promise<Figure[]> => {
     await sleep(15_000)
     const reports = await Promise.all(nodes.map((x) => x.next("report")))
     const simCpu = process.cpuUsage(simStart.cpu)
-    void simCpu0
     const simShare = (simCpu.user + simCpu.system) / 1000 / (performance.now() - simStart.at)
     const md = reports.filter((r) => r.role === "md")
     const trading = reports.filter((r) => r.role === "trading")
