@@ -19,7 +19,10 @@ export const ClusterFile = Schema.Struct({
     Schema.Struct({
       instruments: Schema.optional(Schema.Array(Schema.String)),
       productsPerConnection: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 1_000)), { default: () => 50 }),
-      snapshotEveryMs: Schema.optionalWith(Schema.Int.pipe(Schema.between(100, 60_000)), { default: () => 1_000 })
+      snapshotEveryMs: Schema.optionalWith(Schema.Int.pipe(Schema.between(100, 60_000)), { default: () => 1_000 }),
+      /** Share the instruments among the md nodes in this many shares (docs/cluster-scale.md); absent: every md node serves them all. */
+      shares: Schema.optional(Schema.Int.pipe(Schema.between(1, 1_000))),
+      handoverOverlapMs: Schema.optional(Schema.Int.pipe(Schema.between(0, 60_000)))
     }),
     { default: () => ({ productsPerConnection: 50, snapshotEveryMs: 1_000 }) }
   )

@@ -9,15 +9,21 @@ export const tradingGroup = (prefix: string): string => `${prefix}cluster.tradin
 export const ensureTopic = async (admin: Admin, topic: string, partitions: number, replication = 1): Promise<void> => {
   const existing = await admin.listTopics()
   if (!existing.includes(topic)) {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: replication }] }).catch((e: unknown) => {
+    await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor: replication }] }).catch((e: unknown) => {
       // Another node created it first.
       if (!String(e).includes("already exists") && !String((e as { type?: string }).type).includes("TOPIC_ALREADY_EXISTS")) throw e
     })
   }
   for (let attempt = 0; ; attempt++) {
-    const meta = await admin.fetchTopicMetadata({ topics: [topic] })
-    const have = meta.topics[0]?.partitions ?? []
-    if (have.length < partitions) {
+    // Right after the create the broker may not know the topic yet (UNKNOWN_TOPIC_OR_PARTITION): ask again.
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch((e: unknown) => {
+      if (attempt > 100) throw e
+      return undefined
+    })
+    const have = meta?.topics[0]?.partitions ?? []
+    if (meta === undefined) {
+      // retried below
+    } else if (have.length < partitions) {
       await admin.createPartitions({ topicPartitions: [{ topic, count: partitions }] }).catch(() => undefined)
     } else if (have.every((p) => p.leader >= 0)) return
     if (attempt > 100) throw new Error(`topic ${topic}: no leader for every partition after ${attempt} attempts`)

@@ -94,6 +94,9 @@ export const runDaemonWithRole = async (argv: ReadonlyArray<string>): Promise<nu
                   instruments,
                   productsPerConnection: cluster.right.md.productsPerConnection,
                   snapshotEveryMs: cluster.right.md.snapshotEveryMs,
+                  ...(cluster.right.md.shares === undefined
+                    ? {}
+                    : { shares: { partitions: cluster.right.md.shares, sessionTimeoutMs: cluster.right.sessionTimeoutMs, ...(cluster.right.md.handoverOverlapMs === undefined ? {} : { handoverOverlapMs: cluster.right.md.handoverOverlapMs }) } }),
                   log: (m) => log(`node ${nodeId}: ${m}`)
                 })
               ),

@@ -30,6 +30,12 @@ interface Stream {
   deltas: BookDelta[]
   contiguous: boolean
   lastSeq: number
+  /**
+   * A snapshot ahead of the stream, held while the stream still runs contiguously toward it (an md
+   * node taking the instrument over while the previous one still relays it): used only if the
+   * stream jumps past what it has (the previous node died), else dropped once the stream passes it.
+   */
+  pending: BookSnapshot | undefined
   readonly subscribers: Set<Subscriber>
 }
 
@@ -45,8 +51,15 @@ export interface MdFeedCounters {
   badRecords: number
   snapshots: number
   deltas: number
-  /** Deltas whose seq did not follow the previous one on the topic (an md node restart, lost batches). */
+  /** Deltas whose seq did not follow the previous one on the topic and no snapshot covered (lost batches). */
   streamGaps: number
+  /**
+   * Jumps covered by a snapshot already on the topic (an md node died and another took its
+   * instruments over): the kept book restarts there, and subscribers that see the jump resync from it.
+   */
+  bridged: number
+  /** Snapshots behind the stream (a late periodic snapshot of a node that lost the instrument): ignored. */
+  staleSnapshots: number
 }
 
 export interface MdFeed {
@@ -66,10 +79,10 @@ export const openMdFeed = async (config: { readonly brokers: ReadonlyArray<strin
     await admin.disconnect()
   }
   const streams = new Map<string, Stream>()
-  const counters: MdFeedCounters = { records: 0, badRecords: 0, snapshots: 0, deltas: 0, streamGaps: 0 }
+  const counters: MdFeedCounters = { records: 0, badRecords: 0, snapshots: 0, deltas: 0, streamGaps: 0, bridged: 0, staleSnapshots: 0 }
   const streamOf = (instrument: string): Stream => {
     let s = streams.get(instrument)
-    if (s === undefined) streams.set(instrument, (s = { snapshot: undefined, deltas: [], contiguous: false, lastSeq: 0, subscribers: new Set() }))
+    if (s === undefined) streams.set(instrument, (s = { snapshot: undefined, deltas: [], contiguous: false, lastSeq: 0, pending: undefined, subscribers: new Set() }))
     return s
   }
   /** Starts a waiting subscriber from the kept snapshot and deltas, if they make a whole book. */
@@ -85,21 +98,45 @@ export const openMdFeed = async (config: { readonly brokers: ReadonlyArray<strin
       sub.view.frames++
     }
   }
-  const onSnapshot = (s: Stream, e: BookSnapshot): void => {
-    counters.snapshots++
+  const adopt = (s: Stream, e: BookSnapshot): void => {
     s.snapshot = e
     s.deltas = []
     s.contiguous = true
     s.lastSeq = e.seq
+    s.pending = undefined
     for (const sub of s.subscribers) if (sub.waiting) serve(s, sub)
+  }
+  const onSnapshot = (s: Stream, e: BookSnapshot): void => {
+    counters.snapshots++
+    if (s.snapshot !== undefined && s.contiguous) {
+      if (e.seq < s.lastSeq) {
+        counters.staleSnapshots++
+        return
+      }
+      // Ahead of a stream that still runs: another md node started relaying the instrument (a
+      // hand-over) while the previous one still does. Held, not jumped to.
+      if (e.seq > s.lastSeq) {
+        s.pending = e
+        return
+      }
+    }
+    adopt(s, e)
   }
   const onDelta = (s: Stream, e: BookDelta): void => {
     counters.deltas++
     if (s.snapshot === undefined || e.seq <= s.lastSeq) return
     if (e.seq !== s.lastSeq + 1) {
-      counters.streamGaps++
-      s.contiguous = false
+      if (s.pending !== undefined && s.pending.seq < e.seq) {
+        // The stream jumped past a snapshot already here: restart the kept book from it.
+        counters.bridged++
+        adopt(s, s.pending)
+      }
+      if (e.seq !== s.lastSeq + 1) {
+        counters.streamGaps++
+        s.contiguous = false
+      }
     }
+    if (s.pending !== undefined && e.seq >= s.pending.seq) s.pending = undefined
     s.lastSeq = e.seq
     if (s.contiguous) {
       if (s.deltas.length < MAX_KEPT_DELTAS) s.deltas.push(e)
