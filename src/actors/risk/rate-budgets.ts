@@ -15,11 +15,67 @@ import { CostWindow, StepSafeTime } from "./cost-window.js"
 export interface KeyedWindow {
   readonly key: string
   readonly spec: BudgetSpec
+  /** Our spends on this key, by every account (restored ones included). */
   readonly window: CostWindow
+  /** What the venue's own counts (headers) oblige us to assume beyond our window. */
+  readonly floor: VenueFloor
   /** Accounts whose journaled spends were restored into it (a core restart must not add them twice). */
   readonly restoredBy: Set<string>
-  /** Spends learned from the venue's headers, beyond ours (counted for metrics). */
-  external: number
+}
+
+/**
+ * The venue's reported count of a budget as a lower bound on what it counts from now on. A count
+ * `V` reported at `t` (a response header) includes everything that reached the venue in its current
+ * window by `t`, ours and others' (another process on the address). Until that window has surely
+ * ended (`t + window`: its start is unknown, so at most one window later), the venue counts at
+ * least `V` plus whatever of ours reaches it after `t` — at most what we reserved after
+ * `t - margin` (a request reaches the venue within the send margin). So with `cum` the running
+ * sum of our spends and `base = cum(t - margin)`, the venue's count at a later time is at most
+ * `V - base + cum(now)`: a call fits only if that plus its cost is within the limit. Several counts
+ * are kept as a sliding-window maximum of `V - base` (a newer, larger one makes older smaller ones
+ * irrelevant), so a check is O(1).
+ *
+ * This never trusts a count lower than ours (our own window still applies) and needs no knowledge
+ * of where the venue's fixed windows start; the price is that a high count binds for up to one
+ * window after the venue's own window has reset.
+ */
+export class VenueFloor {
+  /** Decreasing `value` from front to back, increasing `expires`. */
+  private floors: Array<{ readonly expires: number; readonly value: number }> = []
+  /** The running sum of our spends on the key (only differences of it mean anything). */
+  cum = 0
+
+  /** The venue reports `venueUsed` at `now`; `recent` is what we spent in the last margin (maybe not yet counted by it). */
+  report(now: number, venueUsed: number, recent: number, windowMs: number): void {
+    const value = venueUsed - (this.cum - recent)
+    this.prune(now)
+    while (this.floors.length > 0 && (this.floors[this.floors.length - 1] as { value: number }).value <= value) this.floors.pop()
+    this.floors.push({ expires: now + windowMs, value })
+  }
+
+  /** At least what the venue counts now, by its reports (0 without one in force). */
+  at(now: number): number {
+    this.prune(now)
+    const f = this.floors[0]
+    return f === undefined ? 0 : Math.max(0, f.value + this.cum)
+  }
+
+  /** The earliest time (≥ now) at which `need` more fits under `limit` by the venue's reports (given only what is spent now). */
+  fitsAt(now: number, need: number, limit: number): number {
+    this.prune(now)
+    let at = now
+    for (const f of this.floors) {
+      if (f.value + this.cum + need <= limit) return at
+      at = f.expires
+    }
+    return at
+  }
+
+  private prune(now: number): void {
+    let k = 0
+    while (k < this.floors.length && (this.floors[k] as { expires: number }).expires <= now) k++
+    if (k > 0) this.floors.splice(0, k)
+  }
 }
 
 /** A 429's back-off or a 418's ban on one key, in `RateBudgets.time`. */
@@ -53,7 +109,7 @@ export class RateBudgets {
     const key = `${venue}/${spec.name}/${spec.scope}:${owner}`
     let w = this.windows.get(key)
     if (w === undefined) {
-      w = { key, spec, window: new CostWindow(spec.limit, spec.windowMs + spec.marginMs), restoredBy: new Set(), external: 0 }
+      w = { key, spec, window: new CostWindow(spec.limit, spec.windowMs + spec.marginMs), floor: new VenueFloor(), restoredBy: new Set() }
       this.windows.set(key, w)
     }
     return w

@@ -193,7 +193,8 @@ export class VenueRateLimiter {
       if (cost === 0) continue
       const hold = typeof held === "number" ? (w === this.windows[0] ? held : 0) : (held[w.spec.name] ?? 0)
       const limit = this.limitFor(call, w.spec)
-      if (!w.window.fits(now, cost + hold, limit)) return { budget: w.spec.name, key: w.key, kind: "budget", limit, actual: w.window.used(now) + hold + cost, cost, reserved: limit < w.spec.limit }
+      const used = Math.max(w.window.used(now), w.floor.at(now))
+      if (used + cost + hold > limit) return { budget: w.spec.name, key: w.key, kind: "budget", limit, actual: used + hold + cost, cost, reserved: limit < w.spec.limit }
     }
     return undefined
   }
@@ -212,7 +213,8 @@ export class VenueRateLimiter {
       if (h !== undefined && (w.spec.scope === "ip" || cost > 0)) at = Math.max(at, h.until)
       if (cost === 0) continue
       const hold = typeof held === "number" ? (w === this.windows[0] ? held : 0) : (held[w.spec.name] ?? 0)
-      at = Math.max(at, w.window.fitsAt(now, cost + hold, this.limitFor(call, w.spec)))
+      const limit = this.limitFor(call, w.spec)
+      at = Math.max(at, w.window.fitsAt(now, cost + hold, limit), w.floor.fitsAt(now, cost + hold, limit))
     }
     return at
   }
@@ -222,7 +224,10 @@ export class VenueRateLimiter {
     const now = this.now()
     for (const w of this.windows) {
       const cost = this.costIn(call, w.spec.name, symbols)
-      if (cost > 0) w.window.spend(now, cost)
+      if (cost > 0) {
+        w.window.spend(now, cost)
+        w.floor.cum += cost
+      }
     }
   }
 
@@ -246,16 +251,20 @@ export class VenueRateLimiter {
   /** Every budget of this account, for metrics. */
   usage(): ReadonlyArray<BudgetUsage> {
     const now = this.now()
-    return this.windows.map((w) => ({
-      venue: this.model.venue,
-      budget: w.spec.name,
-      scope: w.spec.scope,
-      key: w.key,
-      limit: w.spec.limit,
-      used: this.usedAtVenue(w, now),
-      external: w.external,
-      held: this.budgets.hold(w.key, now)?.kind
-    }))
+    return this.windows.map((w) => {
+      const ours = this.usedAtVenue(w, now)
+      const reported = w.floor.at(now)
+      return {
+        venue: this.model.venue,
+        budget: w.spec.name,
+        scope: w.spec.scope,
+        key: w.key,
+        limit: w.spec.limit,
+        used: Math.max(ours, reported),
+        external: Math.max(0, reported - ours),
+        held: this.budgets.hold(w.key, now)?.kind
+      }
+    })
   }
 
   /** The first budget's costs still counting, oldest first. */
@@ -285,6 +294,7 @@ export class VenueRateLimiter {
         const at = Math.min(this.budgets.time.fromWall(s.at), now)
         if (at >= w.window.newest()) w.window.spend(at, cost)
         else w.window.insert(at, cost, now)
+        w.floor.cum += cost
       }
       // Drop what has already left the window (each spend evicted relative to its own time).
       w.window.used(now)
@@ -294,19 +304,19 @@ export class VenueRateLimiter {
   // ------------------------------------------------------------ what the venue tells us
 
   /**
-   * The venue's count of a budget (a response header, a WebSocket API `rateLimits` entry): what
-   * it counts beyond our own spends in its window (another process on the address, requests we do
-   * not know of) is charged now, so the window never holds less than the venue says. A count
-   * below ours changes nothing (ours may include calls still on their way).
+   * The venue's count of a budget (a response header, a WebSocket API `rateLimits` entry): from
+   * now until its window has surely ended, a call fits only if the venue's count plus what we
+   * have sent since (less one send margin) plus its cost is within the limit (`VenueFloor`). So
+   * what the venue counts beyond our own spends (another process on the address, requests we do
+   * not know of) binds us too; a count below ours changes nothing (our window still applies).
    */
   syncUsed(budget: string, venueUsed: number): void {
     const w = this.windows.find((x) => x.spec.name === budget)
     if (w === undefined || !Number.isFinite(venueUsed) || venueUsed < 0) return
     const now = this.now()
-    const beyond = venueUsed - this.usedAtVenue(w, now)
-    if (beyond <= 0) return
-    w.window.spend(now, beyond)
-    w.external += beyond
+    let recent = 0
+    for (const e of w.window.entries(now)) if (e.at > now - w.spec.marginMs) recent += e.cost
+    w.floor.report(now, venueUsed, recent, w.spec.windowMs)
   }
 
   /** `X-MBX-USED-WEIGHT-1M`, `X-MBX-ORDER-COUNT-10S`, `-1M` (any case), for each budget that has a header. */

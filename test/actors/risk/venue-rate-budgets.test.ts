@@ -75,9 +75,11 @@ describe("Binance USD-M budgets in the risk actor", () => {
   })
 
   it("the venue's headers raise the windows to its counts, never lower them", () => {
-    const { accounts } = makeAccounts([{ id: "a" }, { id: "b" }])
+    const { clock, accounts } = makeAccounts([{ id: "a" }, { id: "b" }])
     const [a, b] = accounts
     for (let k = 0; k < 10; k++) a!.risk.decide(order(a!.id))
+    // The reply to the 10th comes back once it has surely reached the venue (after the send margin).
+    clock.advance(600)
     // Another process on this address has spent 2150 weight; the account 290 orders in 10 s elsewhere.
     a!.risk.rateReports.syncFromHeaders({ "X-MBX-USED-WEIGHT-1M": "2150", "x-mbx-order-count-10s": "290", "X-Mbx-Order-Count-1m": "5" })
     const used = Object.fromEntries(a!.risk.rateUsage().map((u) => [u.budget, u.used]))
@@ -198,5 +200,37 @@ describe("Binance USD-M budgets in the risk actor", () => {
       ["orders1m", "account", 1200, "binance-usdm/orders1m/account:a"]
     ])
     expect(binanceUsdmModel().budgets.map((b) => b.header)).toEqual(["x-mbx-used-weight-1m", "x-mbx-order-count-10s", "x-mbx-order-count-1m"])
+  })
+})
+
+describe("the venue's count binds until its window has surely ended", () => {
+  it("a count reported at t holds (plus what we send after t less the margin) until t + the window, then our own window alone", () => {
+    const { clock, accounts } = makeAccounts([{ id: "a" }])
+    const a = accounts[0]!
+    a.risk.rateReports.syncFromHeaders({ "x-mbx-order-count-10s": "295" })
+    for (let k = 0; k < 5; k++) expect(a.risk.decide(order(a.id))._tag).toBe("Approved")
+    expect(denial(a.risk.decide(order(a.id)))?.budget).toBe("orders10s")
+    clock.advance(9_999)
+    expect(a.risk.decide(order(a.id))._tag).toBe("Denied")
+    clock.advance(1)
+    // The reported 295 no longer binds (the gauge shows the venue's 10 s window: empty); our own 5 of
+    // t=0 still count here until 10.5 s (the send margin), so 295 more fit, not 300.
+    expect(a.risk.rateUsage().find((u) => u.budget === "orders10s")?.used).toBe(0)
+    for (let k = 0; k < 295; k++) expect(a.risk.decide(order(a.id))._tag).toBe("Approved")
+    expect(a.risk.decide(order(a.id))._tag).toBe("Denied")
+  })
+
+  it("a read waiting on the venue's count is sent when the count stops binding", async () => {
+    const { clock, accounts } = makeAccounts([{ id: "a" }])
+    const a = accounts[0]!
+    a.risk.rateReports.syncFromHeaders({ "x-mbx-used-weight-1m": "2190" })
+    let sent = false
+    void a.risk.requestBudget.reserve("depthSnapshot").then(() => (sent = true))
+    clock.advance(59_999)
+    await flush()
+    expect(sent).toBe(false)
+    clock.advance(1)
+    await flush()
+    expect(sent).toBe(true)
   })
 })
