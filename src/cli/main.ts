@@ -28,7 +28,7 @@ commands:
   positions                      positions and PnL
   halt|reduce|resume --reason R [--cancel-all]
                                  the kill switch (recorded with your user name)
-  resume --cause C --reason R    lift one automatic cause: journal, audit, dailyLoss, reconciliation
+  resume --cause C --reason R    lift one automatic cause: journal, audit, dailyLoss, reconciliation, venueBan
   cancel-all --reason R          cancel every open order (trading state unchanged)
   reconcile accept --reason R    take the venue's side of a position mismatch (lifts reduce-only)
   strategy list|start|stop|restart|reconfigure|add ...

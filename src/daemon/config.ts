@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises"
 import { Data, Effect, Either, Schema } from "effect"
 import { AccountId, DecimalFromString, describeParseError, InstrumentId, StrategyId } from "../domain/schema.js"
+import { venueRateModels, type VenueCostModel } from "../domain/venue-rates.js"
 import { appUrlOf } from "../persistence/migrations.js"
 import { checkRules, REMOVED_KEYS, removedKeyError } from "./config-rules.js"
 
@@ -204,6 +205,8 @@ export const ConfigFile = Schema.Struct({
   kafkaBrokers: optional(Schema.Array(Broker)),
   venue: withDefault(VenueConfig, () => Schema.decodeSync(VenueConfig)({})),
   risk: withDefault(RiskLimitsConfig, () => ({})),
+  /** Per-venue rate budgets (`{ "binance-usdm": { "weightPerMinute": 1200 } }`); checked by `venueRateModels`. */
+  rateLimits: optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
   strategies: withDefault(Schema.Array(StrategyConfig), () => []),
   journal: withDefault(
     Schema.Struct({
@@ -240,6 +243,8 @@ export interface Config {
   readonly kafkaBrokers: ReadonlyArray<string>
   readonly venue: VenueConfig
   readonly risk: RiskLimitsConfig
+  /** Each venue's rate-budget cost model (defaults with the file's `rateLimits` on top). */
+  readonly rateLimits: ReadonlyMap<string, VenueCostModel>
   readonly strategies: ReadonlyArray<StrategyConfig>
   readonly journal: {
     readonly kind: "file" | "kafka"
@@ -373,6 +378,8 @@ export const parseConfig = (file: unknown, env: Env): Either.Either<Config, Conf
       appDatabaseUrl: appDatabaseUrl === undefined ? undefined : { value: appDatabaseUrl, path: over.appDatabaseUrl !== undefined ? "TROUPE_APP_DATABASE_URL" : "appDatabaseUrl" }
     })
     if (broken !== undefined) return yield* Either.left(new ConfigError(broken))
+    const rateLimits = venueRateModels(decoded.rateLimits)
+    if (Either.isLeft(rateLimits)) return yield* Either.left(new ConfigError({ path: rateLimits.left.path, reason: rateLimits.left.reason }))
     const config: Config = {
       home: over.home ?? decoded.home ?? DEFAULT_HOME,
       port: over.port ?? decoded.port ?? DEFAULT_PORT,
@@ -382,6 +389,7 @@ export const parseConfig = (file: unknown, env: Env): Either.Either<Config, Conf
       kafkaBrokers,
       venue,
       risk: decoded.risk,
+      rateLimits: rateLimits.right,
       strategies: decoded.strategies,
       journal: { kind: journalKind, durability: decoded.journal.durability ?? "fsync", topicPrefix: decoded.journal.topicPrefix, retention: decoded.journal.retention, kafkaRetention: decoded.journal.kafkaRetention, recordMarketData: decoded.journal.recordMarketData },
       store: { kind: storeKind },

@@ -34,7 +34,7 @@ export interface NodeStatus {
   readonly positionMismatches?: Readonly<Record<string, ReadonlyArray<PositionMismatchView>>>
 }
 
-export type CauseName = "operator" | "journal" | "audit" | "dailyLoss" | "reconciliation"
+export type CauseName = "operator" | "journal" | "audit" | "dailyLoss" | "reconciliation" | "venueBan"
 
 export interface CauseView {
   readonly cause: CauseName

@@ -46,6 +46,8 @@ import { adoptVenuePositions, PositionMismatches } from "./position-mismatch.js"
 import { EMBEDDED_SYMBOLS, openVenue } from "./venue.js"
 import { demoStrategies, withDemoDefaults } from "./demo-defaults.js"
 import type { AccountHooks } from "./account-hooks.js"
+import { RateBudgets } from "../actors/risk/rate-budgets.js"
+import type { VenueCostModel } from "../domain/venue-rates.js"
 
 export const VERSION = "0.1.0"
 
@@ -206,6 +208,9 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     const marketData = options.hooks?.marketData() ?? makeKrakenMarketDataPort({ url: venue.wsUrl, env: envelopeSource("kraken-futures/md", clock.now, runNow) })
 
     const catalog = new StrategyCatalog()
+    // Every account's rate windows (one per daemon: a per-address budget is shared by its accounts).
+    const rateBudgets = new RateBudgets(clock)
+    yield* Effect.addFinalizer(() => Effect.sync(() => rateBudgets.close()))
     const trading = new TradingNode({
       account,
       clock,
@@ -223,7 +228,10 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
         late.control?.onOrderEvent(e)
         late.onFillMetrics?.(e)
       },
-      log
+      log,
+      // The account's venue speaks Kraken Futures (the real one or the simulator's Kraken face).
+      ...(config.rateLimits.get("kraken-futures") === undefined ? {} : { venueRate: config.rateLimits.get("kraken-futures") as VenueCostModel }),
+      rateBudgets
     })
     late.trading = trading
     for (const [cause, c] of earlyCauses) if (c.raised) trading.automaticCause(cause, true, c.why)
@@ -269,6 +277,17 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     metrics.sampled("market_bad_frames_total", "market data frames that did not decode (counted, skipped)", "counter", {}, () => marketData.counters().badFrames)
     metrics.sampled("market_resyncs_total", "book resynchronisations (gaps, crossed books)", "counter", {}, () => marketData.counters().resyncs)
     metrics.sampled("rate_budget_used", "venue rate budget used in the current 10 s window", "gauge", { account }, () => trading.risk.rateUsedAtVenue)
+    // One gauge per budget, keyed as the venue keys it (an address's budget is shared by its accounts).
+    for (const u of trading.risk.rateUsage()) {
+      const labels = { account, venue: u.venue, budget: u.budget, scope: u.scope }
+      const of = () => trading.risk.rateUsage().find((x) => x.budget === u.budget)
+      metrics.sampled("rate_budget_usage", "venue rate budget spent in the venue's own window (ours and what its headers report beyond ours), by budget", "gauge", labels, () => of()?.used ?? 0)
+      metrics.sampled("rate_budget_limit", "venue rate budget's limit per window, by budget", "gauge", labels, () => u.limit)
+      metrics.sampled("rate_budget_held", "venue rate budget on hold: 0 no, 1 backing off after a 429, 2 banned by a 418", "gauge", labels, () => {
+        const held = of()?.held
+        return held === "banned" ? 2 : held === "backoff" ? 1 : 0
+      })
+    }
     metrics.sampled("rate_reads_waiting", "venue reads waiting for rate budget", "gauge", { account }, () => trading.risk.readsWaiting)
 
     const api = yield* controlApi({ port: config.port, host: "127.0.0.1", allowedHosts: config.allowedHosts, token, control: control.control, metrics })

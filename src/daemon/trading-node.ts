@@ -1,3 +1,5 @@
+import type { RateBudgets } from "../actors/risk/rate-budgets.js"
+import type { VenueCostModel } from "../domain/venue-rates.js"
 import { Data, Effect, Either } from "effect"
 import type { ClockService, TroupeClock } from "../actors/clock.js"
 import type { InspectionStream } from "../actors/inspection.js"
@@ -47,6 +49,13 @@ export interface TradingNodeDeps {
   readonly run?: RunNumber
   /** Where the node says what went wrong (one line per error); default stderr. */
   readonly log?: (message: string) => void
+  /** The account's venue cost model (domain/venue-rates.ts); default Kraken's single budget. */
+  readonly venueRate?: VenueCostModel
+  /**
+   * The daemon's rate windows, shared by every account (and by this account's successive cores:
+   * a core restart keeps what was spent); default: each core its own, restored from the ledger.
+   */
+  readonly rateBudgets?: RateBudgets
 }
 
 /**
@@ -215,11 +224,13 @@ export class TradingNode {
     // The rate-limit denials are served at 0 from the start, so a dashboard's rate() of them is
     // defined (and alerts can fire) before the first denial.
     for (const reason of ["RATE_LIMIT", "STRATEGY_RATE_LIMIT"]) deps.metrics.counter("risk_denials_total", "intents denied by risk, by reason", { account, reason })
+    for (const b of deps.venueRate?.budgets ?? [{ name: "cost" }]) deps.metrics.counter("rate_budget_denials_total", "intents denied by a venue rate budget (over it, backing off after a 429, banned by a 418), by budget", { account, budget: b.name })
     const risk = new RiskActor(
       {
         account,
         limits: accountLimitsOf(deps.limits),
         strategyRate: { maxActions: deps.limits.strategyOrdersPerSecond ?? RISK_DEFAULTS.strategyOrdersPerSecond, windowMs: 1000 },
+        ...(deps.venueRate === undefined ? {} : { venueRate: deps.venueRate }),
         // Margin is checked where the venue reports the account's figures (Kraken's `balances` feed).
         ...(deps.gateway.subscribeAccount === undefined ? {} : { margin: { whenUnknown: deps.limits.marginWhenUnknown ?? "deny" } })
       },
@@ -227,8 +238,10 @@ export class TradingNode {
         clock,
         ...(deps.run === undefined ? {} : { run: deps.run }),
         ids: this.ids,
+        ...(deps.rateBudgets === undefined ? {} : { rateBudgets: deps.rateBudgets }),
         emit: (e) => {
           if (e._tag === "RiskDenied") deps.metrics.counter("risk_denials_total", "intents denied by risk, by reason", { account, reason: e.reason }).inc()
+          if (e._tag === "RiskDenied" && e.budget !== undefined) deps.metrics.counter("rate_budget_denials_total", "intents denied by a venue rate budget (over it, backing off after a 429, banned by a 418), by budget", { account, budget: e.budget }).inc()
           // Every intent gets exactly one decision: the denominator of the denial ratio.
           if (e._tag === "RiskDenied" || e._tag === "RiskApproved") {
             deps.metrics.counter("risk_intents_total", "intents decided by risk, by intent kind and decision", { account, intent: e.intent, decision: e._tag === "RiskApproved" ? "approved" : "denied" }).inc()

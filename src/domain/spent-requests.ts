@@ -1,4 +1,4 @@
-import type { VenueRequestSent } from "./events/venue.js"
+import type { VenueCall, VenueRequestSent } from "./events/venue.js"
 
 /**
  * The venue requests of the last `keepMs` (their time and cost), folded from `VenueRequestSent`
@@ -11,6 +11,8 @@ export const SPENT_REQUESTS_KEEP_MS = 120_000
 export interface SpentRequest {
   readonly at: number
   readonly cost: number
+  /** What was called: a venue with several budgets recomputes each budget's cost from it (absent in older snapshots: `cost` in the first budget only). */
+  readonly call?: VenueCall
 }
 
 export class SpentRequests {
@@ -20,7 +22,7 @@ export class SpentRequests {
   constructor(readonly keepMs: number = SPENT_REQUESTS_KEEP_MS) {}
 
   apply(e: VenueRequestSent): void {
-    this.add({ at: e.ts, cost: e.cost })
+    this.add({ at: e.ts, cost: e.cost, call: e.call })
   }
 
   add(r: SpentRequest): void {

@@ -10,19 +10,20 @@ import type { AccountId } from "../domain/ids.js"
  * - `operator`: the operator's halt or reduce-only. Only an operator lifts it (RESUME); nothing
  *   automatic has an edge out of it.
  * - `journal` (append failed), `audit` (projection lagging), `dailyLoss`, `reconciliation`
- *   (a position the venue's fills cannot explain): each lifted by its own recovery event, or
- *   explicitly by an operator (LIFT naming the cause — audited).
+ *   (a position the venue's fills cannot explain), `venueBan` (the venue banned the address the
+ *   account trades from: an HTTP 418): each lifted by its own recovery event, or explicitly by an
+ *   operator (LIFT naming the cause — audited).
  *
  * Every cause carries who raised it, why and since when; operator events without who or why are
  * refused (counted).
  */
-export const TRADING_STATE_MACHINE_VERSION = "trading-state@2"
+export const TRADING_STATE_MACHINE_VERSION = "trading-state@3"
 
 export type TradingStatus = "active" | "reducing" | "halted"
 export type IntentKind = "submit" | "submitReduceOnly" | "modify" | "cancel"
 
 /** The causes, in the order they are shown. */
-export const TRADING_CAUSES = ["operator", "journal", "audit", "dailyLoss", "reconciliation"] as const
+export const TRADING_CAUSES = ["operator", "journal", "audit", "dailyLoss", "reconciliation", "venueBan"] as const
 export type TradingCause = (typeof TRADING_CAUSES)[number]
 /** Causes an operator may lift explicitly with LIFT (the operator's own is lifted by RESUME). */
 export type AutomaticCause = Exclude<TradingCause, "operator">
@@ -32,7 +33,8 @@ export const CAUSE_LEVEL: Readonly<Record<AutomaticCause, Exclude<TradingStatus,
   journal: "halted",
   audit: "halted",
   dailyLoss: "halted",
-  reconciliation: "reducing"
+  reconciliation: "reducing",
+  venueBan: "halted"
 }
 
 /** What the risk actor may approve in each state. */
@@ -99,8 +101,10 @@ export type TradingStateEvent =
   | ({ readonly type: "DAILY_LOSS_BREACHED" } & Automatic)
   | ({ readonly type: "DAILY_LOSS_RECOVERED" } & Automatic)
   | ({ readonly type: "RECONCILIATION_MISMATCH" } & Automatic)
+  | ({ readonly type: "VENUE_BANNED" } & Automatic)
+  | ({ readonly type: "VENUE_BAN_ENDED" } & Automatic)
 
-const AUTO_WHO: Readonly<Record<AutomaticCause, string>> = { journal: "node:journal", audit: "node:audit", dailyLoss: "risk:daily-loss", reconciliation: "node:reconcile" }
+const AUTO_WHO: Readonly<Record<AutomaticCause, string>> = { journal: "node:journal", audit: "node:audit", dailyLoss: "risk:daily-loss", reconciliation: "node:reconcile", venueBan: "risk:venue-rate" }
 
 type Step = { readonly cause: TradingCause; readonly level: TradingStatus; readonly change: "raised" | "lifted" }
 
@@ -190,6 +194,8 @@ export const tradingStateMachine = setup({
     audit: automaticRegion("audit", "AUDIT_LAGGING", "AUDIT_CAUGHT_UP", "lagging"),
     dailyLoss: automaticRegion("dailyLoss", "DAILY_LOSS_BREACHED", "DAILY_LOSS_RECOVERED", "breached"),
     // No automatic recovery: only an operator's `reconcile accept` (a LIFT) ends a mismatch.
-    reconciliation: automaticRegion("reconciliation", "RECONCILIATION_MISMATCH", undefined, "mismatch")
+    reconciliation: automaticRegion("reconciliation", "RECONCILIATION_MISMATCH", undefined, "mismatch"),
+    // Lifted when the ban's time has passed (risk's timer) or by an operator.
+    venueBan: automaticRegion("venueBan", "VENUE_BANNED", "VENUE_BAN_ENDED", "banned")
   }
 })

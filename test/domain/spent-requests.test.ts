@@ -18,7 +18,7 @@ describe("the venue budget spent before a restart", () => {
     for (let k = 0; k < 200; k++) ledger.apply(sent(T0 + k * 40, k % 2 === 0 ? "sendorder" : "fillsBefore", k % 2 === 0 ? 10 : 25))
     const recent = ledger.requests.recent()
     expect(recent).toHaveLength(200)
-    expect(recent[0]).toEqual({ at: T0, cost: 10 })
+    expect(recent[0]).toEqual({ at: T0, cost: 10, call: "sendorder" })
     const copy = TradingLedger.fromSnapshot(JSON.parse(JSON.stringify(ledger.toSnapshot())), () => undefined)
     expect(Either.isRight(copy) && copy.right.requests.recent()).toEqual(recent)
   })

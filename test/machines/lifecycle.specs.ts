@@ -130,7 +130,11 @@ export const lifecycleSpecs: ReadonlyArray<ModelSpec & { readonly persistPath: R
       { type: "LIFT", cause: "audit", who: "operator:dave", why: "", at: 18 },
       { type: "LIFT", cause: "dailyLoss", who: "operator:erin", why: "loss reviewed", at: 19 },
       { type: "LIFT", cause: "dailyLoss", who: " ", why: "x", at: 20 },
-      { type: "LIFT", cause: "reconciliation", who: "operator:carol", why: "", at: 21 }
+      { type: "LIFT", cause: "reconciliation", who: "operator:carol", why: "", at: 21 },
+      { type: "VENUE_BANNED", why: "binance-usdm: HTTP 418", at: 22 },
+      { type: "VENUE_BAN_ENDED", why: "binance-usdm: ban over", at: 23 },
+      { type: "LIFT", cause: "venueBan", who: "operator:frank", why: "ban checked with the venue", at: 24 },
+      { type: "LIFT", cause: "venueBan", who: "operator:frank", why: "", at: 25 }
     ],
     serialize: (s) => JSON.stringify([s.value, (s.context as { refused: number }).refused > 0]),
     invariant: (next, prev) => {
@@ -139,7 +143,7 @@ export const lifecycleSpecs: ReadonlyArray<ModelSpec & { readonly persistPath: R
       const v = next.value as Record<string, string>
       expect(v["operator"] === "none", "the operator region and its cause agree").toBe(c.causes.operator === undefined)
       if (c.causes.operator !== undefined) expect(c.causes.operator.level).toBe(v["operator"])
-      for (const [region, cause] of [["journal", "journal"], ["audit", "audit"], ["dailyLoss", "dailyLoss"], ["reconciliation", "reconciliation"]] as const)
+      for (const [region, cause] of [["journal", "journal"], ["audit", "audit"], ["dailyLoss", "dailyLoss"], ["reconciliation", "reconciliation"], ["venueBan", "venueBan"]] as const)
         expect(v[region] === "clear", `${region} region and its cause agree`).toBe(c.causes[cause] === undefined)
       if (prev !== undefined) {
         const p = prev.context as TradingStateContext

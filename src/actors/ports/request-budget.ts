@@ -8,7 +8,7 @@ import type { VenueCall } from "../../domain/events/venue.js"
  * paging — reserves its cost here before it is sent. The account's risk actor owns the budget and
  * is the only implementation, so no request reaches the venue without being billed.
  */
-export type VenueRead = Extract<VenueCall, "openorders" | "openpositions" | "fills" | "fillsBefore">
+export type VenueRead = Extract<VenueCall, "openorders" | "openpositions" | "fills" | "fillsBefore" | "orderStatus" | "account" | "depthSnapshot" | "exchangeInfo" | "listenKey">
 
 /** The budget is gone (the account's trading core stopped): the read must not be sent. */
 export class RequestBudgetClosed extends Data.TaggedError("RequestBudgetClosed")<{ readonly call: VenueRead }> {

@@ -18,6 +18,8 @@ export interface Denial {
   readonly limit?: Decimal
   readonly actual?: Decimal
   readonly detail: string
+  /** A rate denial's budget (`cost`, `weight1m`, `orders10s`, `orders1m`). */
+  readonly budget?: string
 }
 
 const deny = (reason: RiskReason, detail: string, limit?: Decimal, actual?: Decimal): Denial =>

@@ -4,7 +4,7 @@ import type { VenueRateLimiter } from "./rate-limiter.js"
 
 interface Waiter {
   readonly call: VenueRead
-  readonly cost: number
+  readonly costs: Readonly<Record<string, number>>
   readonly resolve: () => void
   readonly reject: (e: RequestBudgetClosed) => void
 }
@@ -12,7 +12,8 @@ interface Waiter {
 const RESOLVED: Promise<void> = Promise.resolve()
 
 /**
- * Reads pay the venue budget too: a read is reserved here (the risk actor's `RequestBudget`)
+ * Reads pay the venue's budgets too (every budget the read costs in, e.g. Binance's request
+ * weight of the address): a read is reserved here (the risk actor's `RequestBudget`)
  * and sent only once its cost fits under the budget less the cancel reserve. A read that does not
  * fit waits in line (first come first served) for the window to free the cost; while reads wait,
  * risk counts their cost as taken when it checks submits and modifies (`held`), so the freed
@@ -21,7 +22,7 @@ const RESOLVED: Promise<void> = Promise.resolve()
  */
 export class ReadBudget implements RequestBudgetService {
   private readonly line: Waiter[] = []
-  private heldCost = 0
+  private readonly heldCosts: Record<string, number> = {}
   private cancelTimer: (() => void) | undefined
   private closed = false
 
@@ -32,9 +33,9 @@ export class ReadBudget implements RequestBudgetService {
     private readonly onSpent: (call: VenueRead, cost: number) => void
   ) {}
 
-  /** The cost of the reads waiting in line (risk keeps it free for them). */
-  get held(): number {
-    return this.heldCost
+  /** The cost of the reads waiting in line, per budget (risk keeps it free for them). */
+  get held(): Readonly<Record<string, number>> {
+    return this.heldCosts
   }
 
   get waiting(): number {
@@ -48,9 +49,9 @@ export class ReadBudget implements RequestBudgetService {
       return RESOLVED
     }
     return new Promise<void>((resolve, reject) => {
-      const cost = this.rate.costOf(call)
-      this.line.push({ call, cost, resolve, reject })
-      this.heldCost += cost
+      const costs = this.rate.costsOf(call)
+      this.line.push({ call, costs, resolve, reject })
+      this.hold(costs, 1)
       this.schedule()
     })
   }
@@ -61,7 +62,11 @@ export class ReadBudget implements RequestBudgetService {
     this.cancelTimer?.()
     this.cancelTimer = undefined
     for (const w of this.line.splice(0)) w.reject(new RequestBudgetClosed({ call: w.call }))
-    this.heldCost = 0
+    for (const k of Object.keys(this.heldCosts)) this.heldCosts[k] = 0
+  }
+
+  private hold(costs: Readonly<Record<string, number>>, sign: 1 | -1): void {
+    for (const [k, v] of Object.entries(costs)) this.heldCosts[k] = (this.heldCosts[k] ?? 0) + sign * v
   }
 
   private spend(call: VenueRead): void {
@@ -75,7 +80,7 @@ export class ReadBudget implements RequestBudgetService {
       const w = this.line[0] as Waiter
       if (!this.rate.fits(w.call)) break
       this.line.shift()
-      this.heldCost -= w.cost
+      this.hold(w.costs, -1)
       this.spend(w.call)
       w.resolve()
     }
@@ -89,7 +94,7 @@ export class ReadBudget implements RequestBudgetService {
     const at = this.rate.fitsAt(head.call)
     // A read costing more than the budget less the reserve could never be sent (not so with any
     // venue's real costs): look again each window rather than never.
-    const delay = Number.isFinite(at) ? Math.max(1, at - this.rate.now()) : this.rate.config.windowMs
+    const delay = Number.isFinite(at) ? Math.max(1, at - this.rate.now()) : this.rate.longestWindowMs
     this.cancelTimer = this.clock.setTimer(delay, () => this.drain())
   }
 }

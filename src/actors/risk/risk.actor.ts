@@ -38,7 +38,10 @@ import {
 } from "./checks.js"
 import { compileAccount, compileInstrument, refreshExposure, unitsToMoney, type AccountLimits, type AccountRisk, type InstrumentLimits, type InstrumentRisk, type RiskConfigInvalid } from "./limits.js"
 import type { RequestBudgetService } from "../ports/request-budget.js"
-import { KRAKEN_FUTURES_RATE, StrategyRateLimiter, VenueRateLimiter, type SpentCost, type StrategyRateConfig, type VenueCall, type VenueRateConfig } from "./rate-limiter.js"
+import { KRAKEN_FUTURES_RATE, retryAfterMs, StrategyRateLimiter, VenueRateLimiter, type BudgetUsage, type RateRefusal, type SpentCost, type StrategyRateConfig, type VenueCall, type VenueRateConfig } from "./rate-limiter.js"
+import type { RateBudgets } from "./rate-budgets.js"
+import type { VenueCostModel } from "../../domain/venue-rates.js"
+import type { VenueRateReportsService } from "../ports/venue-rate-reports.js"
 import { ReadBudget } from "./read-budget.js"
 import { initialMarginOf, MarginView, type MarginPolicy, type VenueMargin } from "./margin.js"
 import { OpenOrders, type OpenOrder } from "./open-orders.js"
@@ -48,7 +51,10 @@ import { NOT_EXACT } from "./scaled.js"
 export interface RiskActorConfig {
   readonly account: AccountId
   readonly limits: AccountLimits
-  readonly venueRate?: VenueRateConfig
+  /** The venue's cost model (domain/venue-rates.ts), or Kraken's single budget; default Kraken's. */
+  readonly venueRate?: VenueRateConfig | VenueCostModel
+  /** The address this account sends from, the key of the venue's per-address budgets; default `default`. */
+  readonly ip?: string
   readonly strategyRate: StrategyRateConfig
   /** Check available margin (margin.ts) with this policy for an unknown figure; absent: no margin check. */
   readonly margin?: MarginPolicy
@@ -67,6 +73,11 @@ export interface RiskActorDeps {
   readonly emit: (event: RiskEvent | VenueRequestSent) => void
   /** Shared when several risk actors trade one venue account; default: one per actor. */
   readonly rateLimiter?: VenueRateLimiter
+  /**
+   * The daemon's rate windows, shared by every account's risk actor (a per-address budget is one
+   * window for all accounts on that address); default: this actor's own.
+   */
+  readonly rateBudgets?: RateBudgets
   /** Envelope source, default `risk/<account>`. */
   readonly source?: string
   /** The daemon's run number, part of every event id (ids unique across restarts); default 0. */
@@ -126,7 +137,13 @@ export class RiskActor {
     this.account = config.account
     this.acct = compileAccount(config.limits)
     this.orders = new OpenOrders(this.acct)
-    this.rate = deps.rateLimiter ?? new VenueRateLimiter(deps.clock, config.venueRate ?? KRAKEN_FUTURES_RATE)
+    this.rate =
+      deps.rateLimiter ??
+      new VenueRateLimiter(deps.clock, config.venueRate ?? KRAKEN_FUTURES_RATE, {
+        ...(deps.rateBudgets === undefined ? {} : { budgets: deps.rateBudgets }),
+        keys: { account: config.account, ...(config.ip === undefined ? {} : { ip: config.ip }) },
+        symbols: () => this.instruments.size
+      })
     this.strategyRate = new StrategyRateLimiter(deps.clock, config.strategyRate)
     this.reads = new ReadBudget(this.rate, deps.clock, (call, cost) => this.requestSent(call, cost))
     this.source = deps.source ?? `risk/${config.account}`
@@ -155,7 +172,14 @@ export class RiskActor {
     this.tradingState = createActor(machine, { input: { account: config.account } })
     this.tradingState.subscribe({ error: () => {} })
     this.tradingState.start()
+    // A 418 on this account's address (heard from any account on it) halts with its own cause until the ban ends.
+    this.stopBanListener = this.rate.onBan((banned, hold) =>
+      this.step(banned ? { type: "VENUE_BANNED", why: `${this.rate.model.venue}: ${hold.why}`, at: hold.since } : { type: "VENUE_BAN_ENDED", why: `${this.rate.model.venue}: ban over`, at: this.deps.clock.now() })
+    )
   }
+
+  private readonly stopBanListener: () => void
+  private readonly rateDenialCounts = new Map<string, number>()
 
   get status(): TradingStatus {
     return this.statusNow
@@ -184,6 +208,33 @@ export class RiskActor {
   /** The venue budget for reads (the gateway's and reconciliation's): the only way to send one. */
   get requestBudget(): RequestBudgetService {
     return this.reads
+  }
+
+  /** Every rate budget of this account (shared ones included), for the per-budget gauges. */
+  rateUsage(): ReadonlyArray<BudgetUsage> {
+    return this.rate.usage()
+  }
+
+  /** Rate denials since start, by budget (`cost`, `weight1m`, ...), for `rate_budget_denials_total`. */
+  rateDenials(): ReadonlyMap<string, number> {
+    return this.rateDenialCounts
+  }
+
+  /**
+   * What the venue gateway reports after each request (the venue's counts, 429, 418): the other
+   * half of the rate budget, beside approvals (writes) and `requestBudget` (reads).
+   */
+  readonly rateReports: VenueRateReportsService = {
+    syncFromHeaders: (h) => this.rate.syncFromHeaders(h),
+    syncFromRateLimits: (l) => this.rate.syncFromRateLimits(l),
+    tooManyRequests: (r) => {
+      const after = retryAfterMs(r.headers)
+      return this.rate.tooManyRequests({ ...(r.budget === undefined ? {} : { budget: r.budget }), ...(after === undefined ? {} : { retryAfterMs: after }), why: r.why })
+    },
+    banned: (r) => {
+      const after = retryAfterMs(r.headers)
+      this.rate.banned({ ...(r.untilWall === undefined ? {} : { untilWall: r.untilWall }), ...(after === undefined ? {} : { retryAfterMs: after }), why: r.why })
+    }
   }
 
   /** Reads waiting for budget (for metrics). */
@@ -219,7 +270,7 @@ export class RiskActor {
       case "CancelOrder":
         return this.checkVenueRate("cancelorder")
       case "CancelAll":
-        return this.checkVenueRate("cancelallorders")
+        return this.checkVenueRate("cancelallorders", intent.instrument === undefined ? undefined : 1)
     }
   }
 
@@ -380,16 +431,13 @@ export class RiskActor {
     }
   }
 
-  private checkVenueRate(call: VenueCall): Denial | undefined {
+  private checkVenueRate(call: VenueCall, symbols?: number): Denial | undefined {
     // Submits and modifies leave room for the reads waiting in line; cancels keep their reserve.
     const held = call === "sendorder" || call === "editorder" ? this.reads.held : 0
-    if (this.rate.fits(call, held)) return undefined
-    return {
-      reason: "RATE_LIMIT",
-      detail: `${call} (cost ${this.rate.costOf(call)}) does not fit the venue budget${call === "sendorder" || call === "editorder" ? " less the cancel reserve" : ""}`,
-      limit: new Decimal(this.rate.limitFor(call)),
-      actual: new Decimal(this.rate.used() + held + this.rate.costOf(call))
-    }
+    const r = this.rate.check(call, held, symbols)
+    if (r === undefined) return undefined
+    this.rateDenialCounts.set(r.budget, (this.rateDenialCounts.get(r.budget) ?? 0) + 1)
+    return rateDenial(call, r, this.rate.now())
   }
 
   private commitSubmit(i: SubmitOrder): void {
@@ -436,11 +484,14 @@ export class RiskActor {
   }
 
   private approved(intent: OrderIntent, call: VenueCall, action: VenueAction): Decision {
-    if (intent._tag === "CancelOrder" || intent._tag === "CancelAll") this.rate.spend(call)
+    // A cancel-all of one instrument is one per-symbol call; of the account, one per instrument traded.
+    const symbols = intent._tag === "CancelAll" && intent.instrument !== undefined ? 1 : undefined
+    if (intent._tag === "CancelOrder" || intent._tag === "CancelAll") this.rate.spend(call, symbols)
     const event: RiskApproved = { _tag: "RiskApproved", ...this.decisionFields(intent) }
     this.deps.emit(event)
-    this.requestSent(call, this.rate.costOf(call))
-    return { _tag: "Approved", event, action: mintApproval(event.id, this.account, call, this.rate.costOf(call), action, event.ts) }
+    const cost = this.rate.costOf(call, symbols)
+    this.requestSent(call, cost)
+    return { _tag: "Approved", event, action: mintApproval(event.id, this.account, call, cost, action, event.ts) }
   }
 
   /** Journals a reserved request's cost (writes at approval, reads as they leave the line). */
@@ -449,7 +500,7 @@ export class RiskActor {
   }
 
   private denied(intent: OrderIntent, d: Denial): Decision {
-    const base = { _tag: "RiskDenied" as const, ...this.decisionFields(intent), reason: d.reason, detail: d.detail }
+    const base = { _tag: "RiskDenied" as const, ...this.decisionFields(intent), reason: d.reason, detail: d.detail, ...(d.budget === undefined ? {} : { budget: d.budget }) }
     const event: RiskDenied = d.limit !== undefined && d.actual !== undefined ? { ...base, limit: d.limit, actual: d.actual } : base
     this.deps.emit(event)
     return { _tag: "Denied", event }
@@ -471,6 +522,8 @@ export class RiskActor {
   /** An operator lifts an automatic cause explicitly (audited by the caller). */
   liftCause(cause: AutomaticCause, who: string, why: string): boolean {
     const changed = this.step({ type: "LIFT", cause, who: `operator:${who}`, why, at: this.deps.clock.now() })
+    // The operator says the ban is over: the address's hold goes too (for every account on it).
+    if (cause === "venueBan" && changed) this.rate.unban(`lifted by operator:${who}: ${why}`)
     // Lifting a loss that is still beyond the limit acknowledges it: not raised again until it has recovered.
     if (cause === "dailyLoss" && this.tradingState.getSnapshot().context.causes.dailyLoss === undefined) this.lossAcknowledged = this.lossBeyondLimit()
     return changed
@@ -518,6 +571,9 @@ export class RiskActor {
           break
         case "dailyLoss":
           this.step({ type: "DAILY_LOSS_BREACHED", why: c.why, at: c.since })
+          break
+        case "venueBan":
+          // The shared windows hold the ban and told this actor at construction; nothing to carry.
           break
       }
     }
@@ -679,7 +735,27 @@ export class RiskActor {
   }
 
   stop(): void {
+    this.stopBanListener()
     this.reads.close()
     this.tradingState.stop()
+  }
+}
+
+/** A rate refusal as a denial: which budget, its key, and for a hold until when (limiter time `now`). */
+const rateDenial = (call: VenueCall, r: RateRefusal, now: number): Denial => {
+  const what = `${call} (${r.budget} cost ${r.cost})`
+  if (r.kind === "budget")
+    return {
+      reason: "RATE_LIMIT",
+      budget: r.budget,
+      detail: `${what} does not fit the venue budget ${r.key}${r.reserved ? " less the cancel reserve" : ""}`,
+      limit: new Decimal(r.limit),
+      actual: new Decimal(r.actual)
+    }
+  const left = Math.max(0, Math.ceil(((r.until ?? now) - now) / 1000))
+  return {
+    reason: r.kind === "banned" ? "VENUE_BANNED" : "RATE_LIMIT_BACKOFF",
+    budget: r.budget,
+    detail: `${what}: ${r.kind === "banned" ? "the venue banned this address" : "backing off after the venue's 429"} on ${r.key} for ${left} s more${r.why === undefined ? "" : ` (${r.why})`}`
   }
 }

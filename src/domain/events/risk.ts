@@ -30,7 +30,11 @@ export const RiskReason = Schema.Literal(
   /** The order's initial margin exceeds the available margin risk sees (venue figure less our unconfirmed orders). */
   "INSUFFICIENT_MARGIN",
   /** Margin checks are on and the venue has not told us the account's available margin (or it is stale). */
-  "MARGIN_UNKNOWN"
+  "MARGIN_UNKNOWN",
+  /** The venue answered 429 (too many requests): nothing is sent on that budget until the back-off ends. */
+  "RATE_LIMIT_BACKOFF",
+  /** The venue answered 418: the address is banned until a time; nothing is sent to that venue from it. */
+  "VENUE_BANNED"
 )
 export type RiskReason = typeof RiskReason.Type
 
@@ -54,6 +58,8 @@ export const RiskDenied = Schema.TaggedStruct("RiskDenied", {
   /** The limit that was hit and the value that hit it, when the check compares numbers. */
   limit: optional(DecimalFromString),
   actual: optional(DecimalFromString),
+  /** The rate budget a rate denial is about (`cost`, `weight1m`, `orders10s`, `orders1m`). */
+  budget: optional(Schema.String),
   detail: Text
 })
 export type RiskDenied = typeof RiskDenied.Type
@@ -66,7 +72,7 @@ export type TradingState = typeof TradingState.Type
  * Why an account is not fully active: the operator's own decision, or an automatic cause (see
  * `machines/trading-state.machine.ts`). The effective state is the most restrictive active cause.
  */
-export const TradingCause = Schema.Literal("operator", "journal", "audit", "dailyLoss", "reconciliation")
+export const TradingCause = Schema.Literal("operator", "journal", "audit", "dailyLoss", "reconciliation", "venueBan")
 export type TradingCause = typeof TradingCause.Type
 
 /**

@@ -9,7 +9,12 @@ import { envelope } from "./envelope.js"
  * (the ledger folds these; the rate limiter starts from them).
  */
 
-/** A private endpoint as the venue bills it: `fillsBefore` is Kraken's `fills` with `lastFillTime` (25, not 2). */
+/**
+ * A request as the venue bills it: `fillsBefore` is Kraken's `fills` with `lastFillTime` (25, not 2).
+ * The last five are Binance's (an order by client order id, the account, the REST depth snapshot
+ * of a resync, exchange info, the listen key's keep-alive): Binance bills its request weight per
+ * IP for public calls too (domain/venue-rates.ts has each venue's costs).
+ */
 export const VenueCall = Schema.Literal(
   "sendorder",
   "editorder",
@@ -19,7 +24,12 @@ export const VenueCall = Schema.Literal(
   "openorders",
   "openpositions",
   "fills",
-  "fillsBefore"
+  "fillsBefore",
+  "orderStatus",
+  "account",
+  "depthSnapshot",
+  "exchangeInfo",
+  "listenKey"
 )
 export type VenueCall = typeof VenueCall.Type
 
@@ -27,7 +37,10 @@ export const VenueRequestSent = Schema.TaggedStruct("VenueRequestSent", {
   ...envelope,
   account: AccountId,
   call: VenueCall,
-  /** In the venue's own units (Kraken: cost of the shared 500-per-10 s budget). */
+  /**
+   * In the venue's own units of its first budget (Kraken: cost of the shared 500-per-10 s budget;
+   * Binance: request weight). A restart recomputes every budget's cost from `call`.
+   */
   cost: Schema.Int.pipe(Schema.between(0, 1_000_000))
 })
 export type VenueRequestSent = typeof VenueRequestSent.Type
