@@ -3,6 +3,9 @@ import { Data, Effect, Either, Schema } from "effect"
 import { AccountId, DecimalFromString, describeParseError, InstrumentId, StrategyId } from "../domain/schema.js"
 import { appUrlOf } from "../persistence/migrations.js"
 import { checkRules, REMOVED_KEYS, removedKeyError } from "./config-rules.js"
+import { AlertsConfig, checkAlerts } from "./alerts/config.js"
+import { checkPortfolioRisk, PortfolioRiskConfig, type PortfolioRiskSettings } from "./portfolio-risk/config.js"
+import { Decimal } from "../domain/decimal.js"
 
 export { RISK_DEFAULTS, riskLimit, TOKEN_MIN_LENGTH } from "./config-rules.js"
 
@@ -219,7 +222,11 @@ export const ConfigFile = Schema.Struct({
     () => ({ topicPrefix: "troupe.", retention: Schema.decodeSync(FileRetentionConfig)({}), kafkaRetention: {}, recordMarketData: false })
   ),
   store: withDefault(Schema.Struct({ kind: optional(StoreKind) }), () => ({})),
-  recovery: withDefault(RecoveryConfig, () => Schema.decodeSync(RecoveryConfig)({}))
+  recovery: withDefault(RecoveryConfig, () => Schema.decodeSync(RecoveryConfig)({})),
+  /** The portfolio risk monitor (docs/portfolio-risk.md); absent: none. */
+  portfolioRisk: optional(PortfolioRiskConfig),
+  /** Alert rules and channels (docs/portfolio-risk.md, "Alerts"); absent: the default rules, log and inspector. */
+  alerts: optional(AlertsConfig)
 })
 export type ConfigFile = typeof ConfigFile.Type
 
@@ -254,6 +261,9 @@ export interface Config {
   }
   readonly store: { readonly kind: "pglite" | "postgres" }
   readonly recovery: RecoveryConfig
+  /** Checked settings of the portfolio risk monitor; absent: no monitor. */
+  readonly portfolioRisk?: PortfolioRiskSettings
+  readonly alerts?: AlertsConfig
 }
 
 export const DEFAULT_HOME = "./.troupe"
@@ -373,6 +383,10 @@ export const parseConfig = (file: unknown, env: Env): Either.Either<Config, Conf
       appDatabaseUrl: appDatabaseUrl === undefined ? undefined : { value: appDatabaseUrl, path: over.appDatabaseUrl !== undefined ? "TROUPE_APP_DATABASE_URL" : "appDatabaseUrl" }
     })
     if (broken !== undefined) return yield* Either.left(new ConfigError(broken))
+    const portfolioRisk = decoded.portfolioRisk === undefined ? undefined : checkPortfolioRisk(decoded.portfolioRisk, (t) => new Decimal(t))
+    if (portfolioRisk !== undefined && "path" in portfolioRisk) return yield* Either.left(new ConfigError(portfolioRisk))
+    const badAlerts = decoded.alerts === undefined ? undefined : checkAlerts(decoded.alerts)
+    if (badAlerts !== undefined) return yield* Either.left(new ConfigError(badAlerts))
     const config: Config = {
       home: over.home ?? decoded.home ?? DEFAULT_HOME,
       port: over.port ?? decoded.port ?? DEFAULT_PORT,
@@ -385,7 +399,9 @@ export const parseConfig = (file: unknown, env: Env): Either.Either<Config, Conf
       strategies: decoded.strategies,
       journal: { kind: journalKind, durability: decoded.journal.durability ?? "fsync", topicPrefix: decoded.journal.topicPrefix, retention: decoded.journal.retention, kafkaRetention: decoded.journal.kafkaRetention, recordMarketData: decoded.journal.recordMarketData },
       store: { kind: storeKind },
-      recovery: decoded.recovery
+      recovery: decoded.recovery,
+      ...(portfolioRisk === undefined ? {} : { portfolioRisk }),
+      ...(decoded.alerts === undefined ? {} : { alerts: decoded.alerts })
     }
     return config
   })
@@ -421,5 +437,7 @@ export const redactConfig = (config: Config): Config => ({
     ...config.venue,
     ...(config.venue.apiKey !== undefined ? { apiKey: "***" } : {}),
     ...(config.venue.apiSecret !== undefined ? { apiSecret: "***" } : {})
-  }
+  },
+  // A chat tool's incoming-webhook URL is its secret: only the origin is shown.
+  ...(config.alerts !== undefined ? { alerts: { ...config.alerts, webhooks: config.alerts.webhooks.map((w) => ({ ...w, url: `${new URL(w.url).origin}/***` })) } } : {})
 })

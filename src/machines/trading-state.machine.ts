@@ -10,7 +10,8 @@ import type { AccountId } from "../domain/ids.js"
  * - `operator`: the operator's halt or reduce-only. Only an operator lifts it (RESUME); nothing
  *   automatic has an edge out of it.
  * - `journal` (append failed), `audit` (projection lagging), `dailyLoss`, `reconciliation`
- *   (a position the venue's fills cannot explain): each lifted by its own recovery event, or
+ *   (a position the venue's fills cannot explain), `portfolioVar`, `portfolioStress` and
+ *   `lossBreaker` (the portfolio risk monitor): each lifted by its own recovery event, or
  *   explicitly by an operator (LIFT naming the cause — audited).
  *
  * Every cause carries who raised it, why and since when; operator events without who or why are
@@ -22,7 +23,7 @@ export type TradingStatus = "active" | "reducing" | "halted"
 export type IntentKind = "submit" | "submitReduceOnly" | "modify" | "cancel"
 
 /** The causes, in the order they are shown. */
-export const TRADING_CAUSES = ["operator", "journal", "audit", "dailyLoss", "reconciliation"] as const
+export const TRADING_CAUSES = ["operator", "journal", "audit", "dailyLoss", "reconciliation", "portfolioVar", "portfolioStress", "lossBreaker"] as const
 export type TradingCause = (typeof TRADING_CAUSES)[number]
 /** Causes an operator may lift explicitly with LIFT (the operator's own is lifted by RESUME). */
 export type AutomaticCause = Exclude<TradingCause, "operator">
@@ -32,7 +33,10 @@ export const CAUSE_LEVEL: Readonly<Record<AutomaticCause, Exclude<TradingStatus,
   journal: "halted",
   audit: "halted",
   dailyLoss: "halted",
-  reconciliation: "reducing"
+  reconciliation: "reducing",
+  portfolioVar: "reducing",
+  portfolioStress: "reducing",
+  lossBreaker: "halted"
 }
 
 /** What the risk actor may approve in each state. */
@@ -99,8 +103,24 @@ export type TradingStateEvent =
   | ({ readonly type: "DAILY_LOSS_BREACHED" } & Automatic)
   | ({ readonly type: "DAILY_LOSS_RECOVERED" } & Automatic)
   | ({ readonly type: "RECONCILIATION_MISMATCH" } & Automatic)
+  | ({ readonly type: "VAR_BREACHED" } & Automatic)
+  | ({ readonly type: "VAR_RECOVERED" } & Automatic)
+  | ({ readonly type: "STRESS_BREACHED" } & Automatic)
+  | ({ readonly type: "STRESS_RECOVERED" } & Automatic)
+  | ({ readonly type: "LOSS_BREAKER_TRIPPED" } & Automatic)
+  | ({ readonly type: "LOSS_BREAKER_RECOVERED" } & Automatic)
 
-const AUTO_WHO: Readonly<Record<AutomaticCause, string>> = { journal: "node:journal", audit: "node:audit", dailyLoss: "risk:daily-loss", reconciliation: "node:reconcile" }
+/** The events that raise and lift each automatic cause reported from outside risk (no recovery: only an operator's LIFT). */
+export const AUTOMATIC_EVENTS = {
+  journal: ["JOURNAL_FAILED", "JOURNAL_RECOVERED"],
+  audit: ["AUDIT_LAGGING", "AUDIT_CAUGHT_UP"],
+  reconciliation: ["RECONCILIATION_MISMATCH", undefined],
+  portfolioVar: ["VAR_BREACHED", "VAR_RECOVERED"],
+  portfolioStress: ["STRESS_BREACHED", "STRESS_RECOVERED"],
+  lossBreaker: ["LOSS_BREAKER_TRIPPED", "LOSS_BREAKER_RECOVERED"]
+} as const satisfies Record<Exclude<AutomaticCause, "dailyLoss">, readonly [TradingStateEvent["type"], TradingStateEvent["type"] | undefined]>
+
+const AUTO_WHO: Readonly<Record<AutomaticCause, string>> = { journal: "node:journal", audit: "node:audit", dailyLoss: "risk:daily-loss", reconciliation: "node:reconcile", portfolioVar: "risk:portfolio-var", portfolioStress: "risk:portfolio-stress", lossBreaker: "risk:loss-breaker" }
 
 type Step = { readonly cause: TradingCause; readonly level: TradingStatus; readonly change: "raised" | "lifted" }
 
@@ -190,6 +210,11 @@ export const tradingStateMachine = setup({
     audit: automaticRegion("audit", "AUDIT_LAGGING", "AUDIT_CAUGHT_UP", "lagging"),
     dailyLoss: automaticRegion("dailyLoss", "DAILY_LOSS_BREACHED", "DAILY_LOSS_RECOVERED", "breached"),
     // No automatic recovery: only an operator's `reconcile accept` (a LIFT) ends a mismatch.
-    reconciliation: automaticRegion("reconciliation", "RECONCILIATION_MISMATCH", undefined, "mismatch")
+    reconciliation: automaticRegion("reconciliation", "RECONCILIATION_MISMATCH", undefined, "mismatch"),
+    // The portfolio risk monitor's limits (docs/portfolio-risk.md): each lifted by its own recovery
+    // (the figure back under the limit less the hysteresis) or explicitly by an operator.
+    portfolioVar: automaticRegion("portfolioVar", "VAR_BREACHED", "VAR_RECOVERED", "breached"),
+    portfolioStress: automaticRegion("portfolioStress", "STRESS_BREACHED", "STRESS_RECOVERED", "breached"),
+    lossBreaker: automaticRegion("lossBreaker", "LOSS_BREAKER_TRIPPED", "LOSS_BREAKER_RECOVERED", "tripped")
   }
 })
