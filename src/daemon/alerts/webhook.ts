@@ -42,11 +42,15 @@ export class WebhookChannel {
       this.dropped++
     }
     this.queue.push(body)
-    if (!this.busy) void this.drain()
+    if (this.busy) return
+    // The sender starts in a macrotask of its own: even its first `fetch` (which loads the HTTP
+    // client, tens of ms) never runs on the caller's stack — the order path's, when a trading-state
+    // change alerts.
+    this.busy = true
+    setImmediate(() => void this.drain())
   }
 
   private async drain(): Promise<void> {
-    this.busy = true
     try {
       while (!this.closed && this.queue.length > 0) {
         const body = this.queue[0]
