@@ -82,6 +82,8 @@ describe("portfolio risk, live", () => {
     const configFile = writeConfig(home, {
       databaseUrl: db.url,
       venue: { account, baseUrl: `${sim.url}/derivatives`, wsUrl: sim.wsUrl, apiKey: "prisk-key", apiSecret: SECRET },
+      // One configured strategy, disabled: no default strategies trade the book this test moves.
+      strategies: [{ id: "idle", kind: "momentum-breakout", instruments: [XBT], enabled: false, params: { instrument: XBT, lookback: 20, orderQty: "0.001", maxPosition: "0.003", cooldownMs: 2000 } }],
       portfolioRisk: { everyMs: 200, window: 10, returnIntervalSeconds: 0.2, minHistory: 5, varLimit: "0.02", stressLimit: "1", lossLimit: "0.5", hysteresis: "0.5", portfolioValue: "130000", scenarios: [] },
       alerts: {
         webhooks: [{ name: "chat", url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, retries: 3, backoffMs: 100 }],
@@ -99,7 +101,9 @@ describe("portfolio risk, live", () => {
 
     // A position of 0.2 XBT, bought by a strategy at the ask.
     await api(d, home, "/api/strategies", { method: "POST", body: JSON.stringify({ file: STRATEGY, id: "holder", params: { instrument: XBT, buy: "0.2", target: "0.2" }, who: "test", why: "a position to watch" }) })
+    step("strategy added")
     await until("the position", async () => ((await position()) === "0.2" ? true : undefined), 20_000, () => d.stderr)
+    step("position 0.2")
     // Calm: enough history, VaR 0, active.
     await until("VaR enforced", async () => ((await risk()).scopes[0]?.enforced === true ? true : undefined), 10_000, () => d.stderr)
     expect((await risk()).scopes[0]?.var99).toBe(0)
@@ -163,5 +167,5 @@ describe("portfolio risk, live", () => {
 
     d.child.kill("SIGTERM")
     expect(await d.exit).toBe(0)
-  }, 90_000)
+  }, 180_000)
 })
