@@ -10,6 +10,7 @@ import { runReport } from "./report.js"
 import { runStatus } from "./status.js"
 import { runStrategy } from "./strategy.js"
 import { runOrders, runPositions } from "./trading.js"
+import { runRisk } from "./risk.js"
 
 // The `troupe` command line. Each command prints a table for people and JSON with --json, and
 // exits with one clear line on error. Exit codes: 0 ok, 1 the daemon refused or failed,
@@ -26,9 +27,10 @@ commands:
   actors                         the supervision tree with states and restarts
   orders [--open]                orders
   positions                      positions and PnL
+  risk                           portfolio risk: VaR, stress, day loss vs limits, headroom; alerts
   halt|reduce|resume --reason R [--cancel-all]
                                  the kill switch (recorded with your user name)
-  resume --cause C --reason R    lift one automatic cause: journal, audit, dailyLoss, reconciliation, venueBan
+  resume --cause C --reason R    lift one automatic cause: journal, audit, dailyLoss, reconciliation, venueBan, portfolioVar, portfolioStress, lossBreaker
   cancel-all --reason R          cancel every open order (trading state unchanged)
   reconcile accept --reason R    take the venue's side of a position mismatch (lifts reduce-only)
   strategy list|start|stop|restart|reconfigure|add ...
@@ -49,7 +51,7 @@ daemon commands take --port N (default TROUPE_PORT or 7400) and --json; the toke
 TROUPE_TOKEN or $TROUPE_HOME/token.
 `
 
-const COMMANDS = ["daemon", "status", "actors", "orders", "positions", "halt", "reduce", "resume", "cancel-all", "reconcile", "strategy", "machines", "simulator", "report", "replay", "version", "help"]
+const COMMANDS = ["daemon", "status", "actors", "orders", "positions", "risk", "halt", "reduce", "resume", "cancel-all", "reconcile", "strategy", "machines", "simulator", "report", "replay", "version", "help"]
 
 const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
   const [command, ...rest] = argv
@@ -75,6 +77,8 @@ const run = async (argv: ReadonlyArray<string>, io: Io): Promise<number> => {
       return runOrders(rest, io)
     case "positions":
       return runPositions(rest, io)
+    case "risk":
+      return runRisk(rest, io)
     case "halt":
     case "reduce":
     case "resume":

@@ -2,9 +2,9 @@ import { userInfo } from "node:os"
 import { parseCommand, printJson, type Io } from "./args.js"
 import { call, resolveTarget, usageError } from "./daemon-client.js"
 
-export const OPERATOR_USAGE = 'usage: troupe halt|reduce|resume|cancel-all --reason "..." [--cancel-all] [--cause journal|audit|dailyLoss|reconciliation|venueBan] [--port N] [--json]'
+export const OPERATOR_USAGE = 'usage: troupe halt|reduce|resume|cancel-all --reason "..." [--cancel-all] [--cause journal|audit|dailyLoss|reconciliation|venueBan|portfolioVar|portfolioStress|lossBreaker] [--port N] [--json]'
 
-const CAUSES = ["journal", "audit", "dailyLoss", "reconciliation", "venueBan"] as const
+const CAUSES = ["journal", "audit", "dailyLoss", "reconciliation", "venueBan", "portfolioVar", "portfolioStress", "lossBreaker"] as const
 
 /** The OS user, recorded as who acted; `USER` when the account has no passwd entry (containers). */
 export const whoAmI = (): string => {

@@ -4,6 +4,9 @@ import { AccountId, DecimalFromString, describeParseError, InstrumentId, Strateg
 import { venueRateModels, type VenueCostModel } from "../domain/venue-rates.js"
 import { appUrlOf } from "../persistence/migrations.js"
 import { checkRules, REMOVED_KEYS, removedKeyError } from "./config-rules.js"
+import { AlertsConfig, checkAlerts } from "./alerts/config.js"
+import { checkPortfolioRisk, PortfolioRiskConfig, type PortfolioRiskSettings } from "./portfolio-risk/config.js"
+import { Decimal } from "../domain/decimal.js"
 
 export { RISK_DEFAULTS, riskLimit, TOKEN_MIN_LENGTH } from "./config-rules.js"
 
@@ -222,7 +225,11 @@ export const ConfigFile = Schema.Struct({
     () => ({ topicPrefix: "troupe.", retention: Schema.decodeSync(FileRetentionConfig)({}), kafkaRetention: {}, recordMarketData: false })
   ),
   store: withDefault(Schema.Struct({ kind: optional(StoreKind) }), () => ({})),
-  recovery: withDefault(RecoveryConfig, () => Schema.decodeSync(RecoveryConfig)({}))
+  recovery: withDefault(RecoveryConfig, () => Schema.decodeSync(RecoveryConfig)({})),
+  /** The portfolio risk monitor (docs/portfolio-risk.md); absent: none. */
+  portfolioRisk: optional(PortfolioRiskConfig),
+  /** Alert rules and channels (docs/portfolio-risk.md, "Alerts"); absent: the default rules, log and inspector. */
+  alerts: optional(AlertsConfig)
 })
 export type ConfigFile = typeof ConfigFile.Type
 
@@ -259,6 +266,9 @@ export interface Config {
   }
   readonly store: { readonly kind: "pglite" | "postgres" }
   readonly recovery: RecoveryConfig
+  /** Checked settings of the portfolio risk monitor; absent: no monitor. */
+  readonly portfolioRisk?: PortfolioRiskSettings
+  readonly alerts?: AlertsConfig
 }
 
 export const DEFAULT_HOME = "./.troupe"
@@ -380,6 +390,10 @@ export const parseConfig = (file: unknown, env: Env): Either.Either<Config, Conf
     if (broken !== undefined) return yield* Either.left(new ConfigError(broken))
     const rateLimits = venueRateModels(decoded.rateLimits)
     if (Either.isLeft(rateLimits)) return yield* Either.left(new ConfigError({ path: rateLimits.left.path, reason: rateLimits.left.reason }))
+    const portfolioRisk = decoded.portfolioRisk === undefined ? undefined : checkPortfolioRisk(decoded.portfolioRisk, (t) => new Decimal(t))
+    if (portfolioRisk !== undefined && "path" in portfolioRisk) return yield* Either.left(new ConfigError(portfolioRisk))
+    const badAlerts = decoded.alerts === undefined ? undefined : checkAlerts(decoded.alerts)
+    if (badAlerts !== undefined) return yield* Either.left(new ConfigError(badAlerts))
     const config: Config = {
       home: over.home ?? decoded.home ?? DEFAULT_HOME,
       port: over.port ?? decoded.port ?? DEFAULT_PORT,
@@ -393,7 +407,9 @@ export const parseConfig = (file: unknown, env: Env): Either.Either<Config, Conf
       strategies: decoded.strategies,
       journal: { kind: journalKind, durability: decoded.journal.durability ?? "fsync", topicPrefix: decoded.journal.topicPrefix, retention: decoded.journal.retention, kafkaRetention: decoded.journal.kafkaRetention, recordMarketData: decoded.journal.recordMarketData },
       store: { kind: storeKind },
-      recovery: decoded.recovery
+      recovery: decoded.recovery,
+      ...(portfolioRisk === undefined ? {} : { portfolioRisk }),
+      ...(decoded.alerts === undefined ? {} : { alerts: decoded.alerts })
     }
     return config
   })
@@ -429,5 +445,7 @@ export const redactConfig = (config: Config): Config => ({
     ...config.venue,
     ...(config.venue.apiKey !== undefined ? { apiKey: "***" } : {}),
     ...(config.venue.apiSecret !== undefined ? { apiSecret: "***" } : {})
-  }
+  },
+  // A chat tool's incoming-webhook URL is its secret: only the origin is shown.
+  ...(config.alerts !== undefined ? { alerts: { ...config.alerts, webhooks: config.alerts.webhooks.map((w) => ({ ...w, url: `${new URL(w.url).origin}/***` })) } } : {})
 })

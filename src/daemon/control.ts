@@ -1,3 +1,4 @@
+import type { RiskView } from "./control-api/risk-view.js"
 import { Data, type Effect } from "effect"
 import type { InspectionEvent } from "../actors/inspection.js"
 import type { ChildKind, ChildState, Strategy } from "../actors/supervisor/index.js"
@@ -34,7 +35,7 @@ export interface NodeStatus {
   readonly positionMismatches?: Readonly<Record<string, ReadonlyArray<PositionMismatchView>>>
 }
 
-export type CauseName = "operator" | "journal" | "audit" | "dailyLoss" | "reconciliation" | "venueBan"
+export type CauseName = "operator" | "journal" | "audit" | "dailyLoss" | "reconciliation" | "venueBan" | "portfolioVar" | "portfolioStress" | "lossBreaker"
 
 export interface CauseView {
   readonly cause: CauseName
@@ -236,6 +237,8 @@ export interface DaemonControl {
    * daemon runs on PGlite, which one process alone may open). Absent: the API answers 404.
    */
   readonly reportSource?: () => Effect.Effect<ReportSourceView, ControlError>
+  /** The portfolio risk monitor's limits, figures and headroom, and the newest alerts (`troupe risk`). */
+  readonly portfolioRisk?: () => Effect.Effect<RiskView>
   /**
    * Live stream. The listener is called synchronously by the publisher and must not block;
    * returns the unsubscribe function.

@@ -1,3 +1,5 @@
+import type { RiskView } from "./control-api/risk-view.js"
+import { riskView } from "./portfolio-risk/surface.js"
 import { Effect, Either } from "effect"
 import type { InspectionStream } from "../actors/inspection.js"
 import type { MetricsRegistry } from "../actors/metrics.js"
@@ -110,6 +112,8 @@ export interface DaemonControlDeps {
   readonly runtimeMetrics?: MetricsRegistry
   /** The report's input from the daemon's store (see `report-source.ts`). */
   readonly reportSource?: () => Effect.Effect<ReportSourceView, ControlError>
+  /** The portfolio risk monitor and alerts, for `GET /api/risk` (absent: the monitor is off). */
+  readonly portfolioRisk?: () => RiskView
 }
 
 /** What the control needs of the EventJournal to journal an operator action first. */
@@ -509,6 +513,7 @@ export class DaemonControlImpl {
       }),
     metricsText: () => Effect.sync(() => this.deps.metrics.render() + (this.deps.runtimeMetrics?.render() ?? "")),
     reportSource: () => this.deps.reportSource?.() ?? Effect.fail(new ControlError({ code: "NotFound", message: "this daemon does not serve the report's source" })),
+    portfolioRisk: () => Effect.sync(() => this.deps.portfolioRisk?.() ?? riskView(undefined, undefined)),
     subscribe: (listener) => {
       this.listeners.add(listener)
       return () => {

@@ -36,6 +36,10 @@ import { EventJournal } from "./event-journal.js"
 import { StrategyCatalog } from "./strategy-catalog.js"
 import { startStrategies } from "./strategy-roster.js"
 import { TradingNode } from "./trading-node.js"
+import { AlertEngine } from "./alerts/alerts.js"
+import { accountOf } from "./portfolio-risk/accounts.js"
+import { alertMetrics, portfolioRiskMetrics, riskView } from "./portfolio-risk/surface.js"
+import { PortfolioRiskMonitor } from "./portfolio-risk/monitor.js"
 import { accountsSupervisor } from "./trading-core-child.js"
 import { describeReconcile, reconcileWithVenue, restoreTradingNode } from "./reconcile.js"
 import { describeUndecodable, ledgerActorId, recoverLedger, saveLedgerSnapshot } from "./recovery.js"
@@ -151,7 +155,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     const openedJournal = yield* Effect.acquireRelease(openJournal, (j) => j.close().pipe(Effect.ignore))
     const journalService = options.hooks?.journal(openedJournal) ?? openedJournal
     // Filled in as the parts come up; callbacks created earlier read them through here.
-    const late: { trading?: TradingNode; root?: Supervisor; control?: DaemonControlImpl; strategies?: StrategyHost; onFillMetrics?: (e: OrderEvent) => void } = {}
+    const late: { trading?: TradingNode; root?: Supervisor; control?: DaemonControlImpl; strategies?: StrategyHost; onFillMetrics?: (e: OrderEvent) => void; alerts?: AlertEngine; portfolioRisk?: PortfolioRiskMonitor } = {}
     // A cause raised before the trading node exists (the journal failing while the daemon starts)
     // is held here and raised on the node when it is built: it must not trade on a failing journal.
     const earlyCauses = new Map<Parameters<TradingNode["risk"]["automaticCause"]>[0], { readonly raised: boolean; readonly why: string }>()
@@ -222,11 +226,15 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       journal,
       metrics,
       inspection,
-      publish: (e) => late.control?.publish(e),
+      publish: (e) => {
+        late.control?.publish(e)
+        late.alerts?.onEvent(e)
+      },
       onOrderEvent: (e: OrderEvent) => {
         late.strategies?.onOrderEvent(e)
         late.control?.onOrderEvent(e)
         late.onFillMetrics?.(e)
+        if (e._tag === "OrderFilled") late.portfolioRisk?.afterFill()
       },
       log,
       // The account's venue speaks Kraken Futures (the real one or the simulator's Kraken face).
@@ -264,9 +272,22 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       operatorActions,
       mismatches,
       runtimeMetrics: runtime.registry,
-      reportSource: makeReportSource(store, config.store.kind === "postgres" ? "the daemon's Postgres store" : `the daemon's PGlite store at ${join(config.home, "pglite")}`)
+      reportSource: makeReportSource(store, config.store.kind === "postgres" ? "the daemon's Postgres store" : `the daemon's PGlite store at ${join(config.home, "pglite")}`),
+      portfolioRisk: () => riskView(late.portfolioRisk, late.alerts)
     })
     late.control = control
+    // Alerts: journaled, then to the log, the inspector's banner (the stream) and webhooks; never waited for.
+    const alerts = new AlertEngine(config.alerts, {
+      now: clock.now,
+      log,
+      record: (e) => {
+        void journal.append(e).catch(() => undefined)
+        control.publish(e)
+      }
+    })
+    late.alerts = alerts
+    yield* Effect.addFinalizer(() => Effect.sync(() => alerts.close()))
+    alertMetrics(metrics, alerts)
     metricsOfCauses(metrics, account, trading)
     late.onFillMetrics = tradingMetrics(metrics, trading, account, () => late.strategies)
     metrics.sampled("journal_audit_lag", "canonical events appended to the journal but not yet projected to the audit trail", "gauge", {}, () => journal.lag())
@@ -411,7 +432,10 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
           ...(parity === undefined ? {} : { inputs: parity.sink }),
           instruments: (id) => trading.instrument(id),
           log: (level, strategy, message) => log(`strategy ${strategy} ${level}: ${message}`),
-          onTransition: (strategy, step) => inspection.publish({ actorId: strategy, kind: "strategy", type: "transition", state: step.to, event: step.event, ts: step.ts })
+          onTransition: (strategy, step) => {
+            inspection.publish({ actorId: strategy, kind: "strategy", type: "transition", state: step.to, event: step.event, ts: step.ts })
+            if (step.to === "faulted" || step.to === "degraded") alerts.signal({ cause: "strategyFault", scope: strategy, change: "fault", text: `strategy ${strategy} is ${String(step.to)}`, at: step.ts })
+          }
         })
       }, accountsSupervisor([{ node: trading, ledger: () => ledger, settle: () => journal.settled() }]))
       .pipe(Effect.provide(layer))
@@ -429,6 +453,18 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
         onLog: (level, message) => log(`settlement ${level}: ${message}`)
       })
       yield* Effect.acquireRelease(Effect.sync(() => settlements.start()), () => Effect.sync(() => settlements.stop()))
+    }
+
+    // The portfolio risk monitor (docs/portfolio-risk.md): off the order path, on its own cadence.
+    if (config.portfolioRisk !== undefined) {
+      const monitor = new PortfolioRiskMonitor(config.portfolioRisk, [accountOf(trading, clock.now)], {
+        now: clock.now,
+        log,
+        onSignal: (sig) => alerts.signal({ cause: sig.cause, scope: sig.scope, change: "threshold", utilization: sig.utilization, text: sig.text, at: sig.at })
+      })
+      late.portfolioRisk = monitor
+      portfolioRiskMetrics(metrics, monitor)
+      yield* Effect.acquireRelease(Effect.sync(() => monitor.start()), () => Effect.sync(() => monitor.stop()))
     }
 
     // The configured strategies and those added at run time, as the journaled commands left them.

@@ -327,6 +327,11 @@ export class TradingNode {
     else core.risk.onAccountMargin(f)
   }
 
+  /** The account's equity as the venue last reported it (its margin feed), if it did. */
+  venueEquity(): Decimal | undefined {
+    return this.lastMargin?._tag === "AccountMargin" ? this.lastMargin.equity : undefined
+  }
+
   /** Runs `f` against the core; a throw is a crash of the core (observed, logged, counted). */
   private guard<A>(where: string, context: string, fallback: A, f: () => A): A {
     try {

@@ -553,6 +553,15 @@ const onStreamMessage = (msg) => {
   }
 }
 
+// An alert (docs/portfolio-risk.md): the newest one in a banner under the header until dismissed.
+const showAlert = (a) => {
+  const banner = $("alert-banner")
+  banner.textContent = `${new Date(a.ts).toISOString().slice(11, 19)} ${String(a.severity).toUpperCase()} [${a.rule}] ${a.text}`
+  banner.dataset.severity = a.severity
+  banner.hidden = false
+  banner.onclick = () => (banner.hidden = true)
+}
+
 let reconnectDelay = 500
 let connectedOnce = false
 const connect = () => {
@@ -571,6 +580,7 @@ const connect = () => {
       connectedOnce = true
       return
     }
+    if (msg.type === "event" && msg.event?._tag === "AlertRaised") showAlert(msg.event)
     onStreamMessage(msg)
   })
   ws.addEventListener("close", (ev) => {

@@ -11,8 +11,9 @@ import type { AccountId } from "../domain/ids.js"
  *   automatic has an edge out of it.
  * - `journal` (append failed), `audit` (projection lagging), `dailyLoss`, `reconciliation`
  *   (a position the venue's fills cannot explain), `venueBan` (the venue banned the address the
- *   account trades from: an HTTP 418): each lifted by its own recovery event, or explicitly by an
- *   operator (LIFT naming the cause — audited).
+ *   account trades from: an HTTP 418), `portfolioVar`, `portfolioStress` and `lossBreaker` (the
+ *   portfolio risk monitor): each lifted by its own recovery event, or explicitly by an operator
+ *   (LIFT naming the cause — audited).
  *
  * Every cause carries who raised it, why and since when; operator events without who or why are
  * refused (counted).
@@ -23,7 +24,7 @@ export type TradingStatus = "active" | "reducing" | "halted"
 export type IntentKind = "submit" | "submitReduceOnly" | "modify" | "cancel"
 
 /** The causes, in the order they are shown. */
-export const TRADING_CAUSES = ["operator", "journal", "audit", "dailyLoss", "reconciliation", "venueBan"] as const
+export const TRADING_CAUSES = ["operator", "journal", "audit", "dailyLoss", "reconciliation", "venueBan", "portfolioVar", "portfolioStress", "lossBreaker"] as const
 export type TradingCause = (typeof TRADING_CAUSES)[number]
 /** Causes an operator may lift explicitly with LIFT (the operator's own is lifted by RESUME). */
 export type AutomaticCause = Exclude<TradingCause, "operator">
@@ -34,7 +35,10 @@ export const CAUSE_LEVEL: Readonly<Record<AutomaticCause, Exclude<TradingStatus,
   audit: "halted",
   dailyLoss: "halted",
   reconciliation: "reducing",
-  venueBan: "halted"
+  venueBan: "halted",
+  portfolioVar: "reducing",
+  portfolioStress: "reducing",
+  lossBreaker: "halted"
 }
 
 /** What the risk actor may approve in each state. */
@@ -103,8 +107,25 @@ export type TradingStateEvent =
   | ({ readonly type: "RECONCILIATION_MISMATCH" } & Automatic)
   | ({ readonly type: "VENUE_BANNED" } & Automatic)
   | ({ readonly type: "VENUE_BAN_ENDED" } & Automatic)
+  | ({ readonly type: "VAR_BREACHED" } & Automatic)
+  | ({ readonly type: "VAR_RECOVERED" } & Automatic)
+  | ({ readonly type: "STRESS_BREACHED" } & Automatic)
+  | ({ readonly type: "STRESS_RECOVERED" } & Automatic)
+  | ({ readonly type: "LOSS_BREAKER_TRIPPED" } & Automatic)
+  | ({ readonly type: "LOSS_BREAKER_RECOVERED" } & Automatic)
 
-const AUTO_WHO: Readonly<Record<AutomaticCause, string>> = { journal: "node:journal", audit: "node:audit", dailyLoss: "risk:daily-loss", reconciliation: "node:reconcile", venueBan: "risk:venue-rate" }
+/** The events that raise and lift each automatic cause reported from outside risk (no recovery: only an operator's LIFT). */
+export const AUTOMATIC_EVENTS = {
+  journal: ["JOURNAL_FAILED", "JOURNAL_RECOVERED"],
+  audit: ["AUDIT_LAGGING", "AUDIT_CAUGHT_UP"],
+  reconciliation: ["RECONCILIATION_MISMATCH", undefined],
+  venueBan: ["VENUE_BANNED", "VENUE_BAN_ENDED"],
+  portfolioVar: ["VAR_BREACHED", "VAR_RECOVERED"],
+  portfolioStress: ["STRESS_BREACHED", "STRESS_RECOVERED"],
+  lossBreaker: ["LOSS_BREAKER_TRIPPED", "LOSS_BREAKER_RECOVERED"]
+} as const satisfies Record<Exclude<AutomaticCause, "dailyLoss">, readonly [TradingStateEvent["type"], TradingStateEvent["type"] | undefined]>
+
+const AUTO_WHO: Readonly<Record<AutomaticCause, string>> = { journal: "node:journal", audit: "node:audit", dailyLoss: "risk:daily-loss", reconciliation: "node:reconcile", venueBan: "risk:venue-rate", portfolioVar: "risk:portfolio-var", portfolioStress: "risk:portfolio-stress", lossBreaker: "risk:loss-breaker" }
 
 type Step = { readonly cause: TradingCause; readonly level: TradingStatus; readonly change: "raised" | "lifted" }
 
@@ -196,6 +217,11 @@ export const tradingStateMachine = setup({
     // No automatic recovery: only an operator's `reconcile accept` (a LIFT) ends a mismatch.
     reconciliation: automaticRegion("reconciliation", "RECONCILIATION_MISMATCH", undefined, "mismatch"),
     // Lifted when the ban's time has passed (risk's timer) or by an operator.
-    venueBan: automaticRegion("venueBan", "VENUE_BANNED", "VENUE_BAN_ENDED", "banned")
+    venueBan: automaticRegion("venueBan", "VENUE_BANNED", "VENUE_BAN_ENDED", "banned"),
+    // The portfolio risk monitor's limits (docs/portfolio-risk.md): each lifted by its own recovery
+    // (the figure back under the limit less the hysteresis) or explicitly by an operator.
+    portfolioVar: automaticRegion("portfolioVar", "VAR_BREACHED", "VAR_RECOVERED", "breached"),
+    portfolioStress: automaticRegion("portfolioStress", "STRESS_BREACHED", "STRESS_RECOVERED", "breached"),
+    lossBreaker: automaticRegion("lossBreaker", "LOSS_BREAKER_TRIPPED", "LOSS_BREAKER_RECOVERED", "tripped")
   }
 })

@@ -325,6 +325,19 @@ export class PortfolioActor {
     return { gross, net, perInstrument }
   }
 
+  /**
+   * Each instrument's signed value (as `exposures`) and mark, for the portfolio risk monitor
+   * (daemon/portfolio-risk): a read, nothing changes.
+   */
+  riskView(): ReadonlyArray<{ readonly instrument: Instrument; readonly value: Decimal; readonly mark: Decimal | undefined }> {
+    const out: Array<{ readonly instrument: Instrument; readonly value: Decimal; readonly mark: Decimal | undefined }> = []
+    for (const b of this.books.values()) {
+      const q = b.position.quantity.times(b.instrument.contractSize)
+      out.push({ instrument: b.instrument, value: b.position.inverse === true ? q : b.mark === undefined ? ZERO : q.times(b.mark), mark: b.mark })
+    }
+    return out
+  }
+
   private changed(b: Book): void {
     this.deps.onChange?.({ instrument: b.instrument.id, qty: b.position.quantity, dailyPnl: this.dailyPnl() })
   }

@@ -9,7 +9,7 @@ import { eventId, type IdSequences, type RunNumber } from "../../domain/event-id
 import type { VenueRequestSent } from "../../domain/events/venue.js"
 import type { AccountId, InstrumentId } from "../../domain/ids.js"
 import type { Instrument } from "../../domain/instrument.js"
-import { effectiveStatus, TRADING_CAUSES, tradingStateMachine, type ActiveCause, type AutomaticCause, type TradingStatus } from "../../machines/trading-state.machine.js"
+import { AUTOMATIC_EVENTS, effectiveStatus, TRADING_CAUSES, tradingStateMachine, type ActiveCause, type AutomaticCause, type TradingStatus } from "../../machines/trading-state.machine.js"
 import type { ClockService } from "../clock.js"
 import { mintApproval, type ApprovedAction, type VenueAction } from "./approval.js"
 import {
@@ -529,10 +529,12 @@ export class RiskActor {
     return changed
   }
 
-  /** An automatic cause from outside risk (journal, audit, reconciliation) is raised or has recovered. */
+  /**
+   * An automatic cause from outside risk (journal, audit, reconciliation, the portfolio risk
+   * monitor's limits) is raised or has recovered.
+   */
   automaticCause(cause: Exclude<AutomaticCause, "dailyLoss">, raised: boolean, why: string): boolean {
-    const type =
-      cause === "journal" ? (raised ? "JOURNAL_FAILED" : "JOURNAL_RECOVERED") : cause === "audit" ? (raised ? "AUDIT_LAGGING" : "AUDIT_CAUGHT_UP") : raised ? "RECONCILIATION_MISMATCH" : undefined
+    const type = AUTOMATIC_EVENTS[cause][raised ? 0 : 1]
     if (type === undefined) return false
     return this.step({ type, why, at: this.deps.clock.now() })
   }
@@ -571,6 +573,11 @@ export class RiskActor {
           break
         case "dailyLoss":
           this.step({ type: "DAILY_LOSS_BREACHED", why: c.why, at: c.since })
+          break
+        case "portfolioVar":
+        case "portfolioStress":
+        case "lossBreaker":
+          this.step({ type: AUTOMATIC_EVENTS[c.cause][0], why: c.why, at: c.since })
           break
         case "venueBan":
           // The shared windows hold the ban and told this actor at construction; nothing to carry.

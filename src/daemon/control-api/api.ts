@@ -8,6 +8,7 @@ import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { AddStrategyBody, OperatorBody, StrategyActionBody } from "./bodies.js"
+import { RiskViewSchema } from "./risk-view.js"
 import {
   ActorDetailView,
   ActorTreeNodeView,
@@ -110,6 +111,11 @@ const node = HttpApiGroup.make("node")
     )
   )
   .add(HttpApiEndpoint.get("positions", "/api/positions").addSuccess(Schema.Array(PositionViewSchema)).annotate(OpenApi.Description, "Positions and PnL (decimals as text)."))
+  .add(
+    HttpApiEndpoint.get("risk", "/api/risk")
+      .addSuccess(RiskViewSchema)
+      .annotate(OpenApi.Description, "Portfolio risk: VaR/ES, stress and the day's loss against their limits, with headroom, per account and firm-wide; the newest alerts and each webhook's deliveries.")
+  )
   .add(
     withErrors(HttpApiEndpoint.get("reportSource", "/api/report/source").addSuccess(ReportSourceSchema), 404, 503).annotate(
       OpenApi.Description,

@@ -17,7 +17,7 @@ export const OperatorBody = Schema.Struct({
   why: Text("a non-empty reason (at most 2000 characters)", 2_000),
   cancelAll: optional(Schema.Boolean),
   /** resume only: lift this automatic cause instead of the operator's own. */
-  cause: optional(Schema.Literal("journal", "audit", "dailyLoss", "reconciliation", "venueBan"))
+  cause: optional(Schema.Literal("journal", "audit", "dailyLoss", "reconciliation", "venueBan", "portfolioVar", "portfolioStress", "lossBreaker"))
 })
 export type OperatorBody = typeof OperatorBody.Type
 

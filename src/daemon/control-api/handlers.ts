@@ -1,3 +1,4 @@
+import { riskView } from "../portfolio-risk/surface.js"
 import { Effect, Either, type Schema } from "effect"
 import { allStateNodes, exportMachine, findMachine, machines, toGraphJson } from "../../machines/index.js"
 import { ControlError, type DaemonControl, type OperatorCommand, type StrategyAction } from "../control.js"
@@ -89,6 +90,7 @@ export const makeHandlers = ({ control, metricsText, staticDir, pnlHistory }: Ha
       actors: () => Effect.map(control.actors(), ok),
       actor: (req) => Effect.map(control.actor(param(req, "id")), ok),
       positions: () => Effect.map(control.positions(), ok),
+      risk: () => Effect.map(control.portfolioRisk?.() ?? Effect.succeed(riskView(undefined, undefined)), ok),
       reportSource: () =>
         control.reportSource === undefined ? Effect.fail(new HttpError({ status: 404, message: "this daemon does not serve the report's source" })) : Effect.map(control.reportSource(), ok),
       // The upgrade is answered before routing (server.ts); a plain GET lands here.

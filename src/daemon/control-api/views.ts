@@ -31,7 +31,7 @@ const TradingState = Schema.Literal("active", "reducing", "halted")
 const TradingByAccount = Schema.Record({ key: Schema.String, value: TradingState })
 
 export const CauseView = Schema.Struct({
-  cause: Schema.Literal("operator", "journal", "audit", "dailyLoss", "reconciliation", "venueBan"),
+  cause: Schema.Literal("operator", "journal", "audit", "dailyLoss", "reconciliation", "venueBan", "portfolioVar", "portfolioStress", "lossBreaker"),
   level: Schema.Literal("reducing", "halted"),
   who: Schema.String,
   why: Schema.String,

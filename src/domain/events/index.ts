@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import { AlertRaised } from "./alert.js"
 import { Halt, ReduceOnly, Resume, StrategyCommand } from "./control.js"
 import { CancelAll, CancelOrder, ModifyOrder, SubmitOrder } from "./intents.js"
 import { BookDelta, BookSnapshot, Ticker, Trade } from "./market.js"
@@ -21,6 +22,7 @@ import { RiskApproved, RiskDenied, TradingStateChanged } from "./risk.js"
 import { StrategyRecord } from "./strategy.js"
 import { VenueRequestSent } from "./venue.js"
 
+export * from "./alert.js"
 export * from "./control.js"
 export * from "./envelope.js"
 export * from "./intents.js"
@@ -65,7 +67,8 @@ export const eventSchemas = {
   StrategyCommand,
   OperatorAction,
   ReconciliationNeeded,
-  VenueRequestSent
+  VenueRequestSent,
+  AlertRaised
 } as const
 
 export type EventTag = keyof typeof eventSchemas
@@ -112,5 +115,6 @@ export const topicOf: { readonly [T in EventTag]: Topic } = {
   StrategyCommand: "control",
   OperatorAction: "control",
   ReconciliationNeeded: "orders",
-  VenueRequestSent: "orders"
+  VenueRequestSent: "orders",
+  AlertRaised: "control"
 }

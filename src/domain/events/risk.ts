@@ -72,7 +72,7 @@ export type TradingState = typeof TradingState.Type
  * Why an account is not fully active: the operator's own decision, or an automatic cause (see
  * `machines/trading-state.machine.ts`). The effective state is the most restrictive active cause.
  */
-export const TradingCause = Schema.Literal("operator", "journal", "audit", "dailyLoss", "reconciliation", "venueBan")
+export const TradingCause = Schema.Literal("operator", "journal", "audit", "dailyLoss", "reconciliation", "venueBan", "portfolioVar", "portfolioStress", "lossBreaker")
 export type TradingCause = typeof TradingCause.Type
 
 /**
