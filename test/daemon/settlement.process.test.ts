@@ -143,7 +143,7 @@ describe("settlement of a dated future, daemon and simulator processes", () => {
     const flat = await until("the settlement booked", async () => {
       const p = await fiPosition(daemon!)
       return p?.qty === "0" && booked(daemon!.stderr) === 1 ? p : undefined
-    }, 20_000, () => daemon!.stderr)
+    }, Math.max(0, expiry - Date.now()) + 20_000, () => daemon!.stderr)
     const price = dec(new RegExp(`settlement of ${FI} booked at (\\S+)`).exec(daemon.stderr)?.[1] ?? "0")
     expect(price.greaterThan(0)).toBe(true)
     // The venue's position is gone too, and the contract no longer trades.
