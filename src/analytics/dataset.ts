@@ -94,8 +94,28 @@ export interface FundingRow {
   readonly ts: number
 }
 
+/**
+ * What the report needs to know of an instrument: whether it is inverse (PnL, fees and funding
+ * in the base currency, cost basis Σ qty × contractSize / price) and the currency its money is
+ * in. Every money figure of the report is in one instrument's settlement currency, and the
+ * report never adds two currencies (`instruments.ts`).
+ */
+export interface InstrumentRow {
+  readonly instrument: string
+  readonly inverse: boolean
+  /** Decimal text; the inverse contract's value in the quote currency (Kraken's PI_: 1 USD). */
+  readonly contractSize: string
+  /** The settlement currency: the base for inverse contracts (XBT), else the quote (USD). */
+  readonly currency: string
+}
+
 /** Everything optional: a report over fills alone is still a report. */
 export interface AnalyticsSource {
+  /**
+   * Kind and settlement currency per instrument (`instruments.ts`); instruments left out are
+   * described by their names (`describeByName`).
+   */
+  readonly instruments?: AsyncIterable<InstrumentRow> | Iterable<InstrumentRow>
   readonly orders?: AsyncIterable<OrderRow> | Iterable<OrderRow>
   readonly fills?: AsyncIterable<FillRow> | Iterable<FillRow>
   readonly riskDecisions?: AsyncIterable<RiskDecisionRow> | Iterable<RiskDecisionRow>
@@ -191,6 +211,7 @@ CREATE TABLE risk_decisions (
 CREATE TABLE strategy_records (strategy VARCHAR NOT NULL, name VARCHAR NOT NULL, value VARCHAR NOT NULL, ts BIGINT NOT NULL);
 CREATE TABLE marks (instrument VARCHAR NOT NULL, ts BIGINT NOT NULL, price DECIMAL(18,9) NOT NULL);
 CREATE TABLE funding (strategy VARCHAR NOT NULL, instrument VARCHAR NOT NULL, ts BIGINT NOT NULL, amount DECIMAL(18,9) NOT NULL);
+CREATE TABLE instruments (instrument VARCHAR NOT NULL, inverse BOOLEAN NOT NULL, contract_size DECIMAL(18,9) NOT NULL, currency VARCHAR NOT NULL);
 `
 
 export interface AnalyticsDb {
@@ -274,6 +295,16 @@ const MARK_COLUMNS: ReadonlyArray<Column<MarkRow>> = [str((r) => r.instrument), 
 
 const FUNDING_COLUMNS: ReadonlyArray<Column<FundingRow>> = [str((r) => r.strategy), str((r) => r.instrument), ms((r) => r.ts), dec("funding", "amount", (r) => r.amount)]
 
+const INSTRUMENT_COLUMNS: ReadonlyArray<Column<InstrumentRow>> = [
+  str((r) => r.instrument),
+  { type: BOOLEAN, get: (r) => r.inverse },
+  dec("instruments", "contract_size", (r) => r.contractSize),
+  str((r) => r.currency)
+]
+
+export const loadInstruments = async (conn: DuckDBConnection, rows: AsyncIterable<InstrumentRow> | Iterable<InstrumentRow>): Promise<number> =>
+  appendRows(conn, "instruments", INSTRUMENT_COLUMNS, rows)
+
 const CHUNK_ROWS = 2048
 
 /**
@@ -331,5 +362,6 @@ export const loadDataset = async (conn: DuckDBConnection, source: AnalyticsSourc
   const marks = source.marks ? await appendRows(conn, "marks", MARK_COLUMNS, source.marks) : 0
   // Funding rows are not in LoadCounts (a count of the input's main streams); they show in the report.
   if (source.funding) await appendRows(conn, "funding", FUNDING_COLUMNS, source.funding)
+  if (source.instruments) await loadInstruments(conn, source.instruments)
   return { orders, fills, riskDecisions, strategyRecords, marks }
 }

@@ -8,7 +8,13 @@
  *
  * Scopes: every table with a `scope` column carries the same four groupings — `total`,
  * `strategy`, `instrument` (across strategies) and `strategy_instrument` — made with
- * GROUPING SETS, and a `scopeId` ("scope|strategy|instrument") to join them on.
+ * GROUPING SETS, and a `scopeId` ("scope|strategy|instrument|currency") to join them on.
+ * Currencies: every money figure is in the settlement currency of its instruments (`instruments`
+ * table: the base for inverse contracts, e.g. XBT for PI_XBTUSD, else the quote) and the report
+ * never adds two currencies: `currency` is in every grouping set, so `total` and `strategy` are
+ * one row per currency (an instrument has one). Inverse money (cost basis, turnover, unrealized,
+ * slippage) is qty × contractSize / price rounded half-even at 10^-18 (`inv_value`), as the
+ * domain's `inverseValue`.
  * Days are UTC calendar days (`day` = epoch ms // 86 400 000).
  */
 
@@ -16,9 +22,28 @@ const SCOPE = (s = "strategy", i = "instrument"): string => `
   CASE WHEN grouping(${s}) = 0 AND grouping(${i}) = 0 THEN 'strategy_instrument'
        WHEN grouping(${s}) = 0 THEN 'strategy' WHEN grouping(${i}) = 0 THEN 'instrument' ELSE 'total' END`
 const SCOPE_ID = (s = "strategy", i = "instrument"): string =>
-  `(${SCOPE(s, i)}) || '|' || coalesce(${s}, '') || '|' || coalesce(${i}, '')`
-const GROUPINGS = (extra = ""): string =>
-  `GROUPING SETS ((${extra}), (strategy${extra ? ", " + extra : ""}), (instrument${extra ? ", " + extra : ""}), (strategy, instrument${extra ? ", " + extra : ""}))`
+  `(${SCOPE(s, i)}) || '|' || coalesce(${s}, '') || '|' || coalesce(${i}, '') || '|' || currency`
+/** The four scopes, each per currency (`extra` adds more keys, e.g. the day). */
+const GROUPINGS = (extra = ""): string => {
+  const keys = extra ? `currency, ${extra}` : "currency"
+  return `GROUPING SETS ((${keys}), (strategy, ${keys}), (instrument, ${keys}), (strategy, instrument, ${keys}))`
+}
+
+/**
+ * Exact money of inverse contracts: `div_half_even` is integer division rounded half to even;
+ * `inv_value(q, cs, p)` is q × cs / p in the base currency, rounded half-even at 10^-18 (q, cs,
+ * p are DECIMAL(·,9); the integers stay within HUGEINT for |q| × cs < 10^11). DuckDB divides
+ * DECIMALs in DOUBLE, hence the integers.
+ */
+export const MACROS_SQL = `
+CREATE OR REPLACE MACRO div_half_even(n, d) AS
+  n // d + CASE WHEN 2 * abs(n % d) > d OR (2 * abs(n % d) = d AND (n // d) % 2 <> 0) THEN sign(n) ELSE 0 END;
+CREATE OR REPLACE MACRO inv_value(q, cs, p) AS
+  div_half_even((q::DECIMAL(38,9) * 1000000000)::HUGEINT * (cs::DECIMAL(38,9) * 1000000000)::HUGEINT * 1000000000,
+                (p::DECIMAL(38,9) * 1000000000)::HUGEINT)::DECIMAL(38,0)
+    * 0.000000000000000001::DECIMAL(38,18);
+CREATE OR REPLACE MACRO fill_value(inverse, q, cs, p) AS
+  CASE WHEN inverse THEN inv_value(q, cs, p) ELSE (q * p)::DECIMAL(38,18) END;`
 
 /**
  * A count rolled up from partial counts. 0, not NULL, over no rows: the grand-total grouping set
@@ -35,26 +60,30 @@ SELECT $since::BIGINT AS since_ms, ($since::BIGINT // 86400000)::INTEGER AS sinc
 /**
  * The fills aggregated once per (strategy, instrument, day, at or after --since): counts, fees,
  * notional and the TCA sums, all exact DECIMAL sums (or counts) that roll up into any scope
- * without another pass over the fills. slippage_* cover only fills with an arrival mid > 0;
+ * without another pass over the fills (turnover: Σ price × qty, for inverse Σ qty × contractSize / price,
+ * in the settlement currency). slippage_* cover only fills with an arrival mid > 0;
  * slippage_rel_sum is Σ sign·(price − mid) / mid as DOUBLE (for the per-fill mean in bps).
  */
 export const FILL_FLOWS_SQL = `
 CREATE OR REPLACE TABLE fill_flows AS
-SELECT strategy, instrument, (ts // 86400000)::INTEGER AS day, ts >= p.since_ms AS in_window,
+SELECT strategy, instrument, i.currency, (ts // 86400000)::INTEGER AS day, ts >= p.since_ms AS in_window,
        count(*)::INTEGER AS fills, count(*) FILTER (WHERE liquidity = 'maker')::INTEGER AS maker_fills,
-       sum(fee) AS fees, sum(price * qty) AS turnover,
+       sum(fee) AS fees, sum(fill_value(i.inverse, qty, i.contract_size, price)) AS turnover,
        count(*) FILTER (WHERE arrival_mid > 0)::INTEGER AS tca_fills,
-       sum(CASE WHEN side = 'buy' THEN price - arrival_mid ELSE arrival_mid - price END * qty) FILTER (WHERE arrival_mid > 0) AS slippage_cost,
-       sum(arrival_mid * qty) FILTER (WHERE arrival_mid > 0) AS slippage_base,
+       sum(CASE WHEN i.inverse THEN CASE WHEN side = 'buy' THEN inv_value(qty, i.contract_size, arrival_mid) - inv_value(qty, i.contract_size, price)
+                                         ELSE inv_value(qty, i.contract_size, price) - inv_value(qty, i.contract_size, arrival_mid) END
+                ELSE CASE WHEN side = 'buy' THEN price - arrival_mid ELSE arrival_mid - price END * qty END) FILTER (WHERE arrival_mid > 0) AS slippage_cost,
+       sum(fill_value(i.inverse, qty, i.contract_size, arrival_mid)) FILTER (WHERE arrival_mid > 0) AS slippage_base,
        sum(CASE WHEN side = 'buy' THEN price - arrival_mid ELSE arrival_mid - price END::DOUBLE / arrival_mid::DOUBLE)
          FILTER (WHERE arrival_mid > 0) AS slippage_rel_sum
-FROM fills, report_params p
+FROM fills JOIN instruments i USING (instrument), report_params p
 GROUP BY ALL`
 
 /**
  * Every (strategy, instrument) on every calendar day from its first fill to the last day with
  * a fill or a mark. Positions and basis carry forward over days without fills; unrealized PnL
- * is `position × mark − basis` at the last mark at or before the end of the day (falling back
+ * is `position × mark − basis` (inverse: `basis − position × contractSize / mark`, in the base
+ * currency) at the last mark at or before the end of the day (falling back
  * to the key's last fill price when the instrument has no mark yet).
  * net_pnl = realized + Δunrealized − fees + funding: the day's change in marked-to-market equity
  * (funding: payments booked on the position that day, + received, − paid).
@@ -73,8 +102,8 @@ carried AS (
   FROM cal c LEFT JOIN position_days_raw r ON r.key_id = c.key_id AND r.day = c.day
   WINDOW w AS (PARTITION BY c.key_id ORDER BY c.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
 keyed AS (
-  SELECT k.strategy, k.instrument, c.*, (c.day::BIGINT + 1) * 86400000 - 1 AS eod_ts
-  FROM carried c JOIN position_keys k USING (key_id)),
+  SELECT k.strategy, k.instrument, i.currency, i.inverse, i.contract_size, c.*, (c.day::BIGINT + 1) * 86400000 - 1 AS eod_ts
+  FROM carried c JOIN position_keys k USING (key_id) JOIN instruments i USING (instrument)),
 marked AS (
   SELECT k.*, coalesce(m.price, k.last_price) AS mark
   FROM keyed k ASOF LEFT JOIN marks m ON m.instrument = k.instrument AND k.eod_ts >= m.ts),
@@ -84,8 +113,8 @@ flows AS (
 fund AS (
   SELECT strategy, instrument, (ts // 86400000)::INTEGER AS day, sum(amount) AS funding FROM funding GROUP BY ALL),
 valued AS (
-  SELECT m.strategy, m.instrument, m.day, m.realized::DECIMAL(38,18) AS realized,
-         (m.position * m.mark - m.cost)::DECIMAL(38,18) AS unrealized,
+  SELECT m.strategy, m.instrument, m.currency, m.day, m.realized::DECIMAL(38,18) AS realized,
+         (CASE WHEN m.inverse THEN m.cost - inv_value(m.position, m.contract_size, m.mark) ELSE m.position * m.mark - m.cost END)::DECIMAL(38,18) AS unrealized,
          coalesce(f.fees, 0)::DECIMAL(38,18) AS fees, coalesce(f.turnover, 0)::DECIMAL(38,18) AS turnover,
          coalesce(f.fills, 0)::INTEGER AS fills, m.position::DECIMAL(38,9) AS position, m.mark::DECIMAL(18,9) AS mark,
          coalesce(fu.funding, 0)::DECIMAL(38,18) AS funding
@@ -100,12 +129,12 @@ WITH f AS (
   SELECT d.* FROM pnl_daily d, report_params p
   WHERE d.day >= p.since_day AND (p.strategy_filter IS NULL OR d.strategy = p.strategy_filter)),
 g AS (
-  SELECT ${SCOPE()} AS scope, ${SCOPE_ID()} AS "scopeId", strategy, instrument, day,
+  SELECT ${SCOPE()} AS scope, ${SCOPE_ID()} AS "scopeId", strategy, instrument, currency, day,
          sum(realized) AS realized, sum(unrealized) AS unrealized, sum(fees) AS fees, sum(net_pnl) AS "netPnl",
          sum(turnover) AS turnover, sum(fills)::INTEGER AS fills, sum(funding) AS funding
   FROM f GROUP BY ${GROUPINGS("day")}),
 e AS (SELECT *, sum("netPnl") OVER (PARTITION BY "scopeId" ORDER BY day) AS equity FROM g)
-SELECT scope, "scopeId", strategy, instrument, day, strftime(DATE '1970-01-01' + day, '%Y-%m-%d') AS date,
+SELECT scope, "scopeId", strategy, instrument, currency, day, strftime(DATE '1970-01-01' + day, '%Y-%m-%d') AS date,
        realized::DECIMAL(38,18) AS realized, unrealized::DECIMAL(38,18) AS unrealized, fees::DECIMAL(38,18) AS fees,
        "netPnl"::DECIMAL(38,18) AS "netPnl", turnover::DECIMAL(38,18) AS turnover, fills,
        equity::DECIMAL(38,18) AS equity, funding::DECIMAL(38,18) AS funding,
@@ -121,8 +150,8 @@ ORDER BY "scopeId", day`
  */
 export const ROUND_TRIPS_SQL = `
 CREATE OR REPLACE TABLE report_round_trips AS
-SELECT k.strategy, k.instrument, r.open_ts AS "openTs", r.close_ts AS "closeTs", r.pnl, r.fills
-FROM round_trips_raw r JOIN position_keys k USING (key_id), report_params p
+SELECT k.strategy, k.instrument, i.currency, r.open_ts AS "openTs", r.close_ts AS "closeTs", r.pnl, r.fills
+FROM round_trips_raw r JOIN position_keys k USING (key_id) JOIN instruments i USING (instrument), report_params p
 WHERE r.close_ts >= p.since_ms AND (p.strategy_filter IS NULL OR k.strategy = p.strategy_filter)
 ORDER BY r.close_ts, k.strategy, k.instrument`
 
@@ -139,7 +168,7 @@ export const SUMMARY_SQL = `
 CREATE OR REPLACE TABLE report_summary AS
 WITH s AS (
   SELECT "scopeId", any_value(scope) AS scope, any_value(strategy) AS strategy, any_value(instrument) AS instrument,
-         count(*)::INTEGER AS days, min(date) AS "firstDay", max(date) AS "lastDay",
+         any_value(currency) AS currency, count(*)::INTEGER AS days, min(date) AS "firstDay", max(date) AS "lastDay",
          sum(realized)::DECIMAL(38,18) AS realized, arg_max(unrealized, day)::DECIMAL(38,18) AS unrealized,
          sum(fees)::DECIMAL(38,18) AS fees, sum("netPnl")::DECIMAL(38,18) AS "netPnl",
          sum(turnover)::DECIMAL(38,18) AS turnover, sum(fills)::INTEGER AS fills, sum(funding)::DECIMAL(38,18) AS funding,
@@ -161,7 +190,7 @@ t AS (
          coalesce(-sum(pnl) FILTER (WHERE pnl < 0), 0)::DECIMAL(38,18) AS "grossLoss",
          avg(pnl::DOUBLE) FILTER (WHERE pnl > 0) AS "avgWin", avg(pnl::DOUBLE) FILTER (WHERE pnl < 0) AS "avgLoss"
   FROM report_round_trips GROUP BY ${GROUPINGS()})
-SELECT s.scope, s."scopeId", s.strategy, s.instrument, s.days, s."firstDay", s."lastDay",
+SELECT s.scope, s."scopeId", s.strategy, s.instrument, s.currency, s.days, s."firstDay", s."lastDay",
        s.realized, s.unrealized, s.fees, s.funding, s."netPnl", s.turnover, s.fills, s."maxDrawdown",
        CASE WHEN s.sd > 0 THEN s.mean / s.sd * sqrt(p.periods) END AS sharpe,
        CASE WHEN s.downside > 0 THEN s.mean / s.downside * sqrt(p.periods) END AS sortino,
@@ -185,41 +214,46 @@ CREATE OR REPLACE TABLE report_execution AS
 WITH p AS (SELECT * FROM report_params),
 -- orders counted once per (strategy, instrument), then rolled up into the scopes
 o1 AS (
-  SELECT strategy, instrument, count(*) AS orders,
+  SELECT strategy, instrument, i.currency, count(*) AS orders,
          count(*) FILTER (WHERE client_order_id IN (SELECT client_order_id FROM fills)) AS filled,
          count(*) FILTER (WHERE final_state = 'canceled') AS canceled,
          count(*) FILTER (WHERE final_state = 'rejected') AS rejected
-  FROM orders, p
+  FROM orders JOIN instruments i USING (instrument), p
   WHERE submitted_ts >= p.since_ms AND (p.strategy_filter IS NULL OR strategy = p.strategy_filter)
-  GROUP BY strategy, instrument),
+  GROUP BY strategy, instrument, i.currency),
 o AS (
-  SELECT ${SCOPE_ID()} AS "scopeId", ${SCOPE()} AS scope, strategy, instrument, ${COUNT("orders")} AS orders,
+  SELECT ${SCOPE_ID()} AS "scopeId", ${SCOPE()} AS scope, strategy, instrument, currency, ${COUNT("orders")} AS orders,
          ${COUNT("filled")} AS "filledOrders", ${COUNT("canceled")} AS canceled, ${COUNT("rejected")} AS rejected
   FROM o1 GROUP BY ${GROUPINGS()}),
 f AS (
-  SELECT ${SCOPE_ID()} AS "scopeId", ${SCOPE()} AS scope, strategy, instrument, ${COUNT("fills")} AS fills,
+  SELECT ${SCOPE_ID()} AS "scopeId", ${SCOPE()} AS scope, strategy, instrument, currency, ${COUNT("fills")} AS fills,
          ${COUNT("maker_fills")} AS "makerFills",
          sum(turnover)::DECIMAL(38,18) AS turnover, sum(fees)::DECIMAL(38,18) AS fees
   FROM fill_flows, p WHERE in_window AND (p.strategy_filter IS NULL OR strategy = p.strategy_filter)
   GROUP BY ${GROUPINGS()}),
 r AS (
-  SELECT CASE WHEN grouping(strategy) = 0 THEN 'strategy|' || strategy || '|' ELSE 'total||' END AS "scopeId",
+  SELECT CASE WHEN grouping(strategy) = 0 THEN 'strategy' ELSE 'total' END AS scope, strategy,
          count(*) FILTER (WHERE approved)::INTEGER AS approved, count(*) FILTER (WHERE NOT approved)::INTEGER AS denied
   FROM risk_decisions, p WHERE ts >= p.since_ms AND (p.strategy_filter IS NULL OR strategy = p.strategy_filter)
-  GROUP BY GROUPING SETS ((), (strategy)))
-SELECT coalesce(o."scopeId", f."scopeId", r."scopeId") AS "scopeId",
-       coalesce(o.scope, f.scope, split_part(r."scopeId", '|', 1)) AS scope,
-       coalesce(o.strategy, f.strategy, nullif(split_part(r."scopeId", '|', 2), '')) AS strategy,
-       coalesce(o.instrument, f.instrument) AS instrument,
-       coalesce(o.orders, 0) AS orders, coalesce(o."filledOrders", 0) AS "filledOrders",
-       coalesce(o.canceled, 0) AS canceled, coalesce(o.rejected, 0) AS rejected,
-       coalesce(f.fills, 0) AS fills, coalesce(f."makerFills", 0) AS "makerFills",
-       coalesce(f.turnover, 0)::DECIMAL(38,18) AS turnover, coalesce(f.fees, 0)::DECIMAL(38,18) AS fees,
-       CASE WHEN f.fills > 0 THEN o.orders / f.fills END AS "orderToTrade",
-       CASE WHEN o.orders > 0 THEN o."filledOrders" / o.orders END AS "fillRatio",
-       CASE WHEN o.orders > 0 THEN o.canceled / o.orders END AS "cancelRatio",
+  GROUP BY GROUPING SETS ((), (strategy))),
+x AS (
+  SELECT coalesce(o."scopeId", f."scopeId") AS "scopeId", coalesce(o.scope, f.scope) AS scope,
+         coalesce(o.strategy, f.strategy) AS strategy, coalesce(o.instrument, f.instrument) AS instrument,
+         coalesce(o.currency, f.currency) AS currency,
+         o.orders, o."filledOrders", o.canceled, o.rejected, f.fills, f."makerFills", f.turnover, f.fees
+  FROM o FULL JOIN f USING ("scopeId"))
+-- risk decisions carry no instrument: a total or strategy row of each currency shows its scope's counts
+SELECT coalesce(x."scopeId", r.scope || '|' || coalesce(r.strategy, '') || '||') AS "scopeId",
+       coalesce(x.scope, r.scope) AS scope, coalesce(x.strategy, r.strategy) AS strategy, x.instrument, x.currency,
+       coalesce(x.orders, 0) AS orders, coalesce(x."filledOrders", 0) AS "filledOrders",
+       coalesce(x.canceled, 0) AS canceled, coalesce(x.rejected, 0) AS rejected,
+       coalesce(x.fills, 0) AS fills, coalesce(x."makerFills", 0) AS "makerFills",
+       coalesce(x.turnover, 0)::DECIMAL(38,18) AS turnover, coalesce(x.fees, 0)::DECIMAL(38,18) AS fees,
+       CASE WHEN x.fills > 0 THEN x.orders / x.fills END AS "orderToTrade",
+       CASE WHEN x.orders > 0 THEN x."filledOrders" / x.orders END AS "fillRatio",
+       CASE WHEN x.orders > 0 THEN x.canceled / x.orders END AS "cancelRatio",
        r.approved AS "riskApproved", r.denied AS "riskDenied"
-FROM o FULL JOIN f USING ("scopeId") FULL JOIN r USING ("scopeId")
+FROM x FULL JOIN r ON x.scope = r.scope AND x.strategy IS NOT DISTINCT FROM r.strategy
 ORDER BY "scopeId"`
 
 /**
@@ -230,7 +264,7 @@ ORDER BY "scopeId"`
  */
 export const TCA_SQL = `
 CREATE OR REPLACE TABLE report_tca AS
-SELECT ${SCOPE_ID()} AS "scopeId", ${SCOPE()} AS scope, strategy, instrument, ${COUNT("tca_fills")} AS fills,
+SELECT ${SCOPE_ID()} AS "scopeId", ${SCOPE()} AS scope, strategy, instrument, currency, ${COUNT("tca_fills")} AS fills,
        sum(slippage_cost)::DECIMAL(38,18) AS "slippageCost",
        sum(slippage_cost)::DOUBLE / sum(slippage_base)::DOUBLE * 10000 AS "slippageBps",
        sum(slippage_rel_sum) / sum(tca_fills) * 10000 AS "meanSlippageBps"
@@ -304,7 +338,8 @@ GROUP BY strategy, name ORDER BY strategy, name`
  * The equity curve over time, total and per strategy, for runs of any length (minutes to
  * months): the run's span [first fill, last fill or mark] cut into at most 400 buckets of at
  * least one second. Equity at a bucket's end is marked to market from the cash flows alone,
- * `Σ(sell − buy notional − fees) + position × mark` per (strategy, instrument), which equals
+ * `Σ(sell − buy notional − fees) + position × mark` per (strategy, instrument) (inverse, in the
+ * base currency: `Σ(buy − sell value − fees) − position × contractSize / mark`), per currency, which equals
  * realized + unrealized − fees under any netting convention; the mark is the last mark at or
  * before the bucket's end, else the key's last fill price (as the daily series does).
  * With --since the curve starts at 0 at the first bucket in the window (PnL since then).
@@ -317,10 +352,11 @@ span AS (SELECT min(ts) AS t0, greatest(max(ts), coalesce((SELECT max(ts) FROM m
 b AS (SELECT t0, t1, greatest(1000, ceil((t1 - t0 + 1) / 400.0))::BIGINT AS width FROM span WHERE t0 IS NOT NULL),
 flows AS (
   SELECT f.strategy, f.instrument, ((f.ts - b.t0) // b.width)::INTEGER AS bucket,
-         sum(CASE WHEN f.side = 'buy' THEN -(f.price * f.qty) ELSE f.price * f.qty END - f.fee) AS cash,
+         sum(CASE WHEN (f.side = 'buy') = i.inverse THEN fill_value(i.inverse, f.qty, i.contract_size, f.price)
+                  ELSE -fill_value(i.inverse, f.qty, i.contract_size, f.price) END - f.fee) AS cash,
          sum(CASE WHEN f.side = 'buy' THEN f.qty ELSE -f.qty END) AS dq,
          arg_max(f.price, f.ts) AS last_price
-  FROM fills f, b, p WHERE p.strategy_filter IS NULL OR f.strategy = p.strategy_filter
+  FROM fills f JOIN instruments i USING (instrument), b, p WHERE p.strategy_filter IS NULL OR f.strategy = p.strategy_filter
   GROUP BY ALL),
 firsts AS (SELECT strategy, instrument, min(bucket) AS first FROM flows GROUP BY ALL),
 cal AS (
@@ -334,19 +370,20 @@ carried AS (
   WINDOW w AS (PARTITION BY c.strategy, c.instrument ORDER BY c.bucket ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
 timed AS (SELECT c.*, b.t0 + (c.bucket::BIGINT + 1) * b.width - 1 AS ts FROM carried c, b),
 marked AS (
-  SELECT t.*, coalesce(m.price, t.last_price) AS mark
-  FROM timed t ASOF LEFT JOIN marks m ON m.instrument = t.instrument AND t.ts >= m.ts),
+  SELECT t.*, i.currency, CASE WHEN i.inverse THEN -inv_value(t.qty, i.contract_size, coalesce(m.price, t.last_price))
+                               ELSE t.qty * coalesce(m.price, t.last_price) END AS held
+  FROM timed t JOIN instruments i USING (instrument) ASOF LEFT JOIN marks m ON m.instrument = t.instrument AND t.ts >= m.ts),
 g AS (
-  SELECT CASE WHEN grouping(strategy) = 0 THEN 'strategy' ELSE 'total' END AS scope, strategy, bucket,
-         any_value(ts) AS ts, sum(cash + qty * mark) AS equity
-  FROM marked GROUP BY GROUPING SETS ((bucket), (strategy, bucket))),
-e AS (SELECT *, lag(equity) OVER (PARTITION BY scope, strategy ORDER BY bucket) AS prev FROM g),
+  SELECT CASE WHEN grouping(strategy) = 0 THEN 'strategy' ELSE 'total' END AS scope, strategy, currency, bucket,
+         any_value(ts) AS ts, sum(cash + held) AS equity
+  FROM marked GROUP BY GROUPING SETS ((currency, bucket), (strategy, currency, bucket))),
+e AS (SELECT *, lag(equity) OVER (PARTITION BY scope, strategy, currency ORDER BY bucket) AS prev FROM g),
 w AS (SELECT e.* FROM e, p WHERE e.ts >= p.since_ms),
-r AS (SELECT *, equity - coalesce(first_value(prev) OVER (PARTITION BY scope, strategy ORDER BY bucket), 0) AS eq FROM w)
-SELECT scope, strategy, ts, eq::DECIMAL(38,18) AS equity,
-       (eq - greatest(0, max(eq) OVER (PARTITION BY scope, strategy ORDER BY bucket)))::DECIMAL(38,18) AS drawdown
+r AS (SELECT *, equity - coalesce(first_value(prev) OVER (PARTITION BY scope, strategy, currency ORDER BY bucket), 0) AS eq FROM w)
+SELECT scope, strategy, currency, ts, eq::DECIMAL(38,18) AS equity,
+       (eq - greatest(0, max(eq) OVER (PARTITION BY scope, strategy, currency ORDER BY bucket)))::DECIMAL(38,18) AS drawdown
 FROM r
-ORDER BY scope, strategy, ts`
+ORDER BY scope, strategy, currency, ts`
 
 /**
  * The PnL lane, in dependency order: runs after the position pass on the same connection, and

@@ -1,7 +1,8 @@
 import { DuckDBTypeId, type DuckDBConnection } from "@duckdb/node-api"
 import type { AnalyticsDb } from "./dataset.js"
 import { runPositionPass } from "./positions.js"
-import { EXECUTION_STATEMENTS, EXECUTION_TABLES, FILL_FLOWS_SQL, PARAMS_SQL, PNL_STATEMENTS, PNL_TABLES, REPORT_TABLES, type ReportTable } from "./metrics.sql.js"
+import { completeInstruments } from "./instruments.js"
+import { EXECUTION_STATEMENTS, EXECUTION_TABLES, FILL_FLOWS_SQL, MACROS_SQL, PARAMS_SQL, PNL_STATEMENTS, PNL_TABLES, REPORT_TABLES, type ReportTable } from "./metrics.sql.js"
 
 /**
  * The post-trade report over a loaded dataset (`dataset.ts`). Where each part runs:
@@ -35,6 +36,8 @@ export interface SummaryRow {
   readonly scopeId: string
   readonly strategy: string | null
   readonly instrument: string | null
+  /** The settlement currency of every money figure of the row; `total` and `strategy` have one row per currency. */
+  readonly currency: string
   readonly days: number
   readonly firstDay: string
   readonly lastDay: string
@@ -67,6 +70,7 @@ export interface DailyRow {
   readonly scopeId: string
   readonly strategy: string | null
   readonly instrument: string | null
+  readonly currency: string
   readonly day: number
   readonly date: string
   readonly realized: Money
@@ -84,6 +88,7 @@ export interface DailyRow {
 export interface RoundTripRow {
   readonly strategy: string
   readonly instrument: string
+  readonly currency: string
   readonly openTs: number
   readonly closeTs: number
   readonly pnl: Money
@@ -95,6 +100,8 @@ export interface ExecutionRow {
   readonly scopeId: string
   readonly strategy: string | null
   readonly instrument: string | null
+  /** null on a row that only has risk decisions (they carry no instrument). */
+  readonly currency: string | null
   readonly orders: number
   readonly filledOrders: number
   readonly canceled: number
@@ -115,6 +122,7 @@ export interface TcaRow {
   readonly scopeId: string
   readonly strategy: string | null
   readonly instrument: string | null
+  readonly currency: string
   readonly fills: number
   readonly slippageCost: Money
   readonly slippageBps: number | null
@@ -163,6 +171,7 @@ export interface StrategyRecordSummary {
 export interface EquityPoint {
   readonly scope: "total" | "strategy"
   readonly strategy: string | null
+  readonly currency: string
   readonly ts: number
   readonly equity: Money
   readonly drawdown: Money
@@ -187,6 +196,8 @@ export interface Report {
 }
 
 export const CONVENTIONS: Readonly<Record<string, string>> = {
+  currency: "every money figure is in the settlement currency of its instruments (inverse contracts such as PI_XBTUSD: the base, XBT; linear: the quote, USD); totals and strategy rows are one per currency, never summed across currencies",
+  inverse: "inverse contracts: cost basis, turnover and unrealized = qty x contractSize / price in the base currency, rounded half-even at 1e-18 per fill (as the portfolio)",
   days: "UTC calendar days; every day from a position's first fill to the last fill or mark",
   pnl: "average-entry netting per (strategy, instrument); a flip realizes the closed part and opens the rest at the fill price; unrealized = position x last mark at or before end of day - basis (last fill price if no mark)",
   netPnl: "realized + change in unrealized - fees + funding (booked on the position: + received, - paid), per day",
@@ -212,6 +223,8 @@ type Tables = Partial<Record<ReportTable, Rows>>
  * reads each lane's tables back on its own connection. Leaves the `report_*` tables in the db.
  */
 const runReport = async (db: AnalyticsDb, options: ReportOptions, read: boolean): Promise<Tables> => {
+  await db.conn.run(MACROS_SQL)
+  await completeInstruments(db.conn)
   await db.conn.run(PARAMS_SQL, {
     since: options.since ?? 0,
     strategy: options.strategy ?? null,

@@ -32,25 +32,39 @@ export const divRoundHalfEven = (n: bigint, d: bigint): bigint => {
 }
 
 /**
- * Applies one fill (signed qty, price) to the position and returns the realized PnL.
- * A reduce realizes `close × price − (cost × close / |qty|)` (the share of the basis rounded at
- * 10^-18 and taken off the basis), so a round trip back to flat realizes exactly its cash flow.
+ * Value of `signedQty` inverse contracts at `price` in the base currency, 10^-18 units:
+ * qty × contractSize / price rounded half-even, as the domain's `inverseValue` (COST_DECIMALS 18)
+ * — the one place 1/price is rounded. All three inputs are 10^-9 units.
  */
-export const applyFill = (s: PositionState, signedQty: bigint, price: bigint): bigint => {
+export const inverseValueUnits = (signedQty: bigint, contractSize: bigint, price: bigint): bigint =>
+  divRoundHalfEven(signedQty * contractSize * 1_000_000_000n, price)
+
+/**
+ * Applies one fill (signed qty, price) to the position and returns the realized PnL.
+ * Linear (`contractSize` undefined): a reduce realizes `close × price − (cost × close / |qty|)`
+ * (the share of the basis rounded at 10^-18 and taken off the basis), so a round trip back to
+ * flat realizes exactly its cash flow. Inverse (`contractSize` given, 10^-9 units): the basis is
+ * Σ qty × contractSize / price in the base currency (`inverseValueUnits`, rounded per fill) and
+ * a reduce realizes `share − close × contractSize / price` — the domain's `applyFill` step for
+ * step, so the report's inverse PnL is the portfolio's to the last 10^-18.
+ */
+export const applyFill = (s: PositionState, signedQty: bigint, price: bigint, contractSize?: bigint): bigint => {
+  const value = (qty: bigint): bigint => (contractSize === undefined ? price * qty : inverseValueUnits(qty, contractSize, price))
   const q = s.qty
   if (q === 0n || (q > 0n) === (signedQty > 0n)) {
     s.qty = q + signedQty
-    s.cost += price * signedQty
+    s.cost += value(signedQty)
     return 0n
   }
   const absQ = q < 0n ? -q : q
   const absS = signedQty < 0n ? -signedQty : signedQty
   const close = absS < absQ ? absS : absQ
   const share = close === absQ ? s.cost : divRoundHalfEven(s.cost * close, absQ)
-  const realized = (q > 0n ? close : -close) * price - share
+  const closed = value(q > 0n ? close : -close)
+  const realized = contractSize === undefined ? closed - share : share - closed
   s.cost -= share
   s.qty = q + signedQty
-  if (absS > absQ) s.cost = price * s.qty // the flip's remainder opens at the fill price
+  if (absS > absQ) s.cost = value(s.qty) // the flip's remainder opens at the fill price
   return realized
 }
 
@@ -69,6 +83,10 @@ SELECT k.key_id, (f.ts // 86400000)::INTEGER AS day, f.ts,
 FROM fills f JOIN position_keys k USING (strategy, instrument)
 ORDER BY k.key_id, f.ts, f.fill_id`
 
+/** Per key: the contract size of an inverse instrument (10^-9 units), absent for linear. */
+const INVERSE_KEYS_SQL = `
+SELECT k.key_id, i.contract_size FROM position_keys k JOIN instruments i USING (instrument) WHERE i.inverse`
+
 /**
  * Builds `position_keys`, `position_days` (realized, end-of-day position and basis, last fill
  * price, per key and day with fills) and `round_trips` (flat → flat, a flip closes one and
@@ -85,7 +103,16 @@ export const runPositionPass = async (conn: DuckDBConnection): Promise<void> => 
 
   const dayRows: DuckDBValue[][] = [[], [], [], [], [], []]
   const tripRows: DuckDBValue[][] = [[], [], [], [], []]
+  const inverseKeys = new Map<number, bigint>()
+  const inv = await conn.run(INVERSE_KEYS_SQL)
+  for (;;) {
+    const chunk = await inv.fetchChunk()
+    if (chunk === null || chunk.rowCount === 0) break
+    const vSize = decimal64(chunk.getColumnVector(1))
+    for (let i = 0; i < chunk.rowCount; i++) inverseKeys.set(chunk.getColumnVector(0).getItem(i) as number, vSize.getScaledValue(i) as bigint)
+  }
   const result = await conn.run(ORDERED_FILLS_SQL)
+  let contractSize: bigint | undefined
 
   let key = -1
   let day = -1
@@ -124,6 +151,7 @@ export const runPositionPass = async (conn: DuckDBConnection): Promise<void> => 
         day = d
         state = { qty: 0n, cost: 0n }
         trip = undefined
+        contractSize = inverseKeys.get(k)
       } else if (d !== day) {
         endDay()
         day = d
@@ -131,7 +159,7 @@ export const runPositionPass = async (conn: DuckDBConnection): Promise<void> => 
       const sq = vQty.getScaledValue(i) as bigint
       const p = vPrice.getScaledValue(i) as bigint
       const before = state.qty
-      const realized = applyFill(state, sq, p)
+      const realized = applyFill(state, sq, p, contractSize)
       if (realized !== 0n) realizedDay += realized
       lastPrice = p
       // timestamps are read only where a trip opens or closes; fees stay in 10^-9 until it closes

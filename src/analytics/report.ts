@@ -24,6 +24,10 @@ export const money = (text: string | null | undefined, digits = 2): string => {
   return neg && /[1-9]/.test(out) ? "-" + out : out
 }
 
+const FIAT = new Set(["USD", "USDT", "USDC", "EUR", "GBP", "QUOTE"])
+/** Display decimals of a currency's money: 2 for fiat and stablecoins, 8 (a satoshi) for coins such as XBT. */
+export const displayDigits = (currency: string | null | undefined): number => (currency === null || currency === undefined || FIAT.has(currency) ? 2 : 8)
+
 export const textTable = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<Cell>>): string => {
   const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? "-" : String(c))))
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? "").length)))
@@ -32,8 +36,10 @@ export const textTable = (headers: ReadonlyArray<string>, rows: ReadonlyArray<Re
   return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...cells.map(line)].join("\n")
 }
 
-const scopeLabel = (r: { readonly scope: string; readonly strategy: string | null; readonly instrument: string | null }): string =>
-  r.scope === "total" ? "TOTAL" : [r.strategy, r.instrument].filter((x) => x !== null).join(" / ")
+/** The scope with the currency its money is in: "TOTAL USD", "mm XBT", "mm / kraken-futures:PI_XBTUSD XBT". */
+const scopeLabel = (r: { readonly scope: string; readonly strategy: string | null; readonly instrument: string | null; readonly currency?: string | null }): string =>
+  (r.scope === "total" ? "TOTAL" : [r.strategy, r.instrument].filter((x) => x !== null).join(" / ")) +
+  (r.currency === null || r.currency === undefined ? "" : ` ${r.currency}`)
 
 const SCOPE_ORDER: Readonly<Record<string, number>> = { total: 0, strategy: 1, strategy_instrument: 2 }
 /** TOTAL, then each strategy, then each strategy / instrument (per-instrument rows stay in the JSON). */
@@ -48,6 +54,8 @@ interface Section {
   readonly rows: ReadonlyArray<ReadonlyArray<Cell>>
 }
 
+const d = (row: { readonly currency?: string | null }): number => displayDigits(row.currency)
+
 const sections = (r: Report): Section[] => [
   {
     title: "PnL and performance (daily, annualized sqrt(365), rf = 0)",
@@ -56,12 +64,12 @@ const sections = (r: Report): Section[] => [
     headers: ["scope", "net pnl", "realized gross", "fees", "realized net", "unrealized", "max dd", "sharpe", "sortino", "calmar", "VaR95", "ES95"],
     rows: mainScopes(r.summary).map((s) => [
       scopeLabel(s),
-      money(s.netPnl),
-      money(s.realized),
-      money(s.fees),
-      money(dec(s.realized).minus(dec(s.fees)).toFixed()),
-      money(s.unrealized),
-      money(s.maxDrawdown),
+      money(s.netPnl, d(s)),
+      money(s.realized, d(s)),
+      money(s.fees, d(s)),
+      money(dec(s.realized).minus(dec(s.fees)).toFixed(), d(s)),
+      money(s.unrealized, d(s)),
+      money(s.maxDrawdown, d(s)),
       num(s.sharpe),
       num(s.sortino),
       num(s.calmar),
@@ -72,7 +80,7 @@ const sections = (r: Report): Section[] => [
   {
     title: "Round trips (net of fees)",
     headers: ["scope", "trips", "win rate", "profit factor", "avg win", "avg loss", "turnover"],
-    rows: mainScopes(r.summary).map((s) => [scopeLabel(s), s.trips, pct(s.winRate), num(s.profitFactor), num(s.avgWin), num(s.avgLoss), money(s.turnover)])
+    rows: mainScopes(r.summary).map((s) => [scopeLabel(s), s.trips, pct(s.winRate), num(s.profitFactor), num(s.avgWin, d(s)), num(s.avgLoss, d(s)), money(s.turnover, d(s))])
   },
   {
     title: "Execution",
@@ -92,7 +100,7 @@ const sections = (r: Report): Section[] => [
   {
     title: "Slippage vs arrival mid (bps, + = cost)",
     headers: ["scope", "fills", "bps (qty-weighted)", "bps (mean)", "cost"],
-    rows: mainScopes(r.tca).map((t) => [scopeLabel(t), t.fills, num(t.slippageBps, 3), num(t.meanSlippageBps, 3), money(t.slippageCost)])
+    rows: mainScopes(r.tca).map((t) => [scopeLabel(t), t.fills, num(t.slippageBps, 3), num(t.meanSlippageBps, 3), money(t.slippageCost, d(t))])
   },
   {
     title: "Latency (ms)",
@@ -130,30 +138,38 @@ const WIDE = { width: 1400, height: 320, time: true } as const
  * latency histogram.
  */
 export const renderCharts = (r: Report): { equity: string; drawdown: string; pnlByStrategy: string; latency: string } => {
+  // one series per currency: amounts in XBT and in USD are never added (nor drawn on one total)
   const strategies = r.summary.filter((s) => s.scope === "strategy")
+  const currencies = [...new Set(r.summary.filter((s) => s.scope === "total").map((s) => s.currency))].sort()
+  const multi = currencies.length > 1
   const curve = (pred: (p: Report["equityCurve"][number]) => boolean) => r.equityCurve.filter(pred).sort((a, b) => a.ts - b.ts)
-  const total = curve((p) => p.scope === "total")
+  const totals = currencies.map((c) => ({ currency: c, points: curve((p) => p.scope === "total" && p.currency === c) }))
+  const total = totals[0]?.points ?? []
   const equitySeries: Series[] = [
-    { name: "total", color: "#111827", points: total.map((p) => [p.ts, Number(p.equity)] as const) },
+    ...totals.map((t, i) => ({
+      name: multi ? `total ${t.currency}` : "total",
+      color: i === 0 ? "#111827" : "#6b7280",
+      points: t.points.map((p) => [p.ts, Number(p.equity)] as const)
+    })),
     ...strategies.map((s, i) => ({
-      name: s.strategy ?? "",
+      name: multi ? `${s.strategy ?? ""} ${s.currency}` : (s.strategy ?? ""),
       color: PALETTE[i % PALETTE.length] as string,
-      points: curve((p) => p.scope === "strategy" && p.strategy === s.strategy).map((p) => [p.ts, Number(p.equity)] as const)
+      points: curve((p) => p.scope === "strategy" && p.strategy === s.strategy && p.currency === s.currency).map((p) => [p.ts, Number(p.equity)] as const)
     }))
   ]
   const timeLabel = (t: number): string => new Date(t).toISOString().slice(0, 19).replace("T", " ")
-  const equity = lineChart("Equity curve (net PnL marked to market, incl. fees)", "equity", equitySeries, timeLabel, WIDE)
+  const equity = lineChart(`Equity curve (net PnL marked to market, incl. fees${multi ? "; each series in its own currency" : ""})`, "equity", equitySeries, timeLabel, WIDE)
   const drawdown = lineChart(
-    "Drawdown from peak (total)",
+    `Drawdown from peak (total${multi ? ` ${currencies[0] ?? ""}` : ""})`,
     "drawdown",
     [{ name: "drawdown", color: "#dc2626", points: total.map((p) => [p.ts, Number(p.drawdown)] as const) }],
     timeLabel,
     { ...WIDE, area: true }
   )
   const pnlByStrategy = barChart(
-    "Net PnL by strategy",
+    multi ? "Net PnL by strategy (each bar in its own currency)" : "Net PnL by strategy",
     "pnl-by-strategy",
-    strategies.map((s: SummaryRow) => ({ label: s.strategy ?? "", value: Number(s.netPnl) }))
+    strategies.map((s: SummaryRow) => ({ label: multi ? `${s.strategy ?? ""} ${s.currency}` : (s.strategy ?? ""), value: Number(s.netPnl) }))
   )
   const stage = r.latencyHistogram.some((b) => b.stage === "intentToFill") ? "intentToFill" : "intentToAck"
   const latency = barChart(

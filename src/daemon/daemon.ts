@@ -449,7 +449,11 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
         credentials: { apiKey: venue.apiKey, secret: venue.apiSecret },
         instruments,
         clock,
-        onSettlement: (s) => trading.portfolio.onSettlement(s.instrument, s.settlementId, s.price, s.ts),
+        onSettlement: (s) => {
+          const booked = trading.portfolio.onSettlement(s.instrument, s.settlementId, s.price, s.ts)
+          if (booked) late.strategies?.onSettlement(s.instrument, s.price)
+          return booked
+        },
         onLog: (level, message) => log(`settlement ${level}: ${message}`)
       })
       yield* Effect.acquireRelease(Effect.sync(() => settlements.start()), () => Effect.sync(() => settlements.stop()))

@@ -25,7 +25,8 @@ export const replayInstruments = (input: MarketInput): { readonly sim: SimInstru
     const s: SimInstrument = {
       ...base,
       ...(spec?.tickSize === undefined ? {} : { tickSize: spec.tickSize }),
-      ...(spec?.contractValueTradePrecision === undefined ? {} : { contractValueTradePrecision: spec.contractValueTradePrecision })
+      ...(spec?.contractValueTradePrecision === undefined ? {} : { contractValueTradePrecision: spec.contractValueTradePrecision }),
+      ...(spec?.lastTradingTime === undefined ? {} : { lastTradingTime: spec.lastTradingTime })
     }
     const lot = lotSize(s)
     const pair = symbol.split("_")[1] ?? ""

@@ -35,11 +35,17 @@ export type MarketMessage =
   | { readonly kind: "level"; readonly ts: number; readonly symbol: string; readonly side: Side; readonly price: Decimal; readonly qty: Decimal }
   | { readonly kind: "trade"; readonly ts: number; readonly symbol: string; readonly side: Side; readonly price: Decimal; readonly qty: Decimal }
 
-/** Contract specs a recording may carry (`{"feed":"instrument","product_id":..,"tickSize":"0.5","contractValueTradePrecision":4}`). */
+/**
+ * Contract specs a recording may carry (`{"feed":"instrument","product_id":..,"tickSize":"0.5",
+ * "contractValueTradePrecision":4}`; a dated future's `"lastTradingTime":"2026-12-25T16:00:00.000Z"`
+ * as the venue's instruments reply gives it, or epoch ms).
+ */
 export interface InstrumentSpecLine {
   readonly symbol: string
   readonly tickSize?: Decimal
   readonly contractValueTradePrecision?: number
+  /** A dated future's last trading time (epoch ms): the replay stops trading and settles it then. */
+  readonly lastTradingTime?: number
 }
 
 export interface MarketInput {
@@ -142,10 +148,15 @@ export const parseRecording = (text: string, source = "recording"): MarketInput 
       case "instrument": {
         const tickSize = decimalOfJson(msg.tickSize)
         const precision = msg.contractValueTradePrecision
+        const ltt = msg.lastTradingTime
+        const lastTradingTime = typeof ltt === "number" ? ltt : typeof ltt === "string" ? Date.parse(ltt) : NaN
+        // a later line adds to (or corrects) an earlier one's fields rather than dropping them
         specs.set(symbol, {
+          ...specs.get(symbol),
           symbol,
           ...(tickSize === undefined ? {} : { tickSize }),
-          ...(typeof precision === "number" && Number.isInteger(precision) ? { contractValueTradePrecision: precision } : {})
+          ...(typeof precision === "number" && Number.isInteger(precision) ? { contractValueTradePrecision: precision } : {}),
+          ...(Number.isSafeInteger(lastTradingTime) && lastTradingTime > 0 && /^F[IF]_/i.test(symbol) ? { lastTradingTime } : {})
         })
         note(symbol)
         break

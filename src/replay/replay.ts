@@ -12,7 +12,7 @@ import { EventJournal } from "../daemon/event-journal.js"
 import { TradingNode } from "../daemon/trading-node.js"
 import type { RiskLimitsConfig } from "../daemon/config.js"
 import type { CanonicalEvent } from "../domain/events/index.js"
-import type { AccountId, StrategyId } from "../domain/ids.js"
+import type { AccountId, InstrumentId, StrategyId } from "../domain/ids.js"
 import type { Position } from "../domain/position.js"
 import { openPgliteStore } from "../persistence/pglite.js"
 import { decodeParams, type AnyStrategyDefinition } from "../strategies/ports.js"
@@ -226,6 +226,17 @@ export const runReplay = async (options: ReplayOptions): Promise<ReplayResult> =
     onOrderEvent: (e) => late.host?.onOrderEvent(e)
   })
   const byId = new Map(domain.map((i) => [i.id as string, i]))
+  // Dated futures stop trading at their last trading time (the engine refuses orders, cancels the
+  // open ones) and settle, on simulated time, as in the simulator; the portfolio books each
+  // settlement of a position it holds (the daemon reads the same from the venue's account log).
+  exchange.onSettlement((symbol, price, time) => {
+    const id = `${REPLAY_VENUE}:${symbol}` as InstrumentId
+    const held = trading.portfolio.position(id)
+    if (held === undefined || held.quantity.isZero()) return
+    if (trading.portfolio.onSettlement(id, `settlement-${symbol}-${time}`, price, time)) late.host?.onSettlement(id, price)
+    log("info", `${symbol} expired at ${new Date(time).toISOString()}: settled at ${price.toFixed()}`)
+  })
+  exchange.startExpiries()
 
   const scope = Effect.runSync(Scope.make())
   const run = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>): Promise<A> =>

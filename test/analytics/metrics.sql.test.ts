@@ -81,7 +81,8 @@ describe("the report's two-step aggregates equal the direct ones", () => {
         const where = `ts >= ${options.since ?? 0}` + (options.strategy === undefined ? "" : ` AND strategy = '${options.strategy}'`)
         const scopeId = `CASE WHEN grouping(strategy) = 0 AND grouping(instrument) = 0 THEN 'strategy_instrument'
           WHEN grouping(strategy) = 0 THEN 'strategy' WHEN grouping(instrument) = 0 THEN 'instrument' ELSE 'total' END
-          || '|' || coalesce(strategy, '') || '|' || coalesce(instrument, '')`
+          || '|' || coalesce(strategy, '') || '|' || coalesce(instrument, '') || '|USD'`
+        // the fixture's instruments (kf:PF_*) are Kraken linear contracts, all in USD
         const sets = "GROUPING SETS ((), (strategy), (instrument), (strategy, instrument))"
         const execution = await query(
           db,

@@ -27,15 +27,16 @@ const summary = (scopeId: string): SummaryRow => {
   if (row === undefined) throw new Error(`no summary row ${scopeId}`)
   return row
 }
-const TOTAL = "total||"
-const ALPHA = "strategy|alpha|"
-const BETA = "strategy|beta|"
+// X and Y are undescribed, unknown names: linear, in a currency labelled QUOTE (instruments.ts)
+const TOTAL = "total|||QUOTE"
+const ALPHA = "strategy|alpha||QUOTE"
+const BETA = "strategy|beta||QUOTE"
 
 describe("post-trade metrics on a hand-computed fixture", () => {
   it("realized PnL nets with average entry and realizes a flip through zero", () => {
     // alpha/X: f3 1.5×104 − 303×1.5/3 = 4.5; f4 flips: 1.5×98 − 151.5 = −4.5; f5 −2×95 + 196 = 6 → 6
     // beta/Y: g2 buys back 4 of −10 (basis −50): −4×4.5 + 50×4/10 = −18 + 20 = 2; total 8
-    expect(summary("strategy_instrument|alpha|X").realized).toBe("6")
+    expect(summary("strategy_instrument|alpha|X|QUOTE").realized).toBe("6")
     expect(summary(BETA).realized).toBe("2")
     expect(summary(TOTAL).realized).toBe("8")
   })

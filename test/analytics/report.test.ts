@@ -42,8 +42,8 @@ describe("report renderings", () => {
   it("prints the total and each strategy in the text report", () => {
     const text = renderText(report)
     // realized gross 8, fees 1.07, realized net 6.93 (the portfolio's realizedPnl), unrealized 2.4, max dd 6.4
-    expect(text).toMatch(/^TOTAL\s+9\.33\s+8\s+1\.07\s+6\.93\s+2\.4\s+6\.4\s/m)
-    expect(text).toMatch(/^alpha\s+5\s+6\s+1\s+5\s+0\s+8\.35/m)
+    expect(text).toMatch(/^TOTAL QUOTE\s+9\.33\s+8\s+1\.07\s+6\.93\s+2\.4\s+6\.4\s/m)
+    expect(text).toMatch(/^alpha QUOTE\s+5\s+6\s+1\s+5\s+0\s+8\.35/m)
     expect(text).toContain("MAX_POSITION")
   })
 

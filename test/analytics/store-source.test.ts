@@ -186,17 +186,17 @@ describe.each([
   })
 
   it("computes the report", () => {
-    const mm = report.summary.find((s) => s.scopeId === "strategy|mm-a|")
+    const mm = report.summary.find((s) => s.scopeId === "strategy|mm-a||QUOTE")
     expect(mm?.fills).toBe(2)
     expect(mm?.realized).toBe("5")
     expect(mm?.fees).toBe("0.3")
     expect(mm?.unrealized).toBe("5")
     expect(mm?.netPnl).toBe("9.7")
-    const total = report.summary.find((s) => s.scopeId === "total||")
+    const total = report.summary.find((s) => s.scopeId === "total|||QUOTE")
     expect(total?.fills).toBe(3)
     expect(total?.realized).toBe("5")
 
-    const exec = report.execution.find((e) => e.scopeId === "strategy|mm-a|")
+    const exec = report.execution.find((e) => e.scopeId === "strategy|mm-a||QUOTE")
     expect(exec).toMatchObject({ orders: 3, filledOrders: 2, canceled: 1, rejected: 0, fills: 2, makerFills: 1, riskApproved: 3, riskDenied: 3 })
 
     const denials = report.riskDenials.filter((d) => d.scope === "total").map((d) => [d.reason, d.denials])

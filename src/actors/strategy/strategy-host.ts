@@ -5,6 +5,7 @@ import { childReady, makeSupervisor, worker } from "../supervisor/index.js"
 import type { ChildSpec, Intensity, RestartType, Supervisor } from "../supervisor/index.js"
 import type { OrderEvent } from "../../domain/events/orders.js"
 import { parseInstrumentId, parseStrategyId, type AccountId, type InstrumentId, type StrategyId } from "../../domain/ids.js"
+import type { Decimal } from "../../domain/decimal.js"
 import type { Instrument } from "../../domain/instrument.js"
 import type { Position } from "../../domain/position.js"
 import { strategyMachine, type StrategyEvent } from "../../machines/strategy.machine.js"
@@ -261,6 +262,11 @@ export class StrategyHost {
     const owner = event._tag === "OrderSubmitted" ? event.strategy : strategyOfClientOrderId(event.clientOrderId)
     if (owner === undefined) return
     this.entries.get(owner as StrategyId)?.rt.onOrderEvent(event)
+  }
+
+  /** A dated contract settled by the venue: every strategy's position in it is closed at `price`. */
+  onSettlement(instrument: InstrumentId, price: Decimal): void {
+    for (const { rt } of this.entries.values()) rt.onSettlement(instrument, price)
   }
 
   status(id: string): StrategyStatus | undefined {

@@ -10,7 +10,7 @@ import { RecentFillIds } from "../../domain/recent-fill-ids.js"
 import { makeClientOrderId, type AccountId, type ClientOrderId, type InstrumentId, type StrategyId } from "../../domain/ids.js"
 import { isInverse, type Instrument } from "../../domain/instrument.js"
 import { limitPriceOf, triggerPriceOf } from "../../domain/order.js"
-import { applyFill, flatPosition, type Position } from "../../domain/position.js"
+import { applyFill, flatPosition, settlePosition, type Position } from "../../domain/position.js"
 import type { AnyStrategyDefinition, BookView, Denial, OrderRequest, StrategyClock, StrategyContext, StrategyLog } from "../../strategies/ports.js"
 import { OpenOrders } from "./open-orders.js"
 import type { IntentGateway, StrategyLogSink, StrategyMarketFeed, StrategyRecordSink } from "./ports.js"
@@ -312,6 +312,15 @@ export class StrategyRuntime {
     }
     const onOrder = this.definition.onOrder
     if (onOrder !== undefined) this.call("onOrder", (ctx) => onOrder(ctx, e), false)
+  }
+
+  /**
+   * A dated contract the venue settled: the strategy's share of the position is closed at the
+   * settlement price (as the portfolio's), so it no longer believes it holds an expired contract.
+   */
+  onSettlement(instrument: InstrumentId, price: Decimal): void {
+    const p = this.positions.get(instrument)
+    if (p !== undefined && !p.quantity.isZero()) this.positions.set(instrument, settlePosition(p, price))
   }
 
   private applyFill(e: OrderFilled): void {

@@ -1,6 +1,16 @@
 import { startSimulator, type SimulatorConfig } from "./server.js"
 import type { RecordedMarketStats } from "./recorded-market.js"
 import { selfSignedCertificate } from "./tls.js"
+import { defaultInstrument } from "./instruments.js"
+
+/** `+8s`, `+500ms`, epoch ms or an ISO time → epoch ms. */
+const parseWhen = (when: string, now: number): number | undefined => {
+  const rel = /^\+(\d+)(ms|s)$/.exec(when)
+  if (rel !== null) return now + Number(rel[1]) * (rel[2] === "s" ? 1000 : 1)
+  if (/^\d+$/.test(when)) return Number(when)
+  const t = Date.parse(when)
+  return Number.isFinite(t) ? t : undefined
+}
 
 /** The line `troupe simulator --replay` prints when the recording is exhausted (the books stay served). */
 export const replaySummary = (file: string, s: RecordedMarketStats): string =>
@@ -9,6 +19,12 @@ export const replaySummary = (file: string, s: RecordedMarketStats): string =>
 const usage = `usage: troupe simulator [--port N] [--api-key K --api-secret S] [--instruments PF_XBTUSD,PF_ETHUSD]
                         [--seed N] [--rate msgs/s] [--replay FILE] [--admin-token T] [--tls]
                         [--venue kraken-futures|binance-usdm|both] [--binance-port N]
+                        [--last-trading-time SYMBOL=WHEN]... [--settlement-window-ms N]
+
+--last-trading-time gives a dated future (FI_, FF_, in --instruments) another last trading
+time than its name's: WHEN is +N s / +N ms from now ("+8s"), epoch ms, or an ISO time. It
+stops trading then and settles at the time-weighted mark of the last --settlement-window-ms
+(default 900000, 15 min; the simulator's model).
 
 --venue binance-usdm also serves the Binance USD-M face (docs/binance.md) on its own port over
 the same engine (default instruments BTCUSDT,ETHUSDT); --venue both serves it beside the Kraken
@@ -27,6 +43,7 @@ clients only; with --admin-token it also wants "Authorization: Bearer T".
  */
 export const runSimulatorCli = async (argv: ReadonlyArray<string>): Promise<number> => {
   const opts = new Map<string, string>()
+  const expiries: string[] = []
   let tls = false
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] ?? ""
@@ -35,6 +52,11 @@ export const runSimulatorCli = async (argv: ReadonlyArray<string>): Promise<numb
       continue
     }
     const value = argv[i + 1]
+    if (flag === "--last-trading-time" && value !== undefined) {
+      expiries.push(value)
+      i++
+      continue
+    }
     if (flag === "--help" || flag === "-h") {
       process.stdout.write(usage)
       return 0
@@ -50,7 +72,7 @@ export const runSimulatorCli = async (argv: ReadonlyArray<string>): Promise<numb
     const raw = opts.get(name)
     return raw === undefined ? undefined : Number(raw)
   }
-  for (const name of ["port", "seed", "rate", "binance-port"]) {
+  for (const name of ["port", "seed", "rate", "binance-port", "settlement-window-ms"]) {
     const v = num(name)
     if (v !== undefined && (!Number.isFinite(v) || v < 0)) {
       process.stderr.write(`troupe simulator: --${name} must be a non-negative number\n`)
@@ -68,7 +90,7 @@ export const runSimulatorCli = async (argv: ReadonlyArray<string>): Promise<numb
     process.stderr.write("troupe simulator: --admin-token must have at least 16 characters\n")
     return 64
   }
-  const known = new Set(["port", "seed", "rate", "api-key", "api-secret", "instruments", "replay", "admin-token", "venue", "binance-port"])
+  const known = new Set(["port", "seed", "rate", "api-key", "api-secret", "instruments", "replay", "admin-token", "venue", "binance-port", "settlement-window-ms"])
   for (const name of opts.keys()) {
     if (!known.has(name)) {
       process.stderr.write(`troupe simulator: unknown option --${name}\n${usage}`)
@@ -81,13 +103,27 @@ export const runSimulatorCli = async (argv: ReadonlyArray<string>): Promise<numb
     return 64
   }
   const binance = venue !== "kraken-futures"
+  const instrumentNames = opts.has("instruments") ? (opts.get("instruments") ?? "").split(",").filter((s) => s !== "") : undefined
+  const lastTradingTimes = new Map<string, number>()
+  for (const e of expiries) {
+    const [symbol = "", when = ""] = e.split("=", 2)
+    const at = parseWhen(when, Date.now())
+    if (instrumentNames?.some((n) => n.toUpperCase() === symbol.toUpperCase()) !== true || at === undefined || !/^F[IF]_/i.test(symbol)) {
+      process.stderr.write(`troupe simulator: --last-trading-time wants DATED_SYMBOL=WHEN for a dated future (FI_, FF_) given in --instruments, got '${e}'\n`)
+      return 64
+    }
+    lastTradingTimes.set(symbol.toUpperCase(), at)
+  }
   const replay = opts.get("replay")
   const rate = num("rate") ?? 20
   const config: SimulatorConfig = {
     port: num("port") ?? 0,
     seed: num("seed") ?? 1,
     market: replay === undefined ? { kind: "synthetic", rate } : { kind: "replay", file: replay, rate, onDone: (s) => void process.stdout.write(`${replaySummary(replay, s)}\n`) },
-    ...(opts.has("instruments") ? { instruments: (opts.get("instruments") ?? "").split(",").filter((s) => s !== "") } : venue === "binance-usdm" ? { instruments: ["BTCUSDT", "ETHUSDT"] } : {}),
+    ...(instrumentNames !== undefined
+      ? { instruments: instrumentNames.map((n) => { const at = lastTradingTimes.get(n.toUpperCase()); return at === undefined ? n : { ...defaultInstrument(n), lastTradingTime: at } }) }
+      : venue === "binance-usdm" ? { instruments: ["BTCUSDT", "ETHUSDT"] } : {}),
+    ...(opts.has("settlement-window-ms") ? { model: { settlementWindowMs: num("settlement-window-ms") ?? 0 } } : {}),
     ...(binance ? { binance: { port: num("binance-port") ?? 0 } } : {}),
     ...(key !== undefined && secret !== undefined ? { accounts: [{ name: "default", apiKey: key, apiSecret: secret }] } : {}),
     ...(adminToken !== undefined ? { adminToken: adminToken.trim() } : {})

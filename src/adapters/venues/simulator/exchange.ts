@@ -512,8 +512,8 @@ export class Exchange {
         fundingRealizationTime: null, realizedFunding: null, updateReason: "settlement"
       })
     }
-    this.publicFeed.onEffects(out.effects)
-    this.privateFeed.onEffects(out.effects)
+    // the cancellations go where every command's effects go (feeds, history, other faces, the replay's router)
+    this.publish(out.effects)
   }
 
   /** Settled dated contracts: price and time. */
