@@ -80,15 +80,16 @@ describe("markets of other participants", () => {
       const clock = { t: 0 }
       const taken: Array<{ side: number; mid: number; at: number }> = []
       let i = 0
-      let market: SyntheticMarket | undefined
+      const ref: { market?: SyntheticMarket } = {}
       const venue: MarketVenue = {
         ...venueOf(engine, clock),
         send: (cmd) => {
-          if (cmd.account === TAKER_ACCOUNT && market !== undefined) taken.push({ side: cmd.side === "buy" ? 1 : -1, mid: market.mid(SYM)?.toNumber() ?? 0, at: i })
+          if (cmd.account === TAKER_ACCOUNT && ref.market !== undefined) taken.push({ side: cmd.side === "buy" ? 1 : -1, mid: ref.market.mid(SYM)?.toNumber() ?? 0, at: i })
           return engine.send(cmd, ++clock.t)
         }
       }
-      market = new SyntheticMarket(venue, { seed: 3, takerShare: 0.3, reversion: 0.05, fairValueShare: 0.3, informedShare, jumpShare: 0.1 })
+      const market = new SyntheticMarket(venue, { seed: 3, takerShare: 0.3, reversion: 0.05, fairValueShare: 0.3, informedShare, jumpShare: 0.1 })
+      ref.market = market
       market.populate()
       const mids: number[] = []
       for (i = 0; i < 20_000; i++) {
