@@ -32,7 +32,7 @@ const WARMUP_MS = Number(process.env["TICK_BENCH_WARMUP_MS"] ?? 4_000)
 const root = fileURLToPath(new URL("..", import.meta.url))
 const tick = (f: string): string => join(root, "bench", "tick", f)
 
-type Contender = { readonly kind: "floor" } | { readonly kind: "ccxt" } | { readonly kind: "daemon"; readonly durability: "os" | "fsync"; readonly store: "postgres" | "pglite" }
+type Contender = { readonly kind: "floor" } | { readonly kind: "ccxt" } | { readonly kind: "daemon"; readonly durability: "os" | "fsync"; readonly store: "postgres" | "pglite"; readonly root?: string }
 
 interface PhaseResult {
   readonly latenciesUs: number[]
@@ -131,8 +131,9 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
       const prof = process.env["TICK_BENCH_CPU_PROF"]
       const execArgv = ["--import", "tsx", "--import", tick("probe.ts"), ...(prof !== undefined ? ["--cpu-prof", "--cpu-prof-dir", join(prof, `${c.kind}${c.kind === "daemon" ? `-${c.durability}-${c.store}` : ""}`)] : [])]
       let log = ""
+      const cwd = c.kind === "daemon" && c.root !== undefined ? c.root : root
       const spawned = (args: string[], extraEnv: Record<string, string> = {}): ChildProcess => {
-        const child = spawn(process.execPath, [...execArgv, ...args], { cwd: root, env: { ...env, ...extraEnv }, stdio: ["ignore", "ignore", "pipe"] })
+        const child = spawn(process.execPath, [...execArgv, ...args], { cwd, env: { ...env, ...extraEnv }, stdio: ["ignore", "ignore", "pipe"] })
         child.stderr?.on("data", (b: Buffer) => (log = (log + b.toString()).slice(-8000)))
         children.push(child)
         return child
@@ -160,14 +161,14 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
       const config = {
         venue: { id: "simulator", account: "bench", baseUrl, wsUrl, apiKey: a.apiKey, apiSecret: a.apiSecret },
         risk: { strategyOrdersPerSecond: 20 },
-        strategies: [{ id: "tick-taker", kind: tick("taker.strategy.ts"), instruments: [BENCH_INSTRUMENT], params: {} }],
+        strategies: [{ id: "tick-taker", kind: join(cwd, "bench", "tick", "taker.strategy.ts"), instruments: [BENCH_INSTRUMENT], params: {} }],
         journal: { kind: "file", durability: c.durability },
         ...(c.store === "postgres" && db !== undefined ? { databaseUrl: db.url } : { store: { kind: "pglite" } })
       }
       const configFile = join(home, "config.json")
       writeFileSync(configFile, JSON.stringify(config))
       const port = await freePort()
-      const child = spawned(["src/cli/main.ts", "daemon", "--config", configFile, "--port", String(port)], { TROUPE_HOME: home, ...(process.env["TICK_BENCH_HOP_TRACE"] === "0" ? {} : { TROUPE_HOP_TRACE: traceOut }) })
+      const child = spawned(["src/cli/main.ts", "daemon", "--config", configFile, "--port", String(port)], { TROUPE_HOME: home, ...(process.env["TICK_BENCH_HOP_TRACE"] === "1" ? { TROUPE_HOP_TRACE: traceOut } : {}) })
       const ready = async (): Promise<void> => {
         const deadline = Date.now() + 120_000
         for (;;) {
@@ -220,6 +221,10 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
     const maybe = (key: string, c: Contender, label: string): Promise<PhaseResult> => (CLIENTS.has(key) ? phase(c, label) : Promise.resolve(skipped))
     const floor1 = await maybe("floor", { kind: "floor" }, "floor-1")
     const os = await maybe("os", { kind: "daemon", durability: "os", store: "postgres" }, "daemon-os-postgres")
+    // TICK_BENCH_BEFORE=<checkout>: the same daemon phase from another checkout (e.g. the code
+    // before a change, `git archive <commit> | tar -x`), in this run: a same-run before/after.
+    const beforeRoot = process.env["TICK_BENCH_BEFORE"]
+    const before = beforeRoot === undefined ? undefined : await phase({ kind: "daemon", durability: "os", store: "postgres", root: beforeRoot }, "daemon-os-postgres-before")
     const fsync = await maybe("fsync", { kind: "daemon", durability: "fsync", store: "postgres" }, "daemon-fsync-postgres")
     const pglite = await maybe("pglite", { kind: "daemon", durability: "os", store: "pglite" }, "daemon-os-pglite")
     const bot = await maybe("ccxt", { kind: "ccxt" }, "ccxt")
@@ -261,6 +266,7 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
         ...describe("fsync_", fsync),
         ...describe("pglite_", pglite),
         hops: os.hops,
+        ...(before === undefined ? {} : describe("before_", before)),
         fsync_hops: fsync.hops,
         durability: "os (fsync_* beside); audit projection Postgres (pglite_* beside, os)",
         note: "a percentile of null is +∞: a missed trigger falls in it",
