@@ -32,14 +32,60 @@ const WARMUP_MS = Number(process.env["TICK_BENCH_WARMUP_MS"] ?? 4_000)
 const root = fileURLToPath(new URL("..", import.meta.url))
 const tick = (f: string): string => join(root, "bench", "tick", f)
 
-type Contender = { readonly kind: "floor" } | { readonly kind: "ccxt" } | { readonly kind: "daemon"; readonly durability: "os" | "fsync"; readonly store: "postgres" | "pglite" }
+type Contender = { readonly kind: "floor" } | { readonly kind: "ccxt" } | { readonly kind: "daemon"; readonly durability: "os" | "fsync"; readonly store: "postgres" | "pglite"; readonly root?: string }
 
 interface PhaseResult {
   readonly latenciesUs: number[]
   readonly missed: number
   readonly orders: number
   readonly internal: InternalSamples | undefined
+  /** The daemon's per-hop trace (src/actors/trace/hop-trace.ts) over the measured span. */
+  readonly hops: HopTable | undefined
 }
+
+/** Per hop of the order path: the time from the previous stamped hop, µs (p50 / p99 / samples). */
+type HopTable = ReadonlyArray<{ readonly hop: string; readonly p50: number; readonly p99: number; readonly n: number }>
+
+/**
+ * The daemon's hop rows (epoch ms per hop, null where not stamped) inside [from, to] (by frame
+ * in, else by intent): each hop's time since the previous stamped hop of its row, and the row's
+ * whole span (first stamp → last) as `total`.
+ */
+const hopTable = (file: string, from: number, to: number): HopTable | undefined => {
+  if (!existsSync(file)) return undefined
+  const { hops, rows } = JSON.parse(readFileSync(file, "utf8")) as { hops: string[]; rows: Array<Array<number | null>> }
+  const inSpan = rows.filter((r) => {
+    const t = r[0] ?? r[3]
+    return t !== null && t !== undefined && t >= from && t <= to
+  })
+  const per: number[][] = hops.map(() => [])
+  const total: number[] = []
+  for (const r of inSpan) {
+    let prev: number | undefined
+    let first: number | undefined
+    r.forEach((t, h) => {
+      if (t === null) return
+      if (prev !== undefined) per[h]?.push((t - prev) * 1000)
+      first ??= t
+      prev = t
+    })
+    if (first !== undefined && prev !== undefined) total.push((prev - first) * 1000)
+  }
+  const row = (hop: string, xs: number[]) => {
+    const s = Float64Array.from(xs).sort()
+    return { hop, p50: round(percentile(s, 50), 1), p99: round(percentile(s, 99), 1), n: s.length }
+  }
+  return [...hops.slice(1).map((h, i) => row(h, per[i + 1] ?? [])), row("total", total)]
+}
+
+const printHops = (label: string, t: HopTable | undefined): void => {
+  if (t === undefined) return
+  process.stderr.write(`  ${label}: per hop (µs since the previous hop)\n  ${"hop".padEnd(14)}${"p50".padStart(10)}${"p99".padStart(10)}${"n".padStart(6)}\n`)
+  for (const h of t) process.stderr.write(`  ${h.hop.padEnd(14)}${String(h.p50).padStart(10)}${String(h.p99).padStart(10)}${String(h.n).padStart(6)}\n`)
+}
+
+/** `TICK_BENCH_CLIENTS=floor,os,ccxt` runs only those (default all: floor, os, fsync, pglite, ccxt). */
+const CLIENTS = new Set((process.env["TICK_BENCH_CLIENTS"] ?? "floor,os,fsync,pglite,ccxt").split(",").map((s) => s.trim()))
 
 const exited = (child: ChildProcess): Promise<void> => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once("exit", () => r())))
 
@@ -77,7 +123,7 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
     const { url, wsUrl, rate, every } = await next("ready")
     const baseUrl = `${url}/derivatives`
 
-    const start = async (c: Contender, probeOut: string): Promise<{ child: ChildProcess; ready: () => Promise<void>; apiKey: string; log: () => string }> => {
+    const start = async (c: Contender, probeOut: string, traceOut: string): Promise<{ child: ChildProcess; ready: () => Promise<void>; apiKey: string; log: () => string }> => {
       const env = { PATH: process.env["PATH"] ?? "", TICK_PROBE_OUT: probeOut }
       // TICK_BENCH_CPU_PROF=<dir>: each client process writes V8 CPU profiles to <dir>/<client>/ at
       // exit, one per thread (tsx's module-loader thread has its own; the main thread's is the
@@ -85,8 +131,9 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
       const prof = process.env["TICK_BENCH_CPU_PROF"]
       const execArgv = ["--import", "tsx", "--import", tick("probe.ts"), ...(prof !== undefined ? ["--cpu-prof", "--cpu-prof-dir", join(prof, `${c.kind}${c.kind === "daemon" ? `-${c.durability}-${c.store}` : ""}`)] : [])]
       let log = ""
+      const cwd = c.kind === "daemon" && c.root !== undefined ? c.root : root
       const spawned = (args: string[], extraEnv: Record<string, string> = {}): ChildProcess => {
-        const child = spawn(process.execPath, [...execArgv, ...args], { cwd: root, env: { ...env, ...extraEnv }, stdio: ["ignore", "ignore", "pipe"] })
+        const child = spawn(process.execPath, [...execArgv, ...args], { cwd, env: { ...env, ...extraEnv }, stdio: ["ignore", "ignore", "pipe"] })
         child.stderr?.on("data", (b: Buffer) => (log = (log + b.toString()).slice(-8000)))
         children.push(child)
         return child
@@ -114,14 +161,14 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
       const config = {
         venue: { id: "simulator", account: "bench", baseUrl, wsUrl, apiKey: a.apiKey, apiSecret: a.apiSecret },
         risk: { strategyOrdersPerSecond: 20 },
-        strategies: [{ id: "tick-taker", kind: tick("taker.strategy.ts"), instruments: [BENCH_INSTRUMENT], params: {} }],
+        strategies: [{ id: "tick-taker", kind: join(cwd, "bench", "tick", "taker.strategy.ts"), instruments: [BENCH_INSTRUMENT], params: {} }],
         journal: { kind: "file", durability: c.durability },
         ...(c.store === "postgres" && db !== undefined ? { databaseUrl: db.url } : { store: { kind: "pglite" } })
       }
       const configFile = join(home, "config.json")
       writeFileSync(configFile, JSON.stringify(config))
       const port = await freePort()
-      const child = spawned(["src/cli/main.ts", "daemon", "--config", configFile, "--port", String(port)], { TROUPE_HOME: home })
+      const child = spawned(["src/cli/main.ts", "daemon", "--config", configFile, "--port", String(port)], { TROUPE_HOME: home, ...(process.env["TICK_BENCH_HOP_TRACE"] === "1" ? { TROUPE_HOP_TRACE: traceOut } : {}) })
       const ready = async (): Promise<void> => {
         const deadline = Date.now() + 120_000
         for (;;) {
@@ -141,7 +188,8 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
     const phase = async (c: Contender, label: string): Promise<PhaseResult> => {
       process.stderr.write(`  tick_to_order: ${label}\n`)
       const probeOut = join(tmp, `${label}.probe.json`)
-      const client = await start(c, probeOut)
+      const traceOut = join(tmp, `${label}.hops.json`)
+      const client = await start(c, probeOut, traceOut)
       try {
         await client.ready()
         // Warm up until the client trades (a daemon is ready before its strategies have the book).
@@ -150,13 +198,17 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
           if (Date.now() > warmUntil) throw new Error(`${label} sent no order in 180 s of warm-up:\n${client.log()}`)
         }
         const from = process.hrtime.bigint() / 1000n
+        const fromWall = Date.now()
         const measured = await drive(PHASE_MS, client.apiKey)
+        const toWall = Date.now()
         // The measured span on the monotonic clock V8's profiles use (µs), for profile-summary.mjs.
         if (process.env["TICK_BENCH_CPU_PROF"] !== undefined) process.stderr.write(`  profile window ${label}: --from ${from} --to ${process.hrtime.bigint() / 1000n}\n`)
         client.child.kill("SIGTERM")
         await exited(client.child)
         const internal = existsSync(probeOut) ? (JSON.parse(readFileSync(probeOut, "utf8")) as InternalSamples) : undefined
-        return { ...measured, internal }
+        const hops = hopTable(traceOut, fromWall, toWall)
+        printHops(label, hops)
+        return { ...measured, internal, hops }
       } finally {
         if (client.child.exitCode === null && client.child.signalCode === null) {
           client.child.kill("SIGKILL")
@@ -165,12 +217,18 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
       }
     }
 
-    const floor1 = await phase({ kind: "floor" }, "floor-1")
-    const os = await phase({ kind: "daemon", durability: "os", store: "postgres" }, "daemon-os-postgres")
-    const fsync = await phase({ kind: "daemon", durability: "fsync", store: "postgres" }, "daemon-fsync-postgres")
-    const pglite = await phase({ kind: "daemon", durability: "os", store: "pglite" }, "daemon-os-pglite")
-    const bot = await phase({ kind: "ccxt" }, "ccxt")
-    const floor2 = await phase({ kind: "floor" }, "floor-2")
+    const skipped: PhaseResult = { latenciesUs: [], missed: 0, orders: 0, internal: undefined, hops: undefined }
+    const maybe = (key: string, c: Contender, label: string): Promise<PhaseResult> => (CLIENTS.has(key) ? phase(c, label) : Promise.resolve(skipped))
+    const floor1 = await maybe("floor", { kind: "floor" }, "floor-1")
+    const os = await maybe("os", { kind: "daemon", durability: "os", store: "postgres" }, "daemon-os-postgres")
+    // TICK_BENCH_BEFORE=<checkout>: the same daemon phase from another checkout (e.g. the code
+    // before a change, `git archive <commit> | tar -x`), in this run: a same-run before/after.
+    const beforeRoot = process.env["TICK_BENCH_BEFORE"]
+    const before = beforeRoot === undefined ? undefined : await phase({ kind: "daemon", durability: "os", store: "postgres", root: beforeRoot }, "daemon-os-postgres-before")
+    const fsync = await maybe("fsync", { kind: "daemon", durability: "fsync", store: "postgres" }, "daemon-fsync-postgres")
+    const pglite = await maybe("pglite", { kind: "daemon", durability: "os", store: "pglite" }, "daemon-os-pglite")
+    const bot = await maybe("ccxt", { kind: "ccxt" }, "ccxt")
+    const floor2 = await maybe("floor", { kind: "floor" }, "floor-2")
 
     const floor = stats([...floor1.latenciesUs, ...floor2.latenciesUs], floor1.missed + floor2.missed)
     const e2e = (r: PhaseResult) => stats(r.latenciesUs, r.missed)
@@ -207,6 +265,9 @@ const run = async (): Promise<ReadonlyArray<Figure>> => {
         floor_cpu_pct_of_core: f.cpuPct,
         ...describe("fsync_", fsync),
         ...describe("pglite_", pglite),
+        hops: os.hops,
+        ...(before === undefined ? {} : describe("before_", before)),
+        fsync_hops: fsync.hops,
         durability: "os (fsync_* beside); audit projection Postgres (pglite_* beside, os)",
         note: "a percentile of null is +∞: a missed trigger falls in it",
         layout

@@ -150,8 +150,11 @@ export const fencedGateway = (inner: VenueGatewayService, fence: AccountFence, n
 export const fencedJournal = (inner: JournalService, fence: AccountFence): JournalService => {
   const guard = (topic: JournalTopic) => Effect.tryPromise({ try: () => fence.check(), catch: (cause) => new JournalIoError({ op: "append", topic, cause }) })
   const appendNow = inner.appendNow
+  // `appendWritten` (a write in the caller's turn) cannot wait for the check: left out, so every
+  // append goes through the fence.
+  const { appendWritten: _unfenced, ...rest } = inner
   return {
-    ...inner,
+    ...rest,
     append: (topic, key, payload, options) => guard(topic).pipe(Effect.zipRight(inner.append(topic, key, payload, options))),
     appendBatch: (topic, entries, options) => guard(topic).pipe(Effect.zipRight(inner.appendBatch(topic, entries, options))),
     ...(appendNow === undefined ? {} : { appendNow: (topic, key, payload, options) => fence.check().then(() => appendNow(topic, key, payload, options)) })

@@ -142,18 +142,32 @@ export class EventJournal {
       if (durable) this.durableFailures++
       return this.defer(event)
     }
+    const writtenBefore = this.writtenNow
     const first = this.write(event)
+    // Written in this turn (as durable as the policy promises): nothing to wait for.
+    if (this.writtenNow !== writtenBefore) return first
     // Registered before `pending` sees the rejection, so durable() counts the failure.
     const p = first.catch((error: unknown) => {
       this.failed(error)
       if (durable) this.durableFailures++
       return this.defer(event)
     })
-    // `.then(() => undefined)`: allSettled's value nests the previous one, so without it the chain
-    // would keep every durable append's offset for the life of the process.
-    if (durable) this.pending = Promise.allSettled([this.pending, first]).then(() => undefined)
+    if (durable) {
+      // `.then(() => undefined)`: allSettled's value nests the previous one, so without it the chain
+      // would keep every durable append's offset for the life of the process.
+      this.pending = Promise.allSettled([this.pending, first]).then(() => undefined)
+      // Settled after the failure handler above (registered first): a failed append is in the backlog by then.
+      this.unsettled++
+      const settle = (): void => void this.unsettled--
+      first.then(settle, settle)
+    }
     return p
   }
+
+  /** Durable appends not settled yet (those written in the caller's turn never count). */
+  private unsettled = 0
+  /** Appends the adapter wrote in the caller's turn (`appendWritten`). */
+  private writtenNow = 0
 
   private write(event: CanonicalEvent): Promise<JournalOffset> {
     const topic = topicOf[event._tag]
@@ -161,6 +175,21 @@ export class EventJournal {
     const j = this.options.journal
     const key = keyOf(event)
     const payload = encodeEvent(event)
+    if (j.appendWritten !== undefined) {
+      let offset: JournalOffset | undefined
+      try {
+        offset = j.appendWritten(topic, key, payload, { durable })
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      if (offset !== undefined) {
+        this.writtenNow++
+        this.appended++
+        this.onAppended?.(event, offset)
+        this.enqueue(event, offset)
+        return Promise.resolve(offset)
+      }
+    }
     // The adapter's Promise path when it has one: a fiber per record costs as much as the broker round trip shares.
     const appended = j.appendNow !== undefined ? j.appendNow(topic, key, payload, { durable }) : Effect.runPromise(j.append(topic, key, payload, { durable }))
     return appended.then((offset) => {
@@ -243,6 +272,17 @@ export class EventJournal {
     const before = this.durableFailures
     if (this.backlog.length > 0) return Promise.resolve(false)
     return this.pending.then(() => this.durableFailures === before && this.backlog.length === 0)
+  }
+
+  /**
+   * `durable()` answered in the caller's turn when it can be: true when every durable append
+   * made so far is settled and none failed (each was written in its caller's turn, or its
+   * promise resolved), false when the backlog holds one; undefined while one is still on its
+   * way (ask `durable()`). The write-ahead gateway then sends without waiting for a turn.
+   */
+  durableNow(): boolean | undefined {
+    if (this.backlog.length > 0) return false
+    return this.unsettled === 0 ? true : undefined
   }
 
   /**

@@ -11,6 +11,7 @@ import type { MarketDataService } from "../actors/ports/market-data.js"
 import type { AccountFact, VenueGatewayService, VenueReport } from "../actors/ports/venue-gateway.js"
 import { RiskActor, type AccountLimits, type CarriedTradingState, type InstrumentLimits } from "../actors/risk/index.js"
 import type { IntentGateway, StrategyMarketFeed } from "../actors/strategy/ports.js"
+import { Hop, hopTrace } from "../actors/trace/hop-trace.js"
 import { makeSupervisor, supervisorChild, type ChildSpec, type Supervisor } from "../actors/supervisor/index.js"
 import type { MarketData } from "../actors/ports/market-data.js"
 import { bookViewFromLevels } from "../strategies/book-view.js"
@@ -468,14 +469,18 @@ export class TradingNode {
     submit: (intent: OrderIntent) => {
       const unavailable = this.held !== undefined ? "trading core restarting" : intent._tag === "SubmitOrder" || intent._tag === "ModifyOrder" ? this.blockedReason : undefined
       if (unavailable !== undefined) return Promise.reject(new TradingCoreUnavailable({ account: this.account, reason: unavailable }))
+      if (hopTrace.on) hopTrace.intent(intent._tag === "SubmitOrder" ? intent.clientOrderId : undefined)
       void this.deps.journal.append(intent).catch(() => undefined)
       this.deps.publish(intent)
-      const context = `${intent._tag}${"clientOrderId" in intent && intent.clientOrderId !== undefined ? ` ${intent.clientOrderId}` : ""}`
+      if (hopTrace.on) hopTrace.mark(Hop.intentJournal)
       try {
         return Promise.resolve(this.orders.handle(intent))
       } catch (error) {
+        const context = `${intent._tag}${"clientOrderId" in intent && intent.clientOrderId !== undefined ? ` ${intent.clientOrderId}` : ""}`
         this.crash("risk/orders intent", context, error)
         return Promise.reject(new TradingCoreUnavailable({ account: this.account, reason: "trading core failed on this intent and is restarting" }))
+      } finally {
+        if (hopTrace.on) hopTrace.done()
       }
     }
   }

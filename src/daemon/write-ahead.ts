@@ -2,11 +2,14 @@ import type { ClockService } from "../actors/clock.js"
 import type { RequestBudgetService } from "../actors/ports/request-budget.js"
 import type { VenueGatewayService, VenueReport } from "../actors/ports/venue-gateway.js"
 import type { ApprovedAction } from "../actors/risk/index.js"
+import { Hop, hopTrace } from "../actors/trace/hop-trace.js"
 
 /** What the write-ahead gateway needs of the journal. */
 export interface DurabilityGate {
   /** True once every durable append made so far is durable; false if one failed (backlogged). */
   readonly durable: () => Promise<boolean>
+  /** The same answer in the caller's turn when it is known (undefined: ask `durable`). */
+  readonly durableNow?: () => boolean | undefined
 }
 
 /**
@@ -44,11 +47,17 @@ export const writeAheadGateway = (inner: VenueGatewayService, journal: Durabilit
       }
     },
     send: (action) => {
-      void journal.durable().then((ok) => {
+      const decide = (ok: boolean): void => {
         const kind = action.action.kind
+        if (hopTrace.on && action.action.kind === "submit") hopTrace.markOrder(action.action.intent.clientOrderId, Hop.durable)
         if (ok || kind === "cancel" || kind === "cancelAll" || kind === "cancelAllAfter") inner.send(action)
         else refuse(action)
-      })
+      }
+      // Everything appended so far is already written (the `os` policy's caller-turn write):
+      // sent in this turn. Otherwise the action waits for the appends before it, as always.
+      const now = journal.durableNow?.()
+      if (now === true) decide(true)
+      else void journal.durable().then(decide)
     }
   }
 }

@@ -10,6 +10,7 @@ import { hostActor } from "../host/actor-host.js"
 import type { HostedActor } from "../host/actor-host.js"
 import type { InspectionStream } from "../inspection.js"
 import type { MetricsRegistry } from "../metrics.js"
+import { hopTrace } from "../trace/hop-trace.js"
 import { MarketData } from "../ports/market-data.js"
 import type { MarketDataSink } from "../ports/market-data.js"
 import { parseBookSnapshotText } from "./book-snapshot-text.js"
@@ -133,7 +134,12 @@ export const makeInstrumentActor = (config: InstrumentActorConfig): InstrumentAc
         restoredSeq = undefined
 
         const sink: MarketDataSink = {
-          text: (frame) => void ctx.self.send(frame),
+          text: hopTrace.on
+            ? (frame) => {
+                hopTrace.queued(instrumentId)
+                ctx.self.send(frame)
+              }
+            : (frame) => void ctx.self.send(frame),
           event: (event) => void ctx.self.send(event),
           status: (s) => void ctx.self.send(s === "subscribed" ? SUBSCRIBED : DISCONNECTED)
         }
@@ -207,7 +213,7 @@ export const makeInstrumentActor = (config: InstrumentActorConfig): InstrumentAc
           send({ type: "SNAPSHOT", seq: parsed.right.seq })
         }
 
-        const handle = (msg: InstrumentMessage): void => {
+        const handleOne = (msg: InstrumentMessage): void => {
           if (typeof msg === "string") {
             if (scanner.scan(msg)) {
               if (syncing || !live) {
@@ -249,6 +255,16 @@ export const makeInstrumentActor = (config: InstrumentActorConfig): InstrumentAc
             // Canonical events (trades, tickers) are not part of the book; strategies get them elsewhere.
           }
         }
+
+        // Tracing (hop-trace.ts) pairs each text frame with its arrival stamp; off, nothing is wrapped.
+        const handle = hopTrace.on
+          ? (msg: InstrumentMessage): void => {
+              if (typeof msg !== "string") return handleOne(msg)
+              const before = stats.deltas
+              handleOne(msg)
+              hopTrace.taken(instrumentId, stats.deltas !== before)
+            }
+          : handleOne
 
         // Once per drained batch: a venue book is never crossed after a whole message, but we
         // check per batch, which also tolerates a venue that crosses for a moment mid-update.

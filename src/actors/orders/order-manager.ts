@@ -7,6 +7,7 @@ import type { AccountId, ClientOrderId } from "../../domain/ids.js"
 import type { OrderContext } from "../../machines/order.machine.js"
 import { compileOrderMachine, type CompiledOrderMachine, type OrderEffect } from "../../machines/order.step.js"
 import type { ClockService } from "../clock.js"
+import { Hop, hopTrace } from "../trace/hop-trace.js"
 import type { VenueGatewayService, VenueReport } from "../ports/venue-gateway.js"
 import type { ApprovedAction } from "../risk/approval.js"
 import type { Decision, RiskActor } from "../risk/risk.actor.js"
@@ -106,6 +107,7 @@ export class OrderManager {
   handle(intent: OrderIntent): Decision | StrategyCancelAllApproved {
     if (intent._tag === "CancelAll" && intent.strategy !== undefined) return this.cancelAllOf(intent, intent.strategy)
     const decision = this.deps.risk.decide(intent)
+    if (hopTrace.on) hopTrace.mark(Hop.risk)
     if (decision._tag === "Approved") this.act(intent, decision.action)
     return decision
   }
@@ -308,6 +310,7 @@ export class OrderManager {
   /** The machine's send actions land here: spend the approval that came with the command. */
   private dispatch(clientOrderId: string): void {
     if (this.replaying) return
+    if (hopTrace.on) hopTrace.mark(Hop.machine)
     const a = this.live.get(clientOrderId)
     if (a === undefined) return
     let approval = a.pending
@@ -345,6 +348,7 @@ export class OrderManager {
         ...(i.triggerPrice === undefined ? {} : { triggerPrice: i.triggerPrice })
       }
       this.deps.emit(submitted)
+      if (hopTrace.on) hopTrace.mark(Hop.journal)
     } else if (act.kind === "cancel") {
       const venueOrderId = a.context.venueOrderId
       const requested: OrderCancelRequested = {

@@ -121,6 +121,13 @@ export interface JournalService {
    * caller that lives outside Effect (one fiber less per record). Optional for adapters.
    */
   readonly appendNow?: (topic: JournalTopic, key: string, payload: Uint8Array, options: AppendOptions) => Promise<JournalOffset>
+  /**
+   * Appends in the caller's turn when the record can be made as durable as the adapter's policy
+   * promises right now (the file journal under `os` durability: written to the OS with nothing
+   * queued before it) and returns its offset; `undefined` when it cannot — nothing was appended,
+   * use `appendNow`/`append`. Throws a JournalError when the write itself failed. Optional.
+   */
+  readonly appendWritten?: (topic: JournalTopic, key: string, payload: Uint8Array, options: AppendOptions) => JournalOffset | undefined
   /** Appends in order; the offsets are contiguous per partition (all-or-error, not atomic). */
   readonly appendBatch: (topic: JournalTopic, entries: ReadonlyArray<JournalEntry>, options: AppendOptions) => Effect.Effect<ReadonlyArray<JournalOffset>, JournalError>
   /**

@@ -1,5 +1,6 @@
 import { Data, Schema } from "effect"
 import type { ClockService } from "../clock.js"
+import { hopTrace } from "../trace/hop-trace.js"
 import type { Decimal } from "../../domain/decimal.js"
 import type { CancelAll, CancelOrder, ModifyOrder, OrderIntent, SubmitOrder } from "../../domain/events/intents.js"
 import type { Trade } from "../../domain/events/market.js"
@@ -279,6 +280,7 @@ export class StrategyRuntime {
   // ---- inputs -------------------------------------------------------------------------------
 
   onBook(view: BookView): void {
+    if (hopTrace.on) hopTrace.view(view.instrumentId)
     this.input(
       () => bookInput(view),
       () => {

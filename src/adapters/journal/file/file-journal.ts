@@ -102,6 +102,25 @@ export const openFileJournal = (config: FileJournalConfig): Effect.Effect<FileJo
       stats: () => ({ ...stats }),
       append: (topic, key, payload, { durable }) =>
         appendAll(topic, [{ key, payload }], durable).pipe(Effect.map((o) => journalOffset(topic, PARTITION, o))),
+      appendNow: (topic, key, payload, { durable }) =>
+        closed
+          ? Promise.reject(new JournalClosedError({ op: "append" }))
+          : log(topic)
+              .append([{ key, payload }], durable)
+              .then(
+                (o) => journalOffset(topic, PARTITION, o),
+                (e: unknown) => Promise.reject(toJournalError(topic, "append")(e))
+              ),
+      appendWritten: (topic, key, payload) => {
+        if (closed) throw new JournalClosedError({ op: "append" })
+        let o: number
+        try {
+          o = log(topic).appendWritten(key, payload)
+        } catch (e) {
+          throw toJournalError(topic, "append")(e)
+        }
+        return o < 0 ? undefined : journalOffset(topic, PARTITION, o)
+      },
       appendBatch: (topic, entries, { durable }) =>
         appendAll(topic, entries, durable).pipe(Effect.map((first) => entries.map((_, i) => journalOffset(topic, PARTITION, first + i)))),
       read: (from: JournalOffset): Stream.Stream<JournalRecord, JournalError> => {

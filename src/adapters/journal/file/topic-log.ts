@@ -256,6 +256,33 @@ export class TopicLog {
   }
 
   /**
+   * One record appended in the caller's turn when `append` would write it now (see `canWriteNow`):
+   * its offset, or -1 (nothing appended) when it would have to wait. Throws the log's failure.
+   */
+  appendWritten(key: string, payload: Uint8Array): number {
+    if (this.closed) throw new JournalClosedError({ op: "append" })
+    if (this.failure !== undefined) throw this.failure
+    if (this.o.fsync.kind !== "background" || this.o.groupCommitWindowMs > 0) return -1
+    if (this.flushing !== undefined || this.pending.length > 0 || this.rolling || this.syncRequested) return -1
+    const offset = this.next
+    let buf: Buffer
+    try {
+      buf = encodeRecord(offset, this.o.now(), key, payload)
+    } catch (cause) {
+      throw new JournalIoError({ op: "append", topic: this.o.topic, cause })
+    }
+    if (this.activeBytes + buf.length > this.o.segmentBytes) return -1
+    try {
+      this.writeNow([buf], offset)
+    } catch (cause) {
+      this.failure ??= new JournalIoError({ op: "append", topic: this.o.topic, cause })
+      throw this.failure
+    }
+    this.next++
+    return offset
+  }
+
+  /**
    * `background` resolves an append once its bytes are written to the OS. With nothing queued or
    * in flight before it, that write is issued here, in the caller's turn (`pwrite` of a few
    * hundred bytes into the page cache: microseconds), instead of one event-loop turn later plus

@@ -1,13 +1,25 @@
-import { createHash, createHmac } from "node:crypto"
+import { createHash, createHmac, createSecretKey, type KeyObject } from "node:crypto"
 
 /**
  * Kraken Futures request signing. Both schemes hash the message with SHA-256 first and then
  * HMAC-SHA512 the binary digest with the base64-decoded API secret; the result is base64.
  */
 
+/** The last secret's decoded key: one account signs every request with the same one. */
+let lastSecret: string | undefined
+let lastKey: KeyObject | undefined
+
+const keyOf = (secret: string): KeyObject => {
+  if (secret !== lastSecret || lastKey === undefined) {
+    lastKey = createSecretKey(Buffer.from(secret, "base64"))
+    lastSecret = secret
+  }
+  return lastKey
+}
+
 const sign = (secret: string, message: string): string => {
   const digest = createHash("sha256").update(message, "utf8").digest()
-  return createHmac("sha512", Buffer.from(secret, "base64")).update(digest).digest("base64")
+  return createHmac("sha512", keyOf(secret)).update(digest).digest("base64")
 }
 
 export interface RestSignInput {

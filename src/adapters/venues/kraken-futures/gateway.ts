@@ -3,6 +3,7 @@ import { wallClock, type ClockService } from "../../../actors/clock.js"
 import { RequestBudgetClosed, type RequestBudgetService, type VenueRead } from "../../../actors/ports/request-budget.js"
 import type { AccountFact, VenueGatewayService, VenueReport } from "../../../actors/ports/venue-gateway.js"
 import { ApprovedAction } from "../../../actors/risk/approval.js"
+import { Hop, hopTrace } from "../../../actors/trace/hop-trace.js"
 import { ZERO, type Decimal } from "../../../domain/decimal.js"
 import type { CancelAll, CancelOrder, ModifyOrder, SubmitOrder } from "../../../domain/events/intents.js"
 import type { OrderEvent, OrderFilled } from "../../../domain/events/orders.js"
@@ -310,7 +311,10 @@ class Gateway implements KrakenVenueGateway {
         ...((type === "stp" || type === "take_profit") && i.triggerPrice !== undefined ? { stopPrice: i.triggerPrice } : {}),
         ...(i.reduceOnly ? { reduceOnly: true } : {})
       }
-      const res = await this.call(this.config.rest.sendOrder(req))
+      if (hopTrace.on) hopTrace.markOrder(cid, Hop.gateway)
+      // The plain Promise path when the client has one: no fiber between the action and the request.
+      const rest = this.config.rest
+      const res = rest.sendOrderNow !== undefined ? await rest.sendOrderNow(req) : await this.call(rest.sendOrder(req))
       if (Either.isRight(res)) return this.submitted(i, res.right)
       const err = res.left
       if (err._tag === "DuplicateClientOrderId") return await this.reconcileSubmit(i, err, true)

@@ -1,5 +1,6 @@
 import http from "node:http"
 import https from "node:https"
+import { Hop, hopTrace } from "../../../actors/trace/hop-trace.js"
 
 /**
  * A `fetch` for the REST client on node:http(s) with keep-alive agents: the venue order path.
@@ -58,6 +59,7 @@ export const makeKeepAliveFetch = (options: { readonly maxSockets?: number } = {
   const once = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
     new Promise<Response>((resolve, reject) => {
       const url = typeof input === "string" ? new URL(input) : input instanceof URL ? input : new URL(input.url)
+      if (hopTrace.on) hopTrace.markRequest(url, Hop.fetch)
       const signal = init?.signal ?? undefined
       if (signal?.aborted === true) {
         reject(signal.reason)
@@ -102,6 +104,7 @@ export const makeKeepAliveFetch = (options: { readonly maxSockets?: number } = {
       req.on("error", fail)
       signal?.addEventListener("abort", onAbort, { once: true })
       req.end(body)
+      if (hopTrace.on) hopTrace.markRequest(url, Hop.written)
     })
   return {
     fetch: doFetch as typeof fetch,

@@ -111,6 +111,11 @@ const opt = <T>(v: T | null | undefined): v is T => v !== undefined && v !== nul
 
 export interface KrakenRestClient {
   readonly sendOrder: (req: SendOrderRequest) => Effect.Effect<SendOrderResult, KrakenRestError>
+  /**
+   * `sendOrder` as a plain Promise of an Either (never rejects): the order path's call, with no
+   * fiber between the approved action and the request bytes. Optional for other clients.
+   */
+  readonly sendOrderNow?: (req: SendOrderRequest) => Promise<Either.Either<SendOrderResult, KrakenRestError>>
   readonly editOrder: (req: EditOrderRequest) => Effect.Effect<StatusResult, KrakenRestError>
   readonly cancelOrder: (ref: OrderRef) => Effect.Effect<StatusResult, KrakenRestError>
   readonly cancelAllOrders: (symbol?: string) => Effect.Effect<{ readonly status: string; readonly canceledOrderIds: ReadonlyArray<string> }, KrakenRestError>
@@ -205,29 +210,37 @@ export const makeKrakenRestClient = (config: KrakenRestConfig): KrakenRestClient
     ["triggerSignal", r.triggerSignal]
   ]
 
+  const sendOrderNow = async (req: SendOrderRequest): Promise<Either.Either<SendOrderResult, KrakenRestError>> => {
+    const replied = await call("sendorder", "POST", encodeParams(sendParams(req)), undefined, R.SendOrderReply, true)
+    if (Either.isLeft(replied)) return Either.left(replied.left)
+    const s = replied.right.sendStatus
+    const outcome = lookupSendStatus(s.status)
+    if (outcome === undefined) return Either.left(new UnexpectedStatus({ endpoint: "sendorder", field: "sendStatus.status", status: s.status.slice(0, 64) }))
+    if (outcome.kind === "duplicate") return Either.left(new DuplicateClientOrderId({ endpoint: "sendorder", clientOrderId: req.cliOrdId ?? "" }))
+    const events = s.orderEvents ?? []
+    const executions: Array<Execution> = []
+    const rejectReasons: Array<string> = []
+    for (const ev of events) {
+      if (ev.type === "EXECUTION" && opt(ev.price) && opt(ev.amount)) executions.push({ executionId: ev.executionId ?? "", price: ev.price, qty: ev.amount })
+      if (ev.type === "REJECT" && opt(ev.reason)) rejectReasons.push(ev.reason)
+    }
+    return Either.right({
+      status: s.status,
+      outcome,
+      ...(opt(s.order_id) ? { venueOrderId: s.order_id } : {}),
+      ...(opt(s.receivedTime) ? { receivedTime: s.receivedTime } : {}),
+      executions,
+      rejectReasons
+    } satisfies SendOrderResult)
+  }
+
   return {
     sendOrder: (req) =>
-      Effect.gen(function* () {
-        const reply = yield* run("sendorder", "POST", encodeParams(sendParams(req)), R.SendOrderReply)
-        const s = reply.sendStatus
-        const outcome = yield* outcomeOr("sendorder", "sendStatus.status", s.status, lookupSendStatus(s.status))
-        if (outcome.kind === "duplicate") return yield* Effect.fail(new DuplicateClientOrderId({ endpoint: "sendorder", clientOrderId: req.cliOrdId ?? "" }))
-        const events = s.orderEvents ?? []
-        const executions: Array<Execution> = []
-        const rejectReasons: Array<string> = []
-        for (const ev of events) {
-          if (ev.type === "EXECUTION" && opt(ev.price) && opt(ev.amount)) executions.push({ executionId: ev.executionId ?? "", price: ev.price, qty: ev.amount })
-          if (ev.type === "REJECT" && opt(ev.reason)) rejectReasons.push(ev.reason)
-        }
-        return {
-          status: s.status,
-          outcome,
-          ...(opt(s.order_id) ? { venueOrderId: s.order_id } : {}),
-          ...(opt(s.receivedTime) ? { receivedTime: s.receivedTime } : {}),
-          executions,
-          rejectReasons
-        } satisfies SendOrderResult
-      }),
+      Effect.flatMap(
+        Effect.promise(() => sendOrderNow(req)),
+        (e) => e
+      ),
+    sendOrderNow,
 
     editOrder: (req) =>
       Effect.gen(function* () {

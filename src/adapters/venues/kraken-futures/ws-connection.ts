@@ -1,6 +1,7 @@
 import { Either } from "effect"
 import WebSocket from "ws"
 import { createActor, type Actor, type SnapshotFrom } from "xstate"
+import { hopTrace } from "../../../actors/trace/hop-trace.js"
 import { VenueId } from "../../../domain/ids.js"
 import { DEFAULT_BACKOFF, venueConnectionMachine, type BackoffPolicy } from "../../../machines/venue-connection.machine.js"
 
@@ -167,6 +168,7 @@ export class ManagedConnection {
     })
     ws.on("message", (data, isBinary) => {
       if (this.ws !== ws) return
+      if (hopTrace.on) hopTrace.frameArrived()
       this.beat()
       const text = isBinary ? "" : Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8")
       this.safely(() => this.handlers.onText(text))
