@@ -40,6 +40,14 @@ export interface VenueRateConfig {
 
 export const KRAKEN_FUTURES_RATE: VenueRateConfig = { budget: 500, windowMs: 10_000, reserve: 100, costs: KRAKEN_FUTURES_COSTS, marginMs: 500 }
 
+/**
+ * What may reach the venue in one window (the venue's plus the margin) without its spend record in
+ * the journal — cancels and the dead man's switch sent during a journal outage, which must not
+ * wait for it: the cancel reserve. The write-ahead gateway holds such sends to it, and a restarted
+ * node counts it as spent at its start, since its predecessor may have sent that much unrecorded.
+ */
+export const unjournaledAllowance = (config: VenueRateConfig): number => config.reserve
+
 /** Calls that may spend the reserve: they take risk away (or keep the dead man's switch armed). */
 export const usesReserve = (call: VenueCall): boolean => call === "cancelorder" || call === "cancelallorders" || call === "cancelallordersafter"
 
@@ -237,14 +245,17 @@ export class VenueRateLimiter {
 
   /**
    * After a restart, before anything is sent: the costs the previous run spent in what is still
-   * the venue's window (from the journal). Entries already out of the window are ignored.
-   * Only on a fresh limiter: the window is kept in time order.
+   * the venue's window (from the journal), and `unjournaled` counted as spent now — what the
+   * previous run may have sent without its record reaching the journal (cancels during a journal
+   * outage, at most `unjournaledAllowance` a window: `daemon/write-ahead.ts`). Entries already out
+   * of the window are ignored. Only on a fresh limiter: the window is kept in time order.
    */
-  restore(spent: ReadonlyArray<SpentCost>): void {
+  restore(spent: ReadonlyArray<SpentCost>, unjournaled = 0): void {
     const now = this.now()
     const sorted = [...spent].sort((a, b) => a.at - b.at)
     // A time ahead of ours (another host's clock) counts as now: never less strict.
     for (const s of sorted) this.window.spend(Math.min(this.time.fromWall(s.at), now), s.cost)
+    if (unjournaled > 0) this.window.spend(now, unjournaled)
     // Drop what has already left the window (each spend evicted relative to its own time).
     this.window.used(now)
   }

@@ -181,6 +181,11 @@ export class RiskActor {
     return this.rate.usedInVenueWindow()
   }
 
+  /** The venue's rate limits as this account's limiter keeps them. */
+  get venueRate(): VenueRateConfig {
+    return this.rate.config
+  }
+
   /** The venue budget for reads (the gateway's and reconciliation's): the only way to send one. */
   get requestBudget(): RequestBudgetService {
     return this.reads
@@ -196,8 +201,17 @@ export class RiskActor {
    * current window (the ledger's fold of `VenueRequestSent`), so the window does not start empty
    * while the venue's still counts them.
    */
-  restoreSpent(spent: ReadonlyArray<SpentCost>): void {
-    this.rate.restore(spent)
+  restoreSpent(spent: ReadonlyArray<SpentCost>, unjournaled = 0): void {
+    this.rate.restore(spent, unjournaled)
+  }
+
+  /**
+   * Charges a write's cost again, now, journaled (`VenueRequestSent`), waiting for room in line
+   * with the reads: the write-ahead gateway's fresh charge for a cancel it could not send within
+   * the limiter's margin of its approval. Rejects with `RequestBudgetClosed` once the core stopped.
+   */
+  respend(call: VenueCall): Promise<void> {
+    return this.reads.respend(call)
   }
 
   registerInstrument(instrument: Instrument, limits: InstrumentLimits): Either.Either<void, RiskConfigInvalid> {
