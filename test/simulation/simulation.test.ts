@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest"
 import { RiskActor } from "../../src/actors/risk/index.js"
 import { StepSafeTime } from "../../src/actors/risk/rate-limiter.js"
 import { TradingNode } from "../../src/daemon/trading-node.js"
+import type { writeAheadBudget } from "../../src/daemon/write-ahead.js"
 import { runSeed } from "../../src/simulation/run-seed.js"
 import { SimVenue } from "../../src/simulation/sim-venue.js"
 import { failureReport } from "../../src/simulation/main.js"
@@ -136,6 +137,22 @@ describe("deterministic simulation", () => {
       const old = await runSeed({ seed, profile, minutes: 0.25, nodeRestartMs: 0, writeAheadReads: (budget) => budget })
       expect(old.violations[0]?.invariant).toBe("rateBudgetExceeded")
     }
+  }, 60_000)
+
+  // Regression, found by the 2,000-seed run as safety seed 1048 (271 on the code that fixed it, as
+  // the fix moved the model's timing): reads reserved while the journal was down went out when it
+  // healed, 1.5 s later, stamped with their reservation time; after a node crash the successor's
+  // limiter, restored from those stamps, freed their cost before the venue did, which refused a
+  // poll. A read now reserves only once the journal is healthy, and again if its record took more
+  // than half the rate margin (writeAheadBudget). With the old rule (reserve, then wait) it fails.
+  it("seed 271 (safety): a read is sent within the rate margin of its stamp, across a journal outage and a node crash", async () => {
+    const fixed = await runSeed({ seed: 271, profile: "safety", minutes: 0.25 })
+    expect(fixed.violations).toEqual([])
+    expect(fixed.stats.nodeRestarts).toBeGreaterThan(0)
+    expect(fixed.faults.journalAppendFailed).toBeGreaterThan(0)
+    const reserveThenWait: typeof writeAheadBudget = (inner, journal) => ({ reserve: (call) => inner.reserve(call).then(() => journal.settled()) })
+    const old = await runSeed({ seed: 271, profile: "safety", minutes: 0.25, writeAheadReads: reserveThenWait })
+    expect(old.violations[0]?.invariant).toBe("rateBudgetExceeded")
   }, 60_000)
 
   // Regression, found by the simulation (with the store and clock faults added, which moved its
