@@ -22,7 +22,7 @@ const ACCOUNTS = ["acct-a", "acct-b"]
 const secret = (a: string) => Buffer.from(`secret-of-${a}-secret-of-${a}-secret`).toString("base64")
 const home = mkdtempSync(join(tmpdir(), "troupe-cluster-"))
 const prefix = `troupe.cl${randomBytes(3).toString("hex")}.`
-const SESSION_MS = 6_000
+const SESSION_MS = 2_000
 
 let sim: Simulator
 let db: { readonly url: string; readonly drop: () => Promise<void> }
