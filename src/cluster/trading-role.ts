@@ -30,6 +30,7 @@ interface Running {
 
 const STOP_WAIT_MS = 15_000
 const REASSERT_AFTER_MS = 2_000
+const RESTART_AFTER_MS = 2_000
 
 export const runTradingRole = (options: TradingRoleOptions): Effect.Effect<never, unknown, Scope.Scope> =>
   Effect.gen(function* () {
@@ -115,8 +116,20 @@ export const runTradingRole = (options: TradingRoleOptions): Effect.Effect<never
       const fiber = Effect.runFork(program)
       running.set(account, { fiber, fence })
       fiber.addObserver((exit) => {
-        if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) say(`account ${account}: failed: ${Cause.pretty(exit.cause).split("\n").slice(0, 4).join(" | ")}`)
-        if (running.get(account)?.fiber === fiber) running.delete(account)
+        const failed = Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)
+        if (failed) say(`account ${account}: failed: ${Cause.pretty(exit.cause).split("\n").slice(0, 4).join(" | ")}`)
+        if (running.get(account)?.fiber !== fiber) return
+        running.delete(account)
+        // A failed start (the venue or a store unavailable for a moment) while the group still
+        // gives this node the account: start it again, with a new claim, after a pause.
+        if (failed && fence.lost === undefined) {
+          setTimeout(() => {
+            if (assigned.has(account) && !running.has(account)) {
+              say(`account ${account}: starting again after its failure (still assigned to this node)`)
+              serially(() => startAccount(account))
+            }
+          }, RESTART_AFTER_MS)
+        }
       })
     }
 
