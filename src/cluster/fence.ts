@@ -54,7 +54,8 @@ export interface EpochStore {
 }
 
 export const openEpochStore = async (databaseUrl: string): Promise<EpochStore> => {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 3 })
+  // Timeouts: a renewal that hangs (a connection broken while this process was paused) must fail, so the next one runs.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 3, query_timeout: 5_000, connectionTimeoutMillis: 5_000 })
   pool.on("error", () => undefined)
   await pool.query(SCHEMA)
   const current: EpochStore["current"] = async (account) => {
