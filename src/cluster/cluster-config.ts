@@ -15,6 +15,9 @@ const AccountEntry = Schema.Struct({
 export const ClusterFile = Schema.Struct({
   accounts: Schema.Array(AccountEntry).pipe(Schema.minItems(1)),
   sessionTimeoutMs: Schema.optionalWith(Schema.Int.pipe(Schema.between(1_000, 300_000)), { default: () => 6_000 }),
+  /** The fence's lease (default ¾ of the session timeout) and its renewal period (default a third of the lease). */
+  leaseMs: Schema.optional(Schema.Int.pipe(Schema.between(100, 300_000))),
+  renewEveryMs: Schema.optional(Schema.Int.pipe(Schema.between(20, 300_000))),
   md: Schema.optionalWith(
     Schema.Struct({
       instruments: Schema.optional(Schema.Array(Schema.String)),
@@ -41,5 +44,8 @@ export const loadClusterFile = (path: string): Either.Either<ClusterFile, string
   const ids = decoded.right.accounts.map((a) => a.account)
   const dup = ids.find((a, i) => ids.indexOf(a) !== i)
   if (dup !== undefined) return Either.left(`cluster file ${path}: account ${dup} is listed twice`)
+  const { sessionTimeoutMs, leaseMs, renewEveryMs } = decoded.right
+  if (leaseMs !== undefined && leaseMs >= sessionTimeoutMs) return Either.left(`cluster file ${path}: leaseMs (${leaseMs}) must be below sessionTimeoutMs (${sessionTimeoutMs}): a new owner would wait out a lease longer than the detection`)
+  if (renewEveryMs !== undefined && renewEveryMs >= (leaseMs ?? Math.floor(sessionTimeoutMs * 0.75))) return Either.left(`cluster file ${path}: renewEveryMs (${renewEveryMs}) must be below the lease`)
   return Either.right(decoded.right)
 }

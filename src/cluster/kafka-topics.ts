@@ -5,10 +5,12 @@ export const mdTopic = (prefix: string): string => `${prefix}cluster.md`
 export const accountsTopic = (prefix: string): string => `${prefix}cluster.accounts`
 export const tradingGroup = (prefix: string): string => `${prefix}cluster.trading`
 
-/** Creates `topic` with at least `partitions` partitions (adds partitions to a smaller one) and waits for leaders. */
-export const ensureTopic = async (admin: Admin, topic: string, partitions: number, replication = 1): Promise<void> => {
+/** Creates `topic` (replicated min(3, brokers) times unless told) with at least `partitions` partitions (adds partitions to a smaller one) and waits for leaders. */
+export const ensureTopic = async (admin: Admin, topic: string, partitions: number, replicationFactor?: number): Promise<void> => {
   const existing = await admin.listTopics()
   if (!existing.includes(topic)) {
+    // Unset: 3 replicas on a cluster of 3 brokers or more (docs/cluster.md, "A Kafka cluster").
+    const replication = replicationFactor ?? Math.min(3, (await admin.describeCluster()).brokers.length)
     await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor: replication }] }).catch((e: unknown) => {
       // Another node created it first.
       if (!String(e).includes("already exists") && !String((e as { type?: string }).type).includes("TOPIC_ALREADY_EXISTS")) throw e

@@ -1,5 +1,5 @@
-import { Kafka, logLevel, type Consumer } from "kafkajs"
-import { accountsTopic, ensureTopic, tradingGroup } from "./kafka-topics.js"
+import { Worker } from "node:worker_threads"
+import type { WorkerConfig, WorkerMessage } from "./ownership-worker.js"
 
 /**
  * Account ownership from Kafka's group protocol (docs/cluster.md, "Accounts"): every trading
@@ -7,7 +7,8 @@ import { accountsTopic, ensureTopic, tradingGroup } from "./kafka-topics.js"
  * (re)join hands `onAssignment` the partitions this node now holds; the caller diffs it against
  * what it runs (kafkajs's eager protocol revokes everything on every rebalance, so "a rebalance
  * started" says nothing about what is lost). A crashed consumer means nothing is owned until it
- * rejoins.
+ * rejoins. The member runs in a worker thread (ownership-worker.ts): its heartbeats do not wait
+ * for the node's main thread.
  */
 export interface OwnershipConfig {
   readonly brokers: ReadonlyArray<string>
@@ -15,6 +16,7 @@ export interface OwnershipConfig {
   readonly nodeId: string
   readonly partitions: number
   readonly sessionTimeoutMs: number
+  readonly heartbeatMs?: number
   readonly onAssignment: (partitions: ReadonlyArray<number>) => void
   readonly log: (message: string) => void
 }
@@ -23,40 +25,59 @@ export interface Ownership {
   readonly stop: () => Promise<void>
 }
 
-export const joinOwnership = async (config: OwnershipConfig): Promise<Ownership> => {
-  const topic = accountsTopic(config.topicPrefix)
-  const kafka = new Kafka({ clientId: `troupe-trading-${config.nodeId}`, brokers: [...config.brokers], logLevel: logLevel.NOTHING })
-  const admin = kafka.admin()
-  await admin.connect()
-  try {
-    await ensureTopic(admin, topic, config.partitions)
-  } finally {
-    await admin.disconnect()
-  }
-  const consumer: Consumer = kafka.consumer({
-    groupId: tradingGroup(config.topicPrefix),
-    sessionTimeout: config.sessionTimeoutMs,
-    heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeoutMs / 6)),
-    rebalanceTimeout: Math.max(config.sessionTimeoutMs, 10_000),
-    // kafkajs heartbeats from its fetch loop: an empty topic must not hold the loop in a long fetch.
-    maxWaitTimeInMs: 250,
-    allowAutoTopicCreation: false
-  })
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    const assigned = [...(e.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b)
-    config.log(`cluster: joined ${tradingGroup(config.topicPrefix)} as ${e.payload.memberId.slice(-12)} (leader ${e.payload.isLeader}); partitions [${assigned.join(", ")}]`)
-    config.onAssignment(assigned)
-  })
-  consumer.on(consumer.events.CRASH, (e) => {
-    config.log(`cluster: group consumer crashed (${String(e.payload.error).slice(0, 200)}); ${e.payload.restart ? "rejoining" : "NOT rejoining"}: owning nothing meanwhile`)
-    config.onAssignment([])
-  })
-  await consumer.connect()
-  await consumer.subscribe({ topic, fromBeginning: false })
-  await consumer.run({ autoCommit: false, eachBatch: async () => undefined })
-  return {
-    stop: async () => {
-      await consumer.disconnect().catch(() => undefined)
-    }
-  }
+/** The issue's 500 ms heartbeats for a 2 s session; a third of the session at most. */
+export const heartbeatFor = (sessionTimeoutMs: number): number => Math.max(100, Math.min(500, Math.floor(sessionTimeoutMs / 3)))
+
+/**
+ * The worker's module: compiled JS next to this file, or (running the sources through tsx) the
+ * .ts file, loaded after registering tsx in the worker.
+ */
+const workerSource = (): string => {
+  const self = import.meta.url
+  if (self.endsWith(".js")) return `import(${JSON.stringify(new URL("./ownership-worker.js", self).href)})`
+  const tsx = import.meta.resolve("tsx/esm/api")
+  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(new URL("./ownership-worker.ts", self).href)}) })`
 }
+
+export const joinOwnership = (config: OwnershipConfig): Promise<Ownership> =>
+  new Promise((resolve, reject) => {
+    const data: WorkerConfig = {
+      brokers: config.brokers,
+      topicPrefix: config.topicPrefix,
+      nodeId: config.nodeId,
+      partitions: config.partitions,
+      sessionTimeoutMs: config.sessionTimeoutMs,
+      heartbeatMs: config.heartbeatMs ?? heartbeatFor(config.sessionTimeoutMs)
+    }
+    const worker = new Worker(workerSource(), { eval: true, workerData: data })
+    let ready = false
+    let stopped: (() => void) | undefined
+    worker.on("message", (m: WorkerMessage) => {
+      if (m.kind === "assignment") config.onAssignment(m.partitions)
+      else if (m.kind === "log") config.log(m.message)
+      else if (m.kind === "stopped") stopped?.()
+      else if (m.kind === "failed") {
+        if (!ready) reject(new Error(`the ownership worker failed: ${m.message}`))
+        else config.log(`cluster: ownership worker failed: ${m.message}`)
+      } else {
+        ready = true
+        resolve({
+          stop: () =>
+            new Promise<void>((done) => {
+              stopped = done
+              worker.postMessage("stop")
+              // A worker that does not answer is ended: the node is stopping anyway.
+              setTimeout(() => void worker.terminate().then(() => done()), 10_000).unref()
+            })
+        })
+      }
+    })
+    worker.on("error", (e) => {
+      if (!ready) reject(e)
+      else {
+        config.log(`cluster: ownership worker died (${String(e).slice(0, 200)}): owning nothing`)
+        config.onAssignment([])
+      }
+    })
+    worker.on("exit", () => stopped?.())
+  })

@@ -5,7 +5,7 @@ import type { Config } from "../daemon/config.js"
 import { log } from "../daemon/log.js"
 import type { AccountId } from "../domain/ids.js"
 import type { ClusterFile } from "./cluster-config.js"
-import { AccountFence, fencedGateway, fencedJournal, openEpochStore, type AccountFenced } from "./fence.js"
+import { AccountFence, fencedGateway, fencedJournal, leaseTiming, openEpochStore, type AccountFenced } from "./fence.js"
 import { openMdFeed } from "./md-feed.js"
 import { joinOwnership } from "./ownership.js"
 
@@ -30,6 +30,7 @@ interface Running {
 
 const STOP_WAIT_MS = 15_000
 const REASSERT_AFTER_MS = 2_000
+const RESTART_AFTER_MS = 2_000
 
 export const runTradingRole = (options: TradingRoleOptions): Effect.Effect<never, unknown, Scope.Scope> =>
   Effect.gen(function* () {
@@ -39,6 +40,7 @@ export const runTradingRole = (options: TradingRoleOptions): Effect.Effect<never
     }
     const databaseUrl = config.databaseUrl
     const say = (m: string): void => log(`node ${nodeId}: ${m}`)
+    const timing = leaseTiming(cluster.sessionTimeoutMs, cluster.leaseMs, cluster.renewEveryMs)
     const epochs = yield* Effect.acquireRelease(Effect.promise(() => openEpochStore(databaseUrl)), (s) => Effect.promise(() => s.close()))
     const md = yield* Effect.acquireRelease(
       Effect.promise(() => openMdFeed({ brokers: config.kafkaBrokers, topicPrefix: config.journal.topicPrefix, nodeId, log: say })),
@@ -85,16 +87,18 @@ export const runTradingRole = (options: TradingRoleOptions): Effect.Effect<never
       if (running.has(account) || !assigned.has(account)) return
       const entry = cluster.accounts.find((a) => a.account === account)
       if (entry === undefined) return
-      const epoch = await epochs.claim(account, nodeId)
-      const fence: AccountFence = new AccountFence(account, epoch, epochs, (e) => onFenced(e, fence))
-      say(`account ${account}: claimed at epoch ${epoch}; recovering`)
+      const { epoch, waitMs } = await epochs.claim(account, nodeId)
+      const fence: AccountFence = new AccountFence(account, epoch, epochs, timing, (e) => onFenced(e, fence), waitMs).start()
+      say(`account ${account}: claimed at epoch ${epoch}; ${waitMs > 0 ? `waiting ${waitMs} ms for the previous owner's lease to end, then ` : ""}recovering`)
       const accountConfig: Config = {
         ...config,
         home: join(config.home, "accounts", account),
         port: 0,
         venue: { ...config.venue, account: account as AccountId, apiKey: entry.apiKey, apiSecret: entry.apiSecret }
       }
-      const program = Effect.scoped(
+      // The previous owner may act (append, send) until its lease ends: recovery reads the journal
+      // after that, so that it sees everything the previous owner could still write.
+      const daemon = Effect.scoped(
         runDaemonProgram({
           config: accountConfig,
           cancelOrdersOnStop: true,
@@ -105,11 +109,27 @@ export const runTradingRole = (options: TradingRoleOptions): Effect.Effect<never
           }
         })
       )
+      const program = Effect.sleep(waitMs).pipe(
+        Effect.zipRight(daemon),
+        Effect.ensuring(Effect.sync(() => fence.close()))
+      )
       const fiber = Effect.runFork(program)
       running.set(account, { fiber, fence })
       fiber.addObserver((exit) => {
-        if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) say(`account ${account}: failed: ${Cause.pretty(exit.cause).split("\n").slice(0, 4).join(" | ")}`)
-        if (running.get(account)?.fiber === fiber) running.delete(account)
+        const failed = Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)
+        if (failed) say(`account ${account}: failed: ${Cause.pretty(exit.cause).split("\n").slice(0, 4).join(" | ")}`)
+        if (running.get(account)?.fiber !== fiber) return
+        running.delete(account)
+        // A failed start (the venue or a store unavailable for a moment) while the group still
+        // gives this node the account: start it again, with a new claim, after a pause.
+        if (failed && fence.lost === undefined) {
+          setTimeout(() => {
+            if (assigned.has(account) && !running.has(account)) {
+              say(`account ${account}: starting again after its failure (still assigned to this node)`)
+              serially(() => startAccount(account))
+            }
+          }, RESTART_AFTER_MS)
+        }
       })
     }
 
@@ -136,6 +156,6 @@ export const runTradingRole = (options: TradingRoleOptions): Effect.Effect<never
         for (const account of [...running.keys()]) await stopAccount(account, "node stopping")
       })
     )
-    say(`trading node running: ${cluster.accounts.length} accounts in the cluster, session timeout ${cluster.sessionTimeoutMs} ms`)
+    say(`trading node running: ${cluster.accounts.length} accounts in the cluster, session timeout ${cluster.sessionTimeoutMs} ms, lease ${timing.leaseMs} ms renewed every ${timing.renewEveryMs} ms`)
     return yield* Effect.never
   })

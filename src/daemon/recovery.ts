@@ -58,6 +58,8 @@ export interface RecoveryDeps {
    * several accounts share the topics. Absent: every record is folded (one account per journal).
    */
   readonly account?: string
+  /** How many partitions are read at once (default all). */
+  readonly readConcurrency?: number
 }
 
 export const LEDGER_TOPICS: ReadonlyArray<JournalTopic> = ["orders"]
@@ -112,6 +114,8 @@ export const recoverLedger = (deps: RecoveryDeps): Effect.Effect<RecoveryReport,
     let reprojected = 0
     let undecodable = 0
     const undecodableRecords: UndecodableRecord[] = []
+    // What to read of each partition, checked before any read starts.
+    const plan: Array<{ readonly topic: JournalTopic; readonly partition: number; readonly from: bigint; readonly foldFrom: bigint; readonly auditFrom: bigint; readonly folds: boolean; readonly audits: boolean }> = []
     for (const end of ends) {
       const folds = LEDGER_TOPICS.includes(end.topic)
       const audits = AUDIT_TOPICS.includes(end.topic)
@@ -127,34 +131,49 @@ export const recoverLedger = (deps: RecoveryDeps): Effect.Effect<RecoveryReport,
         const why = from === foldFrom && folds ? `ledger ${snapshot === "snapshot" ? "snapshot covers up to it" : snapshot}` : "audit trail's high watermark less one projection batch"
         return yield* Effect.fail(new JournalHistoryMissing({ topic: end.topic, partition: end.partition, needed: from.toString(), start: start.toString(), why }))
       }
-      yield* Stream.runForEach(deps.journal.read({ topic: end.topic, partition: end.partition, offset: from.toString() }), (record) =>
-        Effect.sync(() => {
-          const decoded = decodeEvent(record.payload)
-          if (Either.isLeft(decoded)) {
-            undecodable++
-            const r: UndecodableRecord = {
-              topic: record.offset.topic,
-              partition: record.offset.partition,
-              offset: record.offset.offset,
-              key: record.key,
-              error: `${decoded.left.tag ?? "unknown event"}${decoded.left.path === "" ? "" : ` at ${decoded.left.path}`}: ${decoded.left.reason}`.slice(0, 300)
-            }
-            if (undecodableRecords.length < MAX_LISTED) undecodableRecords.push(r)
-            deps.onUndecodable?.(r)
-            return
-          }
-          const at = BigInt(record.offset.offset)
-          if (at >= foldFrom && folds && ownRecord(record.key)) {
-            ledger.apply(decoded.right, record.offset)
-            replayed++
-          }
-          if (at >= auditFrom && audits) {
-            deps.reproject(decoded.right, record.offset)
-            reprojected++
-          }
-        })
-      )
+      plan.push({ topic: end.topic, partition: end.partition, from, foldFrom, auditFrom, folds, audits })
     }
+    // The partitions are read at once: a Kafka read starts with a group join of its own, which
+    // dominated recovery when they were read one after the other (docs/cluster.md, "Failover
+    // time"). Records of one partition are folded in order; across partitions the fold never
+    // depended on an order (one account/instrument lives in one partition, and the replay's
+    // partition-by-partition order was never the order of the appends either).
+    yield* Effect.forEach(
+      plan,
+      ({ topic, partition, from, foldFrom, auditFrom, folds, audits }) =>
+        Stream.runForEach(deps.journal.read({ topic, partition, offset: from.toString() }), (record) =>
+          Effect.sync(() => {
+            const decoded = decodeEvent(record.payload)
+            if (Either.isLeft(decoded)) {
+              undecodable++
+              const r: UndecodableRecord = {
+                topic: record.offset.topic,
+                partition: record.offset.partition,
+                offset: record.offset.offset,
+                key: record.key,
+                error: `${decoded.left.tag ?? "unknown event"}${decoded.left.path === "" ? "" : ` at ${decoded.left.path}`}: ${decoded.left.reason}`.slice(0, 300)
+              }
+              undecodableRecords.push(r)
+              deps.onUndecodable?.(r)
+              return
+            }
+            const at = BigInt(record.offset.offset)
+            if (at >= foldFrom && folds && ownRecord(record.key)) {
+              ledger.apply(decoded.right, record.offset)
+              replayed++
+            }
+            if (at >= auditFrom && audits) {
+              deps.reproject(decoded.right, record.offset)
+              reprojected++
+            }
+          })
+        ),
+      { concurrency: deps.readConcurrency ?? "unbounded", discard: true }
+    )
+    // Journal order for the listing (the reads interleaved).
+    const order = new Map(plan.map((p, i) => [`${p.topic}/${p.partition}`, i]))
+    undecodableRecords.sort((a, b) => order.get(`${a.topic}/${a.partition}`)! - order.get(`${b.topic}/${b.partition}`)! || (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1))
+    undecodableRecords.splice(MAX_LISTED)
     return { ledger, snapshot, replayed, reprojected, undecodable, undecodableRecords, ms: deps.now() - started }
   })
 

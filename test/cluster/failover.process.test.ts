@@ -22,7 +22,7 @@ const ACCOUNTS = ["acct-a", "acct-b"]
 const secret = (a: string) => Buffer.from(`secret-of-${a}-secret-of-${a}-secret`).toString("base64")
 const home = mkdtempSync(join(tmpdir(), "troupe-cluster-"))
 const prefix = `troupe.cl${randomBytes(3).toString("hex")}.`
-const SESSION_MS = 6_000
+const SESSION_MS = 2_000
 
 let sim: Simulator
 let db: { readonly url: string; readonly drop: () => Promise<void> }
@@ -207,7 +207,7 @@ describe("a cluster: one md node, two trading nodes, two accounts", () => {
     const stderrBefore = z.stderr.length
     z.child.kill("SIGCONT")
     // Awake: its timers fire, its strategies quote; every request is fenced.
-    await until("the woken node to log that it was fenced", async () => (z.stderr.slice(stderrBefore).includes(`FENCED: account ${account} was taken over`) ? true : undefined), 30_000, logs)
+    await until("the woken node to log that it was fenced", async () => (z.stderr.slice(stderrBefore).includes(`FENCED: account ${account} was taken over`) ? true : undefined), 60_000, logs)
     await new Promise((r) => setTimeout(r, 3_000))
     const fromZombie = venueOrders(account).filter((o) => o.receivedTime > takenOverAt && runOfClientOrderId(o.cliOrdId ?? "") === zombieRun)
     expect(fromZombie.map((o) => o.cliOrdId), "orders the fenced node sent after the takeover").toEqual([])

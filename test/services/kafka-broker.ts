@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, openSync, closeSync, readFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, openSync, closeSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -207,6 +207,138 @@ export const startKafka = async (): Promise<KafkaService> => {
     stop: async () => {
       await halt()
       rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+/** A KRaft cluster of several brokers on loopback (every node broker and controller). */
+export interface KafkaClusterService {
+  readonly brokers: ReadonlyArray<string>
+  readonly size: number
+  /** kill -9 of broker i (0-based): the JVM itself, no clean shutdown. */
+  readonly kill: (i: number) => Promise<void>
+  /** Starts broker i again on its ports and data; resolves when the cluster answers through it. */
+  readonly start: (i: number) => Promise<void>
+  readonly running: (i: number) => boolean
+  readonly stop: () => Promise<void>
+}
+
+/**
+ * `size` brokers (3 for the cluster tests: replication factor 3, `min.insync.replicas` 2), each a
+ * combined broker+controller with a static controller quorum, from the same Maven jars as the
+ * single broker. Every topic created without a replication factor gets min(3, size) replicas.
+ */
+export const startKafkaCluster = async (size = 3): Promise<KafkaClusterService> => {
+  ensureJars()
+  const root = mkdtempSync(join(tmpdir(), "troupe-kafka-cluster-"))
+  const ports: Array<{ port: number; controller: number }> = []
+  for (let i = 0; i < size; i++) ports.push({ port: await freePort(), controller: await freePort() })
+  const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.controller}`).join(",")
+  const rf = Math.min(3, size)
+  const isr = Math.max(1, rf - 1)
+  const id = clusterId()
+  const dirs = ports.map((_, i) => join(root, `broker-${i + 1}`))
+  ports.forEach((p, i) => {
+    const dir = dirs[i] as string
+    mkdirSync(dir, { recursive: true })
+    const props = [
+      "process.roles=broker,controller",
+      `node.id=${i + 1}`,
+      `controller.quorum.voters=${voters}`,
+      `listeners=PLAINTEXT://127.0.0.1:${p.port},CONTROLLER://127.0.0.1:${p.controller}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${p.port}`,
+      "controller.listener.names=CONTROLLER",
+      "inter.broker.listener.name=PLAINTEXT",
+      "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+      `log.dirs=${join(dir, "data")}`,
+      "num.partitions=1",
+      `default.replication.factor=${rf}`,
+      `min.insync.replicas=${isr}`,
+      `offsets.topic.replication.factor=${rf}`,
+      "offsets.topic.num.partitions=4",
+      `transaction.state.log.replication.factor=${rf}`,
+      `transaction.state.log.min.isr=${isr}`,
+      "transaction.state.log.num.partitions=4",
+      `share.coordinator.state.topic.replication.factor=${rf}`,
+      `share.coordinator.state.topic.min.isr=${isr}`,
+      "group.initial.rebalance.delay.ms=0",
+      "group.min.session.timeout.ms=1000",
+      "auto.create.topics.enable=false",
+      // A replica that stopped answering leaves the ISR quickly, so acks=all writes go on with two.
+      "replica.lag.time.max.ms=5000",
+      "log.flush.interval.messages=9223372036854775807"
+    ]
+    writeFileSync(join(dir, "server.properties"), props.join("\n") + "\n")
+    writeFileSync(
+      join(dir, "log4j2.yaml"),
+      ["Configuration:", "  Appenders:", "    Console:", "      name: STDOUT", "      PatternLayout:", '        Pattern: "[%d] %p %m (%c)%n"', "  Loggers:", "    Root:", "      level: WARN", "      AppenderRef:", "        - ref: STDOUT", ""].join("\n")
+    )
+    const format = spawnSync(javaBin(), ["-cp", `${libsDir}/*`, "kafka.tools.StorageTool", "format", `--cluster-id=${id}`, "-c", join(dir, "server.properties")], { encoding: "utf8" })
+    if (format.error || format.status !== 0) throw new Error(`formatting Kafka storage of broker ${i + 1} failed: ${format.error?.message ?? format.stderr}`)
+  })
+  const children: Array<ChildProcess | undefined> = ports.map(() => undefined)
+  const launch = (i: number): void => {
+    const dir = dirs[i] as string
+    const out = openSync(join(dir, "broker.log"), "a")
+    // As for the single broker, a watchdog stops the JVM if this process dies; it also writes the
+    // JVM's pid, so that `kill` can SIGKILL the broker itself.
+    const script = `"$0" "$@" & b=$!; echo $b > ${join(dir, "jvm.pid")}; trap 'kill $b 2>/dev/null; wait $b; exit 0' TERM INT; while kill -0 ${process.pid} 2>/dev/null && kill -0 $b 2>/dev/null; do sleep 1; done; kill $b 2>/dev/null; wait $b`
+    children[i] = spawn(
+      "bash",
+      ["-c", script, javaBin(), "-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", `-Dlog4j2.configurationFile=${join(dir, "log4j2.yaml")}`, "-cp", `${libsDir}/*`, "kafka.Kafka", join(dir, "server.properties")],
+      { stdio: ["ignore", out, out] }
+    )
+    closeSync(out)
+  }
+  const brokers = ports.map((p) => `127.0.0.1:${p.port}`)
+  const running = (i: number): boolean => {
+    const c = children[i]
+    return c !== undefined && c.exitCode === null && c.signalCode === null
+  }
+  const kill = async (i: number): Promise<void> => {
+    const c = children[i]
+    if (c === undefined || !running(i)) return
+    const exited = new Promise<void>((r) => c.once("exit", () => r()))
+    const pid = Number(readFileSync(join(dirs[i] as string, "jvm.pid"), "utf8").trim())
+    try {
+      process.kill(pid, "SIGKILL")
+    } catch {
+      // already gone
+    }
+    await exited
+  }
+  const waitReady = async (only?: number): Promise<void> => {
+    const via = only === undefined ? brokers : [brokers[only] as string]
+    if (!(await brokerAnswers(via, 120_000)) || !(await groupCoordinatorReady(via, 120_000))) {
+      throw new Error(`the Kafka cluster did not answer within 120 s (logs under ${root})`)
+    }
+  }
+  const started = Date.now()
+  for (let i = 0; i < size; i++) launch(i)
+  await waitReady()
+  log(`Kafka cluster of ${size} brokers ready on ${brokers.join(",")} in ${Date.now() - started} ms (logs under ${root})`)
+  return {
+    brokers,
+    size,
+    kill,
+    running,
+    start: async (i) => {
+      if (running(i)) return
+      launch(i)
+      await waitReady(i)
+    },
+    stop: async () => {
+      await Promise.all(
+        children.map(async (c) => {
+          if (c === undefined || c.exitCode !== null || c.signalCode !== null) return
+          const exited = new Promise<void>((r) => c.once("exit", () => r()))
+          c.kill("SIGTERM")
+          const timer = setTimeout(() => c.kill("SIGKILL"), 20_000)
+          await exited
+          clearTimeout(timer)
+        })
+      )
+      rmSync(root, { recursive: true, force: true })
     }
   }
 }

@@ -172,7 +172,9 @@ export const openKafkaJournal = (config: KafkaJournalConfig): Effect.Effect<Kafk
       try: async () => {
         try {
           await admin.connect()
-          return await ensureTopics(admin, names, { ...DEFAULT_PARTITIONS, ...config.partitions }, config.replicationFactor ?? 1, { ...DEFAULT_TOPIC_RETENTION, ...config.retention })
+          // Unset: 3 replicas on a cluster of 3 brokers or more, else one per broker.
+          const replication = config.replicationFactor ?? Math.min(3, (await admin.describeCluster()).brokers.length)
+          return await ensureTopics(admin, names, { ...DEFAULT_PARTITIONS, ...config.partitions }, replication, { ...DEFAULT_TOPIC_RETENTION, ...config.retention })
         } catch (e) {
           await admin.disconnect().catch(() => undefined)
           throw e
