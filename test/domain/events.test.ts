@@ -67,10 +67,10 @@ describe("ids and literals", () => {
 })
 
 describe("canonical events", () => {
-  it("has one schema and one journal topic for each of the 31 event types (FundingPaid is the 31st)", () => {
-    expect(eventTags).toHaveLength(31)
+  it("has one schema and one journal topic for each of the 32 event types (AlertRaised is the 32nd)", () => {
+    expect(eventTags).toHaveLength(32)
     expect(Object.keys(topicOf).sort()).toEqual([...eventTags].sort())
-    expect(CanonicalEvent.members).toHaveLength(31)
+    expect(CanonicalEvent.members).toHaveLength(32)
   })
 
   it("carries the envelope id, ts and source on every event type", () => {
