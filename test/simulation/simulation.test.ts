@@ -228,6 +228,8 @@ describe("no wall clock or Math.random in the simulated parts", () => {
     "src/actors/clock.ts": "the wall clock implementation",
     // Metrics only: how long a mailbox batch took; never part of a decision or an event.
     "src/actors/host/actor-cell.ts": "processing-time histogram",
+    // Per-hop latency stamps (off unless TROUPE_HOP_TRACE is set): written to a ring, never read by a decision.
+    "src/actors/trace/hop-trace.ts": "per-hop latency stamps for the benches",
     // The default before a clock is injected (the node injects its clock).
     "src/actors/instrument/instrument.actor.ts": "default now() before injection",
     // Node's timer when no simulated one is injected (the simulation injects setTimer).
