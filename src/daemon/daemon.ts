@@ -46,7 +46,6 @@ import { describeUndecodable, ledgerActorId, recoverLedger, saveLedgerSnapshot }
 import { writeAheadBudget, writeAheadGateway } from "./write-ahead.js"
 import { metricsOfCauses } from "./cause-metrics.js"
 import { OperatorActions } from "./operator-actions.js"
-import { loadOperatorCause } from "./operator-cause-store.js"
 import { adoptVenuePositions, PositionMismatches } from "./position-mismatch.js"
 import { EMBEDDED_SYMBOLS, openVenue } from "./venue.js"
 import { demoStrategies, withDemoDefaults } from "./demo-defaults.js"
@@ -196,8 +195,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     // the restarted node's limiter, restored from the journal, does not know.
     const requestBudget: RequestBudgetService = writeAheadBudget(
       { reserve: (call) => (late.trading === undefined ? Promise.reject(new RequestBudgetClosed({ call })) : late.trading.risk.requestBudget.reserve(call)) },
-      journal,
-      clock
+      journal
     )
     const gateway = makeKrakenVenueGateway({
       account,
@@ -222,9 +220,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       clock,
       instruments,
       limits: config.risk,
-      gateway: writeAheadGateway(options.hooks?.gateway(gateway) ?? gateway, journal, clock, runNow, {
-        respend: (call) => (late.trading === undefined ? Promise.reject(new RequestBudgetClosed({ call })) : late.trading.risk.respend(call))
-      }),
+      gateway: writeAheadGateway(options.hooks?.gateway(gateway) ?? gateway, journal, clock, runNow),
       run: runNow,
       marketData,
       journal,
@@ -255,8 +251,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       journal,
       mismatches,
       adoptVenuePositions: () => adoptVenuePositions({ rest, trading, instruments }),
-      publish: (e) => late.control?.publish(e),
-      store
+      publish: (e) => late.control?.publish(e)
     })
     const runtime = startRuntimeMetrics(VERSION)
     yield* Effect.addFinalizer(() => Effect.sync(() => runtime.stop()))
@@ -348,9 +343,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
     metrics.sampled("trading_blocked", "1 while the account does not trade because recovery failed closed", "gauge", { account }, () => (trading.blocked === undefined ? 0 : 1))
     const run = ledger.maxRun >= instance ? nextRun(config.home, ledger.maxRun + 1) : instance
     runRef.value = run
-    // The operator's cause is kept in the store too (a halt whose journal record a crash lost).
-    const storedOperator = yield* loadOperatorCause(store, account)
-    const restoredOrders = restoreTradingNode(trading, ledger, storedOperator)
+    const restoredOrders = restoreTradingNode(trading, ledger)
     const snapshots = {
       lastApplied: ledger.applied,
       inFlight: undefined as Promise<void> | undefined,
@@ -407,7 +400,7 @@ export const runDaemonProgram = (options: DaemonOptions): Effect.Effect<never, u
       yield* Effect.promise(() => Promise.race([fillsSubscribed.promise.then(() => new Promise((r) => setTimeout(r, 300))), new Promise((r) => setTimeout(r, 5_000))]))
       // The venue may be slow to answer right after a restart: retry (every step is idempotent —
       // fills are deduplicated by id, finished orders are skipped) before giving up.
-      const reconciled = yield* reconcileWithVenue({ account, clock, rest, budget: requestBudget, trading, instruments, log, run: runNow }, ledger, { cancelRecoveredOrders: config.recovery.cancelRecoveredOrders, onPositionMismatch: config.recovery.onPositionMismatch }).pipe(
+      const reconciled = yield* reconcileWithVenue({ account, clock, rest, budget: trading.risk.requestBudget, trading, instruments, log, run: runNow }, ledger, { cancelRecoveredOrders: config.recovery.cancelRecoveredOrders, onPositionMismatch: config.recovery.onPositionMismatch }).pipe(
         Effect.tapError((e) => Effect.sync(() => log(`reconciliation failed, retrying: ${String(e)}`))),
         Effect.retry(Schedule.exponential("500 millis").pipe(Schedule.intersect(Schedule.recurs(6))))
       )

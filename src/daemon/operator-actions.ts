@@ -3,10 +3,8 @@ import type { CanonicalEvent } from "../domain/events/index.js"
 import type { Halt, ReduceOnly, Resume } from "../domain/events/control.js"
 import type { ActionState, OperatorAction, OperatorActionKind } from "../domain/events/operator.js"
 import type { AccountId } from "../domain/ids.js"
-import type { StoreService } from "../actors/ports/store.js"
 import { CAUSE_LEVEL, effectiveStatus, type ActiveCause, type TradingCause } from "../machines/trading-state.machine.js"
 import { ControlError, type OperatorCommand, type OperatorResult, type ReconcileAcceptResult } from "./control.js"
-import { saveOperatorCause, type StoredOperatorCause } from "./operator-cause-store.js"
 import type { PositionMismatches } from "./position-mismatch.js"
 import type { TradingNode } from "./trading-node.js"
 
@@ -20,14 +18,6 @@ import type { TradingNode } from "./trading-node.js"
  * effects and applied at once: taking risk off must not wait for a slow or failed journal. Actions
  * that give risk back (resume, lift, reconcile accept) are applied only once their record is
  * durable; with the journal failing they are refused — no audit, no trade.
- *
- * An operator's halt (or reduce-only) is never lost once acknowledged: it is written to the store
- * too (`operator-cause-store.ts`, retried until it is there or a newer change replaces it), and
- * the answer waits until the journal or the store has it (`durableWithinMs`). If neither does by
- * then, the halt still stands in this process but the answer says that it would not survive a
- * crash (`Unavailable`). A resume is applied only once the journal has its record and the store
- * its row, so the store's row is never older than a resume the journal has; recovery takes the
- * newer of the two.
  */
 export interface OperatorActionsDeps {
   readonly account: AccountId
@@ -47,10 +37,6 @@ export interface OperatorActionsDeps {
   readonly setTimer?: (ms: number, fn: () => void) => () => void
   /** A short random suffix that keeps record ids unique across restarts (default Math.random); seeded in a simulation. */
   readonly randomSuffix?: () => string
-  /** The store that keeps the operator's cause beside the journal (see above); without it, the journal only. */
-  readonly store?: StoreService
-  /** How often a failed store write of the operator's cause is tried again. Default 1 s. */
-  readonly storeRetryMs?: number
 }
 
 const defaultSetTimer = (ms: number, fn: () => void): (() => void) => {
@@ -98,73 +84,10 @@ export class OperatorActions {
     }
   }
 
-  /** Risk off: queued in the journal ahead of its effects, applied at once. Resolves true once durable there. */
-  private takeOff(event: OperatorAction): Promise<boolean> {
-    const durable = this.deps.journal.append(event).then(
-      () => true,
-      () => false
-    )
+  /** Risk off: queued in the journal ahead of its effects, applied at once. */
+  private takeOff(event: OperatorAction): void {
+    void this.deps.journal.append(event).catch(() => undefined)
     this.deps.publish?.(event)
-    return durable
-  }
-
-  private timer(ms: number, fn: () => void): () => void {
-    return (this.deps.setTimer ?? defaultSetTimer)(ms, fn)
-  }
-
-  /** Operator-cause writes so far: a newer one supersedes an older one still being retried. */
-  private causeWrites = 0
-
-  /** No more store retries (the node stops: what it did not write by now its successor does not see, and was not acknowledged). */
-  stop(): void {
-    this.causeWrites++
-  }
-
-  /** Writes the operator's cause to the store, retrying until it is there (or superseded). Resolves true once written. */
-  private persist(cause: StoredOperatorCause): Promise<boolean> {
-    const store = this.deps.store
-    if (store === undefined) return Promise.resolve(false)
-    const generation = ++this.causeWrites
-    return new Promise<boolean>((resolve) => {
-      const attempt = (): void => {
-        if (generation !== this.causeWrites) return resolve(false)
-        Effect.runPromise(saveOperatorCause(store, this.deps.account, cause)).then(
-          () => resolve(true),
-          () => void this.timer(this.deps.storeRetryMs ?? 1_000, attempt)
-        )
-      }
-      attempt()
-    })
-  }
-
-  /** A risk-off action's answer: once the journal or the store has it, or `Unavailable` (applied, not durable) after the wait. */
-  private acknowledge(action: string, durable: ReadonlyArray<Promise<boolean>>, result: () => OperatorResult): Effect.Effect<OperatorResult, ControlError> {
-    const wait = this.deps.durableWithinMs ?? 5_000
-    return Effect.tryPromise({
-      try: () =>
-        new Promise<void>((resolve, reject) => {
-          let pending = durable.length
-          const cancel = this.timer(wait, () => reject(new Error("timeout")))
-          for (const d of durable)
-            void d.then((ok) => {
-              if (ok) {
-                cancel()
-                resolve()
-              } else if (--pending === 0) {
-                // Both gave up (no store, and the journal's append failed): wait for the store's retries no more.
-                if (this.deps.store === undefined) {
-                  cancel()
-                  reject(new Error("not durable"))
-                }
-              }
-            })
-        }),
-      catch: () =>
-        new ControlError({
-          code: "Unavailable",
-          message: `${action} applied in this process, but neither the journal nor the store has it yet: it would not survive a crash of the node (the store write is retried)`
-        })
-    }).pipe(Effect.map(result))
   }
 
   /** Risk back: applied only when its record is durable. */
@@ -205,32 +128,19 @@ export class OperatorActions {
   }
 
   halt(c: OperatorCommand): Effect.Effect<OperatorResult, ControlError> {
-    return this.raise("halt", "halted", c)
-  }
-
-  reduce(c: OperatorCommand): Effect.Effect<OperatorResult, ControlError> {
-    return this.raise("reduce", "reducing", c)
-  }
-
-  private raise(action: "halt" | "reduce", level: "halted" | "reducing", c: OperatorCommand): Effect.Effect<OperatorResult, ControlError> {
-    return Effect.suspend(() => {
-      const cause = this.operatorCause(level, c)
-      const journaled = this.takeOff(this.record(action, c, this.intended({ raise: cause })))
-      const stored = this.persist({ level, who: cause.who, why: cause.why, since: cause.since })
-      this.control(level === "halted" ? "Halt" : "ReduceOnly", c)
-      const canceled = c.cancelAll === true ? this.cancelAllNow(c) : 0
-      return this.acknowledge(action, [journaled, stored], () => this.result(canceled))
+    return Effect.sync(() => {
+      this.takeOff(this.record("halt", c, this.intended({ raise: this.operatorCause("halted", c) })))
+      this.control("Halt", c)
+      return this.result(c.cancelAll === true ? this.cancelAllNow(c) : 0)
     })
   }
 
-  /** A resume's store row: required before the resume is applied (see above). */
-  private storeResume(c: OperatorCommand): Effect.Effect<void, ControlError> {
-    if (this.deps.store === undefined) return Effect.void
-    const store = this.deps.store
-    ++this.causeWrites
-    return saveOperatorCause(store, this.deps.account, { level: "active", who: `operator:${c.who}`, why: c.why, since: this.deps.now() }).pipe(
-      Effect.mapError(() => new ControlError({ code: "Unavailable", message: "store unavailable: 'resume' not applied (the operator's halt is kept in the store too, and a resume must replace it there)" }))
-    )
+  reduce(c: OperatorCommand): Effect.Effect<OperatorResult, ControlError> {
+    return Effect.sync(() => {
+      this.takeOff(this.record("reduce", c, this.intended({ raise: this.operatorCause("reducing", c) })))
+      this.control("ReduceOnly", c)
+      return this.result(c.cancelAll === true ? this.cancelAllNow(c) : 0)
+    })
   }
 
   /** Lifts the operator's own cause, or with `cause` that automatic cause only. Nothing else is touched. */
@@ -244,7 +154,6 @@ export class OperatorActions {
     }
     const event = cause === undefined ? this.record("resume", c, this.intended({ lift: "operator" })) : this.record("lift", c, this.intended({ lift: cause }), cause)
     return this.giveBack(event).pipe(
-      Effect.zipRight(cause === undefined ? this.storeResume(c) : Effect.void),
       Effect.map(() => {
         if (cause === undefined) this.control("Resume", c)
         else this.deps.trading.liftCause(cause, c.who, c.why)
@@ -262,9 +171,8 @@ export class OperatorActions {
     const before = this.picture(this.deps.trading.risk.causes())
     this.takeOff({ ...this.record("cancelAll", c, before), before: { ...before, openOrders: live }, after: { ...before, openOrders: 0 } })
     const now = this.deps.now()
-    // Through the trading node: while the core is down (a crash, its rebuild pending) the rebuilt core sends it.
-    const outcome = this.deps.trading.operatorCancelAll({ _tag: "CancelAll", id: `operator/${this.deps.account}-${now}-${++this.seq}-cancel-all`, ts: now, source: `operator:${c.who}`, account: this.deps.account })
-    return outcome === "denied" ? 0 : live
+    const decision = this.deps.trading.orders.handle({ _tag: "CancelAll", id: `operator/${this.deps.account}-${now}-${++this.seq}-cancel-all`, ts: now, source: `operator:${c.who}`, account: this.deps.account })
+    return decision._tag === "Approved" ? live : 0
   }
 
   reconcileAccept(c: OperatorCommand): Effect.Effect<ReconcileAcceptResult, ControlError> {

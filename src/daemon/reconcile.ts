@@ -1,7 +1,6 @@
 import { Effect } from "effect"
 import type { ClockService } from "../actors/clock.js"
 import type { RequestBudgetService, VenueRead } from "../actors/ports/request-budget.js"
-import { unjournaledAllowance } from "../actors/risk/rate-limiter.js"
 import type { KrakenRestClient } from "../adapters/venues/kraken-futures/index.js"
 import { Decimal, ZERO } from "../domain/decimal.js"
 import type { OrderCanceled, OrderFilled, OrderRejected } from "../domain/events/orders.js"
@@ -9,7 +8,6 @@ import type { CancelOrder } from "../domain/events/intents.js"
 import type { AccountId, ClientOrderId, InstrumentId } from "../domain/ids.js"
 import type { Instrument } from "../domain/instrument.js"
 import type { TradingLedger } from "../domain/ledger.js"
-import { newerOperatorCause, type StoredOperatorCause } from "./operator-cause-store.js"
 import type { PositionMismatch } from "./position-mismatch.js"
 import type { TradingNode } from "./trading-node.js"
 
@@ -58,7 +56,7 @@ export interface ReconcileDeps {
 }
 
 /** Hands the recovered ledger to the portfolio, risk and the order manager (nothing is sent). */
-export const restoreTradingNode = (trading: TradingNode, ledger: TradingLedger, storedOperator?: StoredOperatorCause): number => {
+export const restoreTradingNode = (trading: TradingNode, ledger: TradingLedger): number => {
   for (const p of ledger.positions.values()) trading.portfolio.restore(p, [])
   trading.portfolio.knowFills(ledger.recentFillIds())
   for (const [instrument, amount] of ledger.funding) trading.portfolio.restoreFunding(instrument as InstrumentId, amount)
@@ -68,18 +66,14 @@ export const restoreTradingNode = (trading: TradingNode, ledger: TradingLedger, 
   // Recently finished orders too (oldest first), so a late fill for one is still its order's.
   for (const o of ledger.finished.values()) trading.portfolio.knowFills(o.fills.map((f) => f.fillId))
   for (const o of ledger.finished.values()) trading.orders.adoptFinished(o)
-  // The venue still counts the previous run's requests in its window: so does risk, before anything
-  // is sent — with what that run may have sent unrecorded (a journal outage), counted as spent now.
-  trading.risk.restoreSpent(ledger.requests.recent(), unjournaledAllowance(trading.risk.venueRate))
+  // The venue still counts the previous run's requests in its window: so does risk, before anything is sent.
+  trading.risk.restoreSpent(ledger.requests.recent())
   // The operator's halt or reduce-only survives a crash (who, why and since kept). Automatic
   // causes are re-detected: the journal and audit by their health, the daily loss from the
   // restored PnL, a reconciliation mismatch by the reconciliation that follows.
-  // The store's copy (operator-cause-store.ts) when it is newer: a halt whose journal record was
-  // still in the backlog when the previous run died.
-  const ledgerOp = ledger.causes.get("operator")
+  const op = ledger.causes.get("operator")
   // `operator:troupe` is the node's own drain halt at shutdown, not an operator's decision.
-  const op = newerOperatorCause(ledgerOp?.by === "operator:troupe" ? undefined : ledgerOp, storedOperator)
-  if (op !== undefined) trading.risk.restoreOperatorCause(op)
+  if (op !== undefined && op.level !== "active" && op.by !== "operator:troupe") trading.risk.restoreOperatorCause({ level: op.level, who: op.by, why: op.why, since: op.since })
   return ledger.orders.size
 }
 

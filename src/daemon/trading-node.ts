@@ -19,7 +19,7 @@ import { Decimal } from "../domain/decimal.js"
 import type { Halt, ReduceOnly, Resume } from "../domain/events/control.js"
 import type { CanonicalEvent } from "../domain/events/index.js"
 import type { OrderEvent } from "../domain/events/orders.js"
-import type { CancelAll, OrderIntent } from "../domain/events/intents.js"
+import type { OrderIntent } from "../domain/events/intents.js"
 import { IdSequences, type RunNumber } from "../domain/event-ids.js"
 import type { AccountId, InstrumentId } from "../domain/ids.js"
 import type { Instrument } from "../domain/instrument.js"
@@ -379,20 +379,6 @@ export class TradingNode {
    */
   control(e: Halt | ReduceOnly | Resume, opts: { readonly cancelAll?: boolean } = {}): void {
     this.change((core) => void core.orders.control(e, opts), `${e._tag} ${e.id}`)
-  }
-
-  /**
-   * The operator's cancel-all: decided by the current core now, or — while the core is down —
-   * held and decided by the rebuilt core after its restore (a stopped core's order manager would
-   * drop it silently).
-   */
-  operatorCancelAll(intent: CancelAll): "approved" | "denied" | "held" {
-    if (this.held !== undefined) {
-      this.heldChanges.push((core) => void core.orders.handle(intent))
-      return "held"
-    }
-    const d = this.guard("operator cancel-all", intent.id, undefined, () => this.core.orders.handle(intent))
-    return d?._tag === "Approved" ? "approved" : "denied"
   }
 
   /** An operator lifts an automatic cause (audited by the caller); held while the core is down. */

@@ -77,17 +77,14 @@ describe("the venue budget after a restart", () => {
       onOrderEvent: () => undefined
     })
     restoreTradingNode(trading, ledger)
-    // The journaled 400, and the unjournaled allowance (the cancel reserve, 100) counted as spent at
-    // the start: the previous run may have sent that much during a journal outage, unrecorded.
-    expect(trading.risk.rateUsed).toBe(500)
-    expect(trading.risk.rateUsedAtVenue).toBe(500)
+    expect(trading.risk.rateUsed).toBe(400)
+    expect(trading.risk.rateUsedAtVenue).toBe(400)
     trading.risk.onBook(instrument.id, dec("59999.5"), dec("60000.5"))
     const submit = (cid: string) => trading.orders.handle({ _tag: "SubmitOrder", id: `i-${cid}`, ts: clock.now(), source: "test", account: ACCOUNT, strategy: "mm" as never, instrument: instrument.id, clientOrderId: cid as never, side: "buy", orderType: "limit", qty: dec("0.001"), price: dec("59000"), reduceOnly: false })
     const first = submit("mm-2-1")
     expect(first._tag === "Denied" && first.event.reason).toBe("RATE_LIMIT")
-    // Each leaves our window at its time + 10 s + the 500 ms send margin (the first at +5.5 s); a
-    // submit may use 400 (the rest is the cancel reserve): it fits once 11 of them have left.
-    clock.advance(6_499)
+    // The first of them leaves our window at its time + 10 s + the 500 ms send margin.
+    clock.advance(5_499)
     expect(submit("mm-2-2")._tag).toBe("Denied")
     clock.advance(1)
     expect(submit("mm-2-3")._tag).toBe("Approved")
@@ -156,9 +153,8 @@ describe("reconciliation with the venue after a restart", () => {
     expect(report).toMatchObject({ restoredOrders: 4, missedFills: 1, acceptedWhileAway: 1, rejectedNeverSent: 1, canceledWhileAway: 1, unknownVenueOrders: ["elsewhere-1"], positionDifferences: [], canceledOnRecovery: 0 })
     // Nothing was sent to the venue: every outcome was resolved by client order id.
     expect(sent).toEqual([])
-    // Every read was billed to risk first (fills 2, openorders 2, openpositions 2), exactly what the
-    // venue charged — beside the unjournaled allowance (100) a restart counts as spent at its start.
-    expect(trading.risk.rateUsed).toBe(106)
+    // Every read was billed to risk first (fills 2, openorders 2, openpositions 2), exactly what the venue charged.
+    expect(trading.risk.rateUsed).toBe(6)
     expect(sim.admin.account("default").rateLimitUsed).toBe(6)
     await Effect.runPromise(trading.stop())
   }, 60_000)

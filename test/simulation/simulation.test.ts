@@ -4,7 +4,6 @@ import { describe, expect, it } from "vitest"
 import { RiskActor } from "../../src/actors/risk/index.js"
 import { StepSafeTime } from "../../src/actors/risk/rate-limiter.js"
 import { TradingNode } from "../../src/daemon/trading-node.js"
-import type { writeAheadBudget } from "../../src/daemon/write-ahead.js"
 import { runSeed } from "../../src/simulation/run-seed.js"
 import { SimVenue } from "../../src/simulation/sim-venue.js"
 import { failureReport } from "../../src/simulation/main.js"
@@ -134,27 +133,9 @@ describe("deterministic simulation", () => {
       expect(fixed.violations).toEqual([])
       expect(fixed.stats.nodeRestarts).toBeGreaterThan(0)
       expect(fixed.faults.journalAppendFailed).toBeGreaterThan(0)
+      const old = await runSeed({ seed, profile, minutes: 0.25, nodeRestartMs: 0, writeAheadReads: (budget) => budget })
+      expect(old.violations[0]?.invariant).toBe("rateBudgetExceeded")
     }
-  }, 60_000)
-  // These seeds no longer fail with reads sent at once since the simulation drives OperatorActions
-  // and reads reserve only once the journal is healthy (the model's timing moved): a seed that does
-  // must be found again by running seeds with `writeAheadReads: (budget) => budget`.
-  it.todo("a seed that fails with reads sent at once (rateBudgetExceeded), for the regression above")
-
-  // Regression, found by the 2,000-seed run as safety seed 1048 (271 on the code that fixed it, as
-  // the fix moved the model's timing): reads reserved while the journal was down went out when it
-  // healed, 1.5 s later, stamped with their reservation time; after a node crash the successor's
-  // limiter, restored from those stamps, freed their cost before the venue did, which refused a
-  // poll. A read now reserves only once the journal is healthy, and again if its record took more
-  // than half the rate margin (writeAheadBudget). With the old rule (reserve, then wait) it fails.
-  it("seed 271 (safety): a read is sent within the rate margin of its stamp, across a journal outage and a node crash", async () => {
-    const fixed = await runSeed({ seed: 271, profile: "safety", minutes: 0.25 })
-    expect(fixed.violations).toEqual([])
-    expect(fixed.stats.nodeRestarts).toBeGreaterThan(0)
-    expect(fixed.faults.journalAppendFailed).toBeGreaterThan(0)
-    const reserveThenWait: typeof writeAheadBudget = (inner, journal) => ({ reserve: (call) => inner.reserve(call).then(() => journal.settled()) })
-    const old = await runSeed({ seed: 271, profile: "safety", minutes: 0.25, writeAheadReads: reserveThenWait })
-    expect(old.violations[0]?.invariant).toBe("rateBudgetExceeded")
   }, 60_000)
 
   // Regression, found by the simulation (with the store and clock faults added, which moved its
@@ -177,12 +158,11 @@ describe("deterministic simulation", () => {
     }
     const fixed = await runSeed({ seed: 1187, profile: "safety", minutes: 0.25 })
     expect(fixed.violations).toEqual([])
-    // The seed moved with this turn's model changes (OperatorActions driven, reads reserved once the
-    // journal is healthy): it no longer crashes a core during an unknown outcome. Kept as a passing
-    // seed; the mutant below must be given a seed found again (see the todo).
-    void dropRefusedReads
+    expect(fixed.faults.timeoutUnknownOutcome).toBeGreaterThan(0)
+    expect(fixed.stats.coreRestarts).toBeGreaterThan(0)
+    const old = await runSeed({ seed: 1187, profile: "safety", minutes: 0.25, mutate: dropRefusedReads })
+    expect(old.violations[0]?.invariant).toBe("notConverged")
   }, 60_000)
-  it.todo("a seed that fails with refused reads dropped (notConverged), for the regression above")
 
   // Regression, found by the simulation's backward clock steps (clockJumpBack): the rate limiter's
   // sliding window ran on the wall clock, so after the node's clock stepped back every spend

@@ -11,7 +11,7 @@ import type { VenueCall } from "../../domain/events/venue.js"
 export type VenueRead = Extract<VenueCall, "openorders" | "openpositions" | "fills" | "fillsBefore" | "orderStatus" | "account" | "depthSnapshot" | "exchangeInfo" | "listenKey">
 
 /** The budget is gone (the account's trading core stopped): the read must not be sent. */
-export class RequestBudgetClosed extends Data.TaggedError("RequestBudgetClosed")<{ readonly call: VenueCall }> {
+export class RequestBudgetClosed extends Data.TaggedError("RequestBudgetClosed")<{ readonly call: VenueRead }> {
   override get message(): string {
     return `the rate budget is closed: ${this.call} not sent`
   }

@@ -39,21 +39,6 @@ export const KRAKEN_FUTURES_RATE: VenueRateConfig = { budget: 500, windowMs: 10_
 export const modelOf = (c: VenueRateConfig | VenueCostModel): VenueCostModel =>
   "budgets" in c ? c : krakenFuturesModel({ budget: c.budget, windowMs: c.windowMs, reserve: c.reserve, marginMs: c.marginMs ?? 0 }, c.costs)
 
-/**
- * What may reach the venue in one window (the venue's plus the margin) without its spend record in
- * the journal — cancels and the dead man's switch sent during a journal outage, which must not
- * wait for it: the cancel reserve. The write-ahead gateway holds such sends to it, and a restarted
- * node counts it as spent at its start, since its predecessor may have sent that much unrecorded.
- */
-export const unjournaledAllowance = (config: RateWindowConfig): number => config.reserve
-
-/** One budget's window, its cancel reserve and margin (Kraken's budget; a model's first budget). */
-export interface RateWindowConfig {
-  readonly windowMs: number
-  readonly reserve: number
-  readonly marginMs?: number
-}
-
 export { usesReserve }
 
 export { CostWindow, StepSafeTime, type SpentCost } from "./cost-window.js"
@@ -289,15 +274,12 @@ export class VenueRateLimiter {
 
   /**
    * After a restart, before anything is sent: the costs the previous run spent in what is still
-   * the venue's window (from the journal), and `unjournaled` counted as spent now on the first
-   * budget — what the previous run may have sent without its record reaching the journal (cancels
-   * during a journal outage, at most `unjournaledAllowance` a window: `daemon/write-ahead.ts`).
-   * Entries already out of the window are ignored. A spend
+   * the venue's window (from the journal). Entries already out of the window are ignored. A spend
    * is charged to the first budget at its journaled cost and to the others by its `call` (older
    * snapshots have none: the first budget only). A window already restored for this account (a trading core restart within
    * the daemon: the shared windows outlived the core) is left alone.
    */
-  restore(spent: ReadonlyArray<SpentCost & { readonly call?: VenueCall }>, unjournaled = 0): void {
+  restore(spent: ReadonlyArray<SpentCost & { readonly call?: VenueCall }>): void {
     const now = this.now()
     const sorted = [...spent].sort((a, b) => a.at - b.at)
     for (const w of this.windows) {
@@ -313,10 +295,6 @@ export class VenueRateLimiter {
         if (at >= w.window.newest()) w.window.spend(at, cost)
         else w.window.insert(at, cost, now)
         w.floor.cum += cost
-      }
-      if (first && unjournaled > 0) {
-        w.window.spend(Math.max(now, w.window.newest()), unjournaled)
-        w.floor.cum += unjournaled
       }
       // Drop what has already left the window (each spend evicted relative to its own time).
       w.window.used(now)

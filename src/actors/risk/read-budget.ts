@@ -1,9 +1,9 @@
 import type { ClockService } from "../clock.js"
 import { RequestBudgetClosed, type RequestBudgetService, type VenueRead } from "../ports/request-budget.js"
-import type { VenueCall, VenueRateLimiter } from "./rate-limiter.js"
+import type { VenueRateLimiter } from "./rate-limiter.js"
 
 interface Waiter {
-  readonly call: VenueCall
+  readonly call: VenueRead
   readonly costs: Readonly<Record<string, number>>
   readonly resolve: () => void
   readonly reject: (e: RequestBudgetClosed) => void
@@ -30,7 +30,7 @@ export class ReadBudget implements RequestBudgetService {
     private readonly rate: VenueRateLimiter,
     private readonly clock: ClockService,
     /** Called as each read's cost is spent, before the caller may send it (journals it). */
-    private readonly onSpent: (call: VenueCall, cost: number) => void
+    private readonly onSpent: (call: VenueRead, cost: number) => void
   ) {}
 
   /** The cost of the reads waiting in line, per budget (risk keeps it free for them). */
@@ -42,17 +42,7 @@ export class ReadBudget implements RequestBudgetService {
     return this.line.length
   }
 
-  readonly reserve = (call: VenueRead): Promise<void> => this.take(call)
-
-  /**
-   * A write's cost spent again, now (`write-ahead.ts`): a cancel that could not be sent within the
-   * rate limiter's margin of its approval (the journal was slow or down) is charged afresh, in line
-   * with the reads and under the write's own limit (a cancel may use the reserve). The first charge
-   * stays counted too: over-counting errs on the safe side.
-   */
-  readonly respend = (call: VenueCall): Promise<void> => this.take(call)
-
-  private take(call: VenueCall): Promise<void> {
+  readonly reserve = (call: VenueRead): Promise<void> => {
     if (this.closed) return Promise.reject(new RequestBudgetClosed({ call }))
     if (this.line.length === 0 && this.rate.fits(call)) {
       this.spend(call)
@@ -79,7 +69,7 @@ export class ReadBudget implements RequestBudgetService {
     for (const [k, v] of Object.entries(costs)) this.heldCosts[k] = (this.heldCosts[k] ?? 0) + sign * v
   }
 
-  private spend(call: VenueCall): void {
+  private spend(call: VenueRead): void {
     this.rate.spend(call)
     this.onSpent(call, this.rate.costOf(call))
   }

@@ -38,7 +38,7 @@ import {
 } from "./checks.js"
 import { compileAccount, compileInstrument, refreshExposure, unitsToMoney, type AccountLimits, type AccountRisk, type InstrumentLimits, type InstrumentRisk, type RiskConfigInvalid } from "./limits.js"
 import type { RequestBudgetService } from "../ports/request-budget.js"
-import { KRAKEN_FUTURES_RATE, retryAfterMs, StrategyRateLimiter, VenueRateLimiter, type BudgetUsage, type RateRefusal, type RateWindowConfig, type SpentCost, type StrategyRateConfig, type VenueCall, type VenueRateConfig } from "./rate-limiter.js"
+import { KRAKEN_FUTURES_RATE, retryAfterMs, StrategyRateLimiter, VenueRateLimiter, type BudgetUsage, type RateRefusal, type SpentCost, type StrategyRateConfig, type VenueCall, type VenueRateConfig } from "./rate-limiter.js"
 import type { RateBudgets } from "./rate-budgets.js"
 import type { VenueCostModel } from "../../domain/venue-rates.js"
 import type { VenueRateReportsService } from "../ports/venue-rate-reports.js"
@@ -205,12 +205,6 @@ export class RiskActor {
     return this.rate.usedInVenueWindow()
   }
 
-  /** The venue's rate limits as this account's limiter keeps them. */
-  get venueRate(): RateWindowConfig {
-    const first = this.rate.model.budgets[0]
-    return first === undefined ? KRAKEN_FUTURES_RATE : { windowMs: first.windowMs, reserve: first.reserve, marginMs: first.marginMs }
-  }
-
   /** The venue budget for reads (the gateway's and reconciliation's): the only way to send one. */
   get requestBudget(): RequestBudgetService {
     return this.reads
@@ -253,17 +247,8 @@ export class RiskActor {
    * current window (the ledger's fold of `VenueRequestSent`), so the window does not start empty
    * while the venue's still counts them.
    */
-  restoreSpent(spent: ReadonlyArray<SpentCost>, unjournaled = 0): void {
-    this.rate.restore(spent, unjournaled)
-  }
-
-  /**
-   * Charges a write's cost again, now, journaled (`VenueRequestSent`), waiting for room in line
-   * with the reads: the write-ahead gateway's fresh charge for a cancel it could not send within
-   * the limiter's margin of its approval. Rejects with `RequestBudgetClosed` once the core stopped.
-   */
-  respend(call: VenueCall): Promise<void> {
-    return this.reads.respend(call)
+  restoreSpent(spent: ReadonlyArray<SpentCost>): void {
+    this.rate.restore(spent)
   }
 
   registerInstrument(instrument: Instrument, limits: InstrumentLimits): Either.Either<void, RiskConfigInvalid> {
